@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+const port = z.number().int().min(0).max(65535);
+const host = z.string().min(1);
+
+/** The main gRPC listener. */
+const ServerSchema = z.strictObject({
+  /** Interface to bind. Default all interfaces. */
+  host: host.default('0.0.0.0'),
+  /** mTLS gRPC port; 0 picks a free one (tests). Default 50051. */
+  port: port.default(50051),
+  tls: z.strictObject({
+    /** `mtls` requires a client certificate signed by clientCaFile; `tls` encrypts only; `insecure` is plaintext for development. */
+    mode: z.enum(['mtls', 'tls', 'insecure']).default('mtls'),
+    /** PEM server certificate chain. */
+    certFile: z.string().default('certs/dev/server.crt'),
+    /** PEM private key of the server certificate. */
+    keyFile: z.string().default('certs/dev/server.key'),
+    /** PEM CA bundle that client certificates must chain to (mtls). */
+    clientCaFile: z.string().default('certs/dev/ca.crt'),
+    /** Make the development CA and certificates on start when certFile is missing. Off in production. */
+    generateDevCertificates: z.boolean().default(true),
+  }).prefault({}),
+  /** Largest request message accepted, in bytes (audio uploads). Default 16 MiB; grpc-js's own default is 4 MiB. */
+  maxReceiveMessageBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
+  /** Largest reply message, in bytes. Default 32 MiB (a long synthesis in one reply). */
+  maxSendMessageBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+  /** How long in-flight calls may run after SIGTERM before their streams are cancelled, in ms. Default 10000. */
+  shutdownGraceMs: z.number().int().min(0).default(10_000),
+}).prefault({});
+
+/** The plaintext, health-only gRPC listener for Kubernetes probes. */
+const HealthListenerSchema = z.strictObject({
+  /** Off only where no orchestrator probes. Default on. */
+  enabled: z.boolean().default(true),
+  host: host.default('0.0.0.0'),
+  /** Default 8081. */
+  port: port.default(8081),
+}).prefault({});
+
+/** The admin HTTP listener: /metrics, /healthz, /readyz. */
+const AdminSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: host.default('0.0.0.0'),
+  /** Default 9464 (the OpenTelemetry Prometheus exporter's). */
+  port: port.default(9464),
+}).prefault({});
+
+const CHEESE_TYPES = ['EMMENTAL', 'BRIE', 'PECORINO', 'ROQUEFORT', 'CANASTRA'] as const;
+
+/** CheeseService. */
+const CheeseSchema = z.strictObject({
+  /** Wheels in stock per type at first start; orders draw them down. Missing types have none. */
+  stock: z.partialRecord(z.enum(CHEESE_TYPES), z.number().int().min(0)).default({
+    EMMENTAL: 1000, BRIE: 1000, PECORINO: 1000, ROQUEFORT: 1000, CANASTRA: 1000,
+  }),
+}).prefault({});
+
+/** Embedded storage. */
+const StorageSchema = z.strictObject({
+  /** SQLite database file; its directory is created. Default ./data/gatehouse.db. */
+  sqlitePath: z.string().min(1).default('data/gatehouse.db'),
+}).prefault({});
+
+/** Logging. */
+const LoggingSchema = z.strictObject({
+  /** Lowest level written: debug, info, warn, error, silent. Default info. */
+  level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /** One JSON line per call. Default on. */
+  accessLog: z.boolean().default(true),
+}).prefault({});
+
+/** The whole configuration; every field has a documented default. */
+export const ConfigSchema = z.strictObject({
+  server: ServerSchema,
+  health: HealthListenerSchema,
+  admin: AdminSchema,
+  storage: StorageSchema,
+  cheese: CheeseSchema,
+  logging: LoggingSchema,
+});
+
+/** Validated, frozen configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+/** Names of the cheese types, in proto order. */
+export { CHEESE_TYPES };

@@ -1,0 +1,109 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { Readable } from 'node:stream';
+import { openCallContext, type CallContext } from './call-context.js';
+import { toStatus } from './status/to-status.js';
+
+export type { CallContext } from './call-context.js';
+
+/** Sends one message on a stream; resolves when HTTP/2 can take more (backpressure), rejects once the caller is gone. */
+export type Send<Res> = (message: Res) => Promise<void>;
+
+/**
+ * Unary adapter: the handler returns a promise; a resolved value becomes the
+ * reply, and anything thrown or rejected becomes exactly one proper status.
+ */
+export function unary<Req, Res>(fn: (request: Req, ctx: CallContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const { ctx, close } = openCallContext(call, call.getPath());
+    invoke(() => fn(call.request, ctx)).then(
+      (reply) => { close(); callback(null, reply); },
+      (error: unknown) => { close(); callback(toStatus(error, call.metadata, ctx.signal)); },
+    );
+  };
+}
+
+/** Server-streaming adapter: the handler sends with backpressure and returns when done. */
+export function serverStream<Req, Res>(
+  fn: (request: Req, ctx: CallContext, send: Send<Res>) => Promise<void>,
+): grpc.handleServerStreamingCall<Req, Res> {
+  return (call) => {
+    const { ctx, close } = openCallContext(call, call.getPath());
+    invoke(() => fn(call.request, ctx, sender(call, ctx.signal))).then(
+      () => { close(); call.end(); },
+      (error: unknown) => { close(); call.emit('error', toStatus(error, call.metadata, ctx.signal)); },
+    );
+  };
+}
+
+/** Client-streaming adapter: the handler pulls requests from an async iterable and returns one reply. */
+export function clientStream<Req, Res>(
+  fn: (requests: AsyncIterable<Req>, ctx: CallContext) => Promise<Res>,
+): grpc.handleClientStreamingCall<Req, Res> {
+  return (call, callback) => {
+    const { ctx, close } = openCallContext(call, call.getPath());
+    invoke(() => fn(readMessages<Req>(call, ctx.signal), ctx)).then(
+      (reply) => { close(); callback(null, reply); },
+      (error: unknown) => { close(); callback(toStatus(error, call.metadata, ctx.signal)); },
+    );
+  };
+}
+
+/** Bidirectional adapter: requests as an async iterable (pulled, so backpressured), replies through `send`. */
+export function bidiStream<Req, Res>(
+  fn: (requests: AsyncIterable<Req>, ctx: CallContext, send: Send<Res>) => Promise<void>,
+): grpc.handleBidiStreamingCall<Req, Res> {
+  return (call) => {
+    const { ctx, close } = openCallContext(call, call.getPath());
+    invoke(() => fn(readMessages<Req>(call, ctx.signal), ctx, sender(call, ctx.signal))).then(
+      () => { close(); call.end(); },
+      (error: unknown) => { close(); call.emit('error', toStatus(error, call.metadata, ctx.signal)); },
+    );
+  };
+}
+
+/** Runs a handler so that a synchronous throw is a rejection like any other. */
+function invoke<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function sender<Res>(stream: grpc.ServerWritableStream<unknown, Res> | grpc.ServerDuplexStream<unknown, Res>, signal: AbortSignal): Send<Res> {
+  return (message) => {
+    if (signal.aborted) return Promise.reject(signal.reason);
+    if (stream.write(message)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const onDrain = () => { signal.removeEventListener('abort', onAbort); resolve(); };
+      const onAbort = () => { stream.removeListener('drain', onDrain); reject(signal.reason); };
+      stream.once('drain', onDrain);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  };
+}
+
+/**
+ * Requests as an async iterable. Readable's own iterator reads only when asked
+ * (backpressure); racing it with the signal ends the loop when the caller is
+ * gone, where the plain iterator would wait for an end that never comes.
+ */
+async function* readMessages<Req>(stream: Readable, signal: AbortSignal): AsyncGenerator<Req> {
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Req>;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) return;
+      yield next.value;
+    }
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
+}

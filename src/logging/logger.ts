@@ -1,0 +1,58 @@
+/** Log levels, most verbose first. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Structured fields of one log line. */
+export type LogFields = Record<string, unknown>;
+
+/** A structured JSON logger: one object per line on its sink. */
+export interface Logger {
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  /** Whether a line at this level would be written; lets hot paths skip building fields. */
+  enabled(level: LogLevel): boolean;
+  /** A logger that adds `fields` to every line. */
+  child(fields: LogFields): Logger;
+}
+
+/** Options for {@link createLogger}. */
+export interface LoggerOptions {
+  /** Lowest level written. Default `info`. */
+  level?: LogLevel;
+  /** Where lines go. Default: process.stdout. */
+  write?: (line: string) => void;
+  /** Clock, for tests. Default `Date.now`. */
+  nowMs?: () => number;
+}
+
+/** Field names whose values are never written, whatever the caller passes. */
+const REDACTED_KEYS = /^(authorization|token|access_token|id_token|password|secret|private_?key|key_?pem|cookie)$/i;
+
+/** Creates a JSON-lines logger. Secrets under well-known keys are replaced by `[REDACTED]`. */
+export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
+  const threshold = LOG_LEVELS.indexOf(options.level ?? 'info');
+  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const now = options.nowMs ?? Date.now;
+  const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
+    if (LOG_LEVELS.indexOf(level) < threshold) return;
+    const line = { time: new Date(now()).toISOString(), level, msg: message, ...bound, ...fields };
+    write(JSON.stringify(line, redact));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    enabled: (level) => LOG_LEVELS.indexOf(level) >= threshold,
+    child: (fields) => createLogger(options, { ...bound, ...fields }),
+  };
+}
+
+function redact(key: string, value: unknown): unknown {
+  if (REDACTED_KEYS.test(key)) return '[REDACTED]';
+  if (value instanceof Error) return { name: value.name, message: value.message, stack: value.stack };
+  return value;
+}
