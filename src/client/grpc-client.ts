@@ -1,0 +1,106 @@
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import { loadClientConstructor } from '../proto/load.js';
+
+/** Files a client presents and trusts. */
+export interface ClientTlsFiles {
+  /** CA bundle that must have signed the server certificate. */
+  caFile?: string;
+  /** Client certificate (mTLS). */
+  certFile?: string;
+  /** Private key of the client certificate. */
+  keyFile?: string;
+}
+
+/** Channel credentials from files; no files at all means plaintext. */
+export function channelCredentials(files: ClientTlsFiles | 'insecure'): grpc.ChannelCredentials {
+  if (files === 'insecure') return grpc.credentials.createInsecure();
+  const read = (path?: string) => (path ? readFileSync(path) : null);
+  return grpc.credentials.createSsl(read(files.caFile), read(files.keyFile), read(files.certFile));
+}
+
+/** A generic client for a fully-qualified service name; methods are the camelCase RPC names. */
+export function createClient(serviceName: string, target: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions = {}): grpc.Client {
+  const Client = loadClientConstructor(serviceName);
+  return new Client(target, credentials, { 'grpc.max_receive_message_length': 64 * 1024 * 1024, ...options });
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  metadata?: grpc.Metadata;
+  /** Absolute deadline, or milliseconds from now. */
+  deadline?: Date | number;
+  /** Cancels the call when it fires. */
+  signal?: AbortSignal;
+}
+
+type UnaryMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: unknown) => void) => grpc.ClientUnaryCall;
+
+/** Calls a unary method and resolves with the reply; rejects with the grpc ServiceError. */
+export function callUnary<Res>(client: grpc.Client, method: string, request: unknown, options: CallOptions = {}): Promise<Res> {
+  const fn = methodOf<UnaryMethod>(client, method);
+  return new Promise((resolve, reject) => {
+    const call = fn.call(client, request, options.metadata ?? new grpc.Metadata(), callOptions(options), (error, response) =>
+      error ? reject(error) : resolve(response as Res));
+    options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+  });
+}
+
+/** Opens a server stream. */
+export function openServerStream<Res>(client: grpc.Client, method: string, request: unknown, options: CallOptions = {}): grpc.ClientReadableStream<Res> {
+  const fn = methodOf<(r: unknown, m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<Res>>(client, method);
+  const call = fn.call(client, request, options.metadata ?? new grpc.Metadata(), callOptions(options));
+  options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+  return call;
+}
+
+/** Reads a server stream to its end; rejects with the status if it ends in error. */
+export async function collectServerStream<Res>(client: grpc.Client, method: string, request: unknown, options: CallOptions = {}): Promise<Res[]> {
+  const messages: Res[] = [];
+  for await (const message of openServerStream<Res>(client, method, request, options)) messages.push(message as Res);
+  return messages;
+}
+
+/** Sends every request on a client stream and resolves with the one reply. */
+export function callClientStream<Res>(client: grpc.Client, method: string, requests: Iterable<unknown> | AsyncIterable<unknown>, options: CallOptions = {}): Promise<Res> {
+  type Fn = (m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => grpc.ClientWritableStream<unknown>;
+  const fn = methodOf<Fn>(client, method);
+  return new Promise((resolve, reject) => {
+    const call = fn.call(client, options.metadata ?? new grpc.Metadata(), callOptions(options), (error, response) =>
+      error ? reject(error) : resolve(response as Res));
+    options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+    void (async () => {
+      for await (const request of requests) {
+        if (!call.write(request)) await new Promise((r) => call.once('drain', r));
+      }
+      call.end();
+    })().catch((error: unknown) => { call.cancel(); reject(error); });
+  });
+}
+
+/** Opens a bidirectional stream. */
+export function openBidiStream<Req, Res>(client: grpc.Client, method: string, options: CallOptions = {}): grpc.ClientDuplexStream<Req, Res> {
+  const fn = methodOf<(m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientDuplexStream<Req, Res>>(client, method);
+  const call = fn.call(client, options.metadata ?? new grpc.Metadata(), callOptions(options));
+  options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
+  return call;
+}
+
+function methodOf<F>(client: grpc.Client, method: string): F {
+  const fn = (client as unknown as Record<string, unknown>)[method];
+  if (typeof fn !== 'function') throw new Error(`the client has no method ${method}`);
+  return fn as F;
+}
+
+function callOptions(options: CallOptions): grpc.CallOptions {
+  if (options.deadline === undefined) return {};
+  return { deadline: typeof options.deadline === 'number' ? Date.now() + options.deadline : options.deadline };
+}
+
+/** Metadata carrying `authorization: Bearer <token>`, plus any extra pairs. */
+export function bearerMetadata(token: string | undefined, extra: Record<string, string> = {}): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (token) metadata.set('authorization', `Bearer ${token}`);
+  for (const [key, value] of Object.entries(extra)) metadata.set(key, value);
+  return metadata;
+}

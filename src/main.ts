@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ensureDevCertificates } from '../certs/dev-certificates.js';
+import { ConfigError, loadConfig, type ConfigSources } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { createGateway, type Gateway, type GatewayAddresses } from './server.js';
+
+/** Default configuration file, used when it exists and no other is named. */
+export const DEFAULT_CONFIG_FILE = 'config/default.yaml';
+
+/** A running gateway process and how to stop it. */
+export interface RunningGateway {
+  gateway: Gateway;
+  addresses: GatewayAddresses;
+  config: Config;
+}
+
+/**
+ * Loads config, makes development certificates when allowed and missing,
+ * builds the gateway and listens. Config errors throw before anything listens.
+ */
+export async function startFromConfig(sources: ConfigSources, logger?: Logger): Promise<RunningGateway> {
+  const config = loadConfig(sources);
+  const log = logger ?? createLogger({ level: config.logging.level });
+  const tls = config.server.tls;
+  if (tls.mode !== 'insecure' && tls.generateDevCertificates && !existsSync(tls.certFile)) {
+    const set = ensureDevCertificates(dirname(resolve(tls.certFile)));
+    log.warn('made a development CA and certificates; do not use them in production', { dir: set.dir });
+  }
+  const gateway = createGateway({ config, logger: log });
+  const addresses = await gateway.listen();
+  log.info('listening', { ...addresses, tls: tls.mode });
+  return { gateway, addresses, config };
+}
+
+/**
+ * `gatehouse serve`: runs until SIGTERM or SIGINT, then drains and exits 0.
+ * A second signal during the drain exits at once with 130.
+ */
+export async function serve(sources: ConfigSources): Promise<void> {
+  let running: RunningGateway;
+  try {
+    running = await startFromConfig(sources);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`gatehouse: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`gatehouse: ${signal} again, exiting without waiting\n`);
+      process.exit(130);
+    }
+    stopping = true;
+    running.gateway.shutdown().then(() => process.exit(0), (error: unknown) => {
+      process.stderr.write(`gatehouse: shutdown failed: ${String(error)}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+/** Config sources for a process: the named or default file, and the environment. */
+export function processConfigSources(file: string | undefined, overrides: Record<string, unknown> = {}): ConfigSources {
+  const chosen = file ?? process.env.GATEHOUSE_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  return { file: chosen, env: process.env, overrides };
+}
+
+// `tsx src/main.ts` serves with the default config.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  await serve(processConfigSources(undefined));
+}

@@ -1,0 +1,133 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { protoPath as healthProtoPath, service as healthServiceDefinition } from 'grpc-health-check';
+import { Registry } from 'prom-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import { buildInterceptorChain } from './chain.js';
+import type { Config } from './config/schema.js';
+import { createHealthState, type HealthState } from './health/health-state.js';
+import type { Logger } from './logging/logger.js';
+import { loadPackageDefinition } from './proto/load.js';
+import { PROTO_LOADER_OPTIONS } from './proto/loader-options.js';
+import { buildServices } from './services/build-services.js';
+import type { HostedService } from './services/hosted-service.js';
+import { createServerCredentials } from './tls/server-credentials.js';
+
+/** Options for {@link createGateway}. */
+export interface GatewayOptions {
+  config: Config;
+  logger: Logger;
+  /** Metrics registry; default a new one. Never the prom-client global. */
+  registry?: Registry;
+  /** Services to host instead of those config enables (tests add slow or failing ones). */
+  services?: HostedService[];
+  /** Services to host in addition to those config enables. */
+  extraServices?: HostedService[];
+}
+
+/** Where a started gateway listens; ports are the real ones when config asked for 0. */
+export interface GatewayAddresses {
+  grpcPort: number;
+  healthPort?: number;
+  adminPort?: number;
+}
+
+/** One gateway process: three listeners, its services, one health state. */
+export interface Gateway {
+  readonly health: HealthState;
+  readonly registry: Registry;
+  readonly services: readonly HostedService[];
+  /** Binds the listeners, then warms services up in the background; health follows each warm-up. */
+  listen(): Promise<GatewayAddresses>;
+  /** Resolves when every service's warm-up has settled (succeeded or failed). */
+  warmedUp(): Promise<void>;
+  /** The drain sequence: NOT_SERVING, refuse new calls, let in-flight calls finish within the grace, cancel the rest. */
+  shutdown(): Promise<void>;
+}
+
+/** Builds the gateway from config. It listens nowhere until `listen()`. */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { config, logger } = options;
+  const registry = options.registry ?? new Registry();
+  const services = [...(options.services ?? buildServices(config, { registry, logger })), ...(options.extraServices ?? [])];
+  const health = createHealthState(services.map((s) => s.name));
+  const healthService = { name: 'grpc.health.v1.Health', definition: healthServiceDefinition as grpc.ServiceDefinition };
+
+  const main = new grpc.Server({
+    interceptors: buildInterceptorChain({ config, registry, logger, health, services: [...services, healthService] }),
+    'grpc.max_receive_message_length': config.server.maxReceiveMessageBytes,
+    'grpc.max_send_message_length': config.server.maxSendMessageBytes,
+  });
+  for (const service of services) main.addService(service.definition, service.implementation);
+  health.implementation.addToServer(main);
+  // Reflection describes our protos and health, so grpcurl can list and call everything.
+  const healthPackage = protoLoader.loadSync(healthProtoPath, { ...PROTO_LOADER_OPTIONS });
+  new ReflectionService({ ...loadPackageDefinition(), ...healthPackage }).addToServer(main);
+
+  // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
+  const healthOnly = new grpc.Server();
+  health.implementation.addToServer(healthOnly);
+
+  let admin: AdminServer | undefined;
+  let warmUp: Promise<void> = Promise.resolve();
+
+  return {
+    health,
+    registry,
+    services,
+    async listen() {
+      const grpcPort = await bind(main, config.server.host, config.server.port, createServerCredentials(config.server.tls));
+      const addresses: GatewayAddresses = { grpcPort };
+      if (config.health.enabled) {
+        addresses.healthPort = await bind(healthOnly, config.health.host, config.health.port, grpc.ServerCredentials.createInsecure());
+      }
+      if (config.admin.enabled) {
+        admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, health, registry });
+        addresses.adminPort = admin.port;
+      }
+      warmUp = Promise.all(services.map(async (service) => {
+        const startedAt = performance.now();
+        try {
+          await service.start();
+          health.set(service.name, 'SERVING');
+          logger.info('service ready', { service: service.name, warmUpMs: Math.round(performance.now() - startedAt) });
+        } catch (error) {
+          health.set(service.name, 'NOT_SERVING');
+          logger.error('service failed to start; it stays NOT_SERVING', { service: service.name, error: errorMessage(error) });
+        }
+      })).then(() => undefined);
+      return addresses;
+    },
+    warmedUp: () => warmUp,
+    async shutdown() {
+      const graceMs = config.server.shutdownGraceMs;
+      health.beginDrain();
+      logger.info('draining: health is NOT_SERVING, new calls are refused', { graceMs });
+      const drained = new Promise<boolean>((resolve) => main.tryShutdown(() => resolve(true)));
+      // tryShutdown has no timeout and a long stream could hold it forever (DESIGN.md).
+      const finished = await Promise.race([drained, sleep(graceMs, false, { ref: false })]);
+      if (!finished) {
+        logger.warn('grace period over: cancelling the calls still running', { graceMs });
+        main.forceShutdown();
+      }
+      await warmUp;
+      await Promise.allSettled(services.map((service) => service.stop()));
+      healthOnly.forceShutdown();
+      await admin?.close();
+      logger.info('stopped');
+    },
+  };
+}
+
+function bind(server: grpc.Server, host: string, port: number, credentials: grpc.ServerCredentials): Promise<number> {
+  const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, credentials, (error, boundPort) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`)) : resolve(boundPort)));
+  });
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,17 @@
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../logging/logger.js';
+import { createCheeseService } from './cheese/cheese-service.js';
+import type { HostedService } from './hosted-service.js';
+
+/** What service factories may need besides their own config section. */
+export interface ServiceDependencies {
+  registry: Registry;
+  logger: Logger;
+}
+
+/** Builds every enabled business service from config. Nothing starts or listens here. */
+export function buildServices(config: Config, deps: ServiceDependencies): HostedService[] {
+  void deps;
+  return [createCheeseService({ sqlitePath: config.storage.sqlitePath, stock: config.cheese.stock })];
+}

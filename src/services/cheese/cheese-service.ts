@@ -1,0 +1,166 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { status as Status } from '@grpc/grpc-js';
+import { GatehouseError, failedPrecondition, invalidField, notFound } from '../../errors.js';
+import type { Cheese } from '../../generated/cheesefarm/v1/Cheese.js';
+import type { CheeseRequest__Output } from '../../generated/cheesefarm/v1/CheeseRequest.js';
+import type { GetOrderRequest__Output } from '../../generated/cheesefarm/v1/GetOrderRequest.js';
+import type { ListOrdersRequest__Output } from '../../generated/cheesefarm/v1/ListOrdersRequest.js';
+import type { ListOrdersResponse } from '../../generated/cheesefarm/v1/ListOrdersResponse.js';
+import type { OrderEvent } from '../../generated/cheesefarm/v1/OrderEvent.js';
+import type { PlaceOrderFailure } from '../../generated/cheesefarm/v1/PlaceOrderFailure.js';
+import type { PlaceOrdersSummary } from '../../generated/cheesefarm/v1/PlaceOrdersSummary.js';
+import type { WatchOrdersRequest__Output } from '../../generated/cheesefarm/v1/WatchOrdersRequest.js';
+import { clientStream, serverStream, unary, type CallContext } from '../../handler.js';
+import { loadServiceDefinition } from '../../proto/load.js';
+import type { HostedService } from '../hosted-service.js';
+import { isCheeseType, type CheeseTypeName } from './cheese-types.js';
+import { openOrderStore, type OrderRecord, type OrderStore } from './order-store.js';
+import { validateOrderRequest } from './validate-order.js';
+
+
+/** Fully-qualified name of the service. */
+export const CHEESE_SERVICE_NAME = 'cheesefarm.v1.CheeseService';
+
+/** Options for {@link createCheeseService}. */
+export interface CheeseServiceOptions {
+  /** SQLite file holding orders. */
+  sqlitePath: string;
+  /** Wheels available per type. */
+  stock: Readonly<Partial<Record<CheeseTypeName, number>>>;
+  /** How often a watcher looks for orders other processes committed, in ms. Default 250. */
+  watchPollMs?: number;
+}
+
+/** Identity recorded on orders from callers without a client certificate (insecure or TLS-only mode). */
+const ANONYMOUS = 'anonymous';
+
+/** The cheese farm: durable, idempotent orders with stock. */
+export function createCheeseService(options: CheeseServiceOptions): HostedService {
+  let store: OrderStore | undefined;
+  const watchPollMs = options.watchPollMs ?? 250;
+  // Local commits wake watchers at once; the poll catches other processes' commits.
+  const wakers = new Set<() => void>();
+  const opened = (): OrderStore => {
+    if (!store) throw new GatehouseError(Status.UNAVAILABLE, 'STORE_NOT_OPEN', 'the order store is not open yet; retry shortly', { retryDelayMs: 500 });
+    return store;
+  };
+
+  const placeOne = (request: CheeseRequest__Output, ctx: CallContext): Cheese => {
+    const order = validateOrderRequest(request, ctx.peer?.identity ?? ANONYMOUS);
+    const result = opened().place(order);
+    switch (result.kind) {
+      case 'created':
+        for (const wake of wakers) wake();
+        return toCheese(result.order);
+      case 'replayed':
+        return toCheese(result.order);
+      case 'key-conflict':
+        throw new GatehouseError(Status.ALREADY_EXISTS, 'IDEMPOTENCY_KEY_REUSED',
+          `idempotency_key "${order.idempotencyKey}" was already used for order ${result.order.id} (${result.order.quantity} x ${result.order.type}, ${result.order.ageMonths} months); use a new key for a different order`);
+      case 'out-of-stock':
+        throw failedPrecondition('CHEESE_OUT_OF_STOCK',
+          `${order.type} is out of stock: ${order.quantity} wheel(s) asked, ${result.remaining} left`);
+    }
+  };
+
+  const implementation = {
+    order: unary<CheeseRequest__Output, Cheese>(async (request, ctx) => placeOne(request, ctx)),
+
+    getOrder: unary<GetOrderRequest__Output, Cheese>(async (request) => {
+      if (!request.orderId) throw invalidField('order_id', 'is required');
+      const order = opened().get(request.orderId);
+      if (!order) throw notFound('ORDER_NOT_FOUND', `order ${JSON.stringify(request.orderId)} does not exist`);
+      return toCheese(order);
+    }),
+
+    listOrders: unary<ListOrdersRequest__Output, ListOrdersResponse>(async (request) => {
+      const pageSize = request.pageSize === 0 ? 20 : request.pageSize;
+      if (pageSize < 1 || pageSize > 100) throw invalidField('page_size', `must be 1 to 100; got ${request.pageSize}`);
+      const type = optionalType(request.type, 'type');
+      const beforeSeq = request.pageToken ? decodePageToken(request.pageToken) : undefined;
+      // One extra row tells whether another page exists without a COUNT query.
+      const rows = opened().list({ limit: pageSize + 1, beforeSeq, type });
+      const page = rows.slice(0, pageSize);
+      const last = page[page.length - 1];
+      return { orders: page.map(toCheese), nextPageToken: rows.length > pageSize && last ? encodePageToken(last.seq) : '' };
+    }),
+
+    watchOrders: serverStream<WatchOrdersRequest__Output, OrderEvent>(async (request, ctx, send) => {
+      const type = optionalType(request.type, 'type');
+      let cursor = opened().lastSeq();
+      let wake: () => void = () => undefined;
+      const waker = () => wake();
+      wakers.add(waker);
+      try {
+        while (!ctx.signal.aborted) {
+          for (const order of opened().after(cursor, type)) {
+            cursor = order.seq;
+            await send({ kind: 'CREATED', order: toCheese(order) });
+          }
+          const woken = new Promise<void>((resolve) => { wake = resolve; });
+          await Promise.race([woken, sleep(watchPollMs, undefined, { signal: ctx.signal }).catch(() => undefined)]);
+        }
+      } finally {
+        wakers.delete(waker);
+      }
+    }),
+
+    placeOrders: clientStream<CheeseRequest__Output, PlaceOrdersSummary>(async (requests, ctx) => {
+      const orders: Cheese[] = [];
+      const failures: PlaceOrderFailure[] = [];
+      let index = 0;
+      for await (const request of requests) {
+        try {
+          orders.push(placeOne(request, ctx));
+        } catch (error) {
+          if (!(error instanceof GatehouseError) || error.code === Status.INTERNAL) throw error;
+          failures.push({ index, idempotencyKey: request.idempotencyKey, code: Status[error.code], message: error.message });
+        }
+        index += 1;
+      }
+      return { accepted: orders.length, rejected: failures.length, orders, failures };
+    }),
+  };
+
+  return {
+    name: CHEESE_SERVICE_NAME,
+    definition: loadServiceDefinition(CHEESE_SERVICE_NAME),
+    implementation,
+    async start() {
+      store = openOrderStore({ path: options.sqlitePath, stock: options.stock });
+    },
+    async stop() {
+      store?.close();
+      store = undefined;
+    },
+  };
+}
+
+function optionalType(value: unknown, field: string): CheeseTypeName | undefined {
+  if (value === 'CHEESE_TYPE_UNSPECIFIED' || value === 0) return undefined;
+  if (!isCheeseType(value)) throw invalidField(field, `is not a known cheese type: ${String(value)}`);
+  return value;
+}
+
+function toCheese(order: OrderRecord): Cheese {
+  return {
+    age: order.ageMonths,
+    type: order.type,
+    orderId: order.id,
+    quantity: order.quantity,
+    orderedAt: { seconds: String(Math.floor(order.orderedAtMs / 1000)), nanos: (order.orderedAtMs % 1000) * 1e6 },
+    orderedBy: order.orderedBy,
+    idempotencyKey: order.idempotencyKey,
+  };
+}
+
+/** Page tokens are opaque to clients: a versioned, base64url position. */
+function encodePageToken(beforeSeq: number): string {
+  return Buffer.from(`v1:${beforeSeq}`).toString('base64url');
+}
+
+function decodePageToken(token: string): number {
+  const match = /^v1:(\d{1,15})$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+  if (!match) throw invalidField('page_token', 'is not a token this server issued; pass next_page_token from the previous reply unchanged');
+  return Number(match[1]);
+}

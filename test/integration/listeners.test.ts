@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { callUnary, createClient } from '../../src/client/grpc-client.js';
+import { assertRejects } from '../helpers/assert-status.js';
+import { checkHealth } from '../helpers/health-client.js';
+import { listServicesByReflection } from '../helpers/reflection.js';
+import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
+
+const CHEESE = 'cheesefarm.v1.CheeseService';
+
+describe('main listener (mTLS), health-only listener, admin listener', () => {
+  let gw: TestGateway;
+  before(async () => { gw = await startGateway(); });
+  after(async () => { await gw.close(); });
+
+  it('serves a client with a certificate from the configured CA', async () => {
+    const reply = await callUnary<{ orderId: string; orderedBy: string }>(gw.client(CHEESE, 'alice'), 'order', { type: 'BRIE', age: 6, idempotencyKey: 'listeners-1' });
+    assert.match(reply.orderId, /^ord_[0-9a-f]{20}$/);
+    assert.equal(reply.orderedBy, gw.certs.clients.alice.identity, 'the order records the verified certificate identity');
+  });
+
+  for (const identity of ['no-certificate', 'untrusted', 'expired'] as const) {
+    it(`refuses a client with ${identity === 'no-certificate' ? 'no certificate' : `an ${identity} certificate`}`, async () => {
+      await assertRejects(callUnary(gw.client(CHEESE, identity), 'getOrder', { orderId: 'x' }, { deadline: 5000 }), 'UNAVAILABLE');
+    });
+  }
+
+  it('refuses plaintext on the main listener', async () => {
+    await assertRejects(callUnary(gw.client(CHEESE, 'insecure'), 'getOrder', { orderId: 'x' }, { deadline: 5000 }), 'UNAVAILABLE');
+  });
+
+  it('lists every service through reflection, as grpcurl list does', async () => {
+    const names = await listServicesByReflection(gw.target, gw.credentials('alice'));
+    for (const name of [CHEESE, 'gatehouse.tts.v1.TextToSpeech', 'gatehouse.stt.v1.SpeechToText', 'grpc.health.v1.Health']) {
+      assert.ok(names.includes(name), `reflection lists ${name}: ${names.join(', ')}`);
+    }
+  });
+
+  it('answers health on both listeners with the same state', async () => {
+    assert.equal(await checkHealth(gw.target, gw.credentials('alice'), ''), 'SERVING');
+    assert.equal(await checkHealth(gw.healthTarget, gw.credentials('insecure'), ''), 'SERVING');
+    assert.equal(await checkHealth(gw.healthTarget, gw.credentials('insecure'), CHEESE), 'SERVING');
+    await assertRejects(checkHealth(gw.healthTarget, gw.credentials('insecure'), 'no.such.Service'), 'NOT_FOUND');
+  });
+
+  it('refuses every non-health method on the health-only listener', async () => {
+    const client = createClient(CHEESE, gw.healthTarget, gw.credentials('insecure'));
+    try {
+      await assertRejects(callUnary(client, 'order', { type: 'BRIE', age: 6, idempotencyKey: 'k' }), 'UNIMPLEMENTED');
+      await assertRejects(listServicesByReflection(gw.healthTarget, gw.credentials('insecure')), 'UNIMPLEMENTED');
+    } finally {
+      client.close();
+    }
+  });
+
+  it('reports liveness and readiness over HTTP', async () => {
+    assert.equal((await fetch(`${gw.adminUrl}/healthz`)).status, 200);
+    const ready = await fetch(`${gw.adminUrl}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.equal(((await ready.json()) as { services: Record<string, string> }).services[CHEESE], 'SERVING');
+  });
+});
+
+describe('TLS-only and insecure modes', () => {
+  it('TLS-only serves a client without a certificate', async () => {
+    const gw = await startGateway({ overrides: { 'server.tls.mode': 'tls' } });
+    try {
+      const reply = await callUnary<{ orderedBy: string }>(gw.client(CHEESE, 'no-certificate'), 'order', { type: 'EMMENTAL', age: 3, idempotencyKey: 'tls-1' });
+      assert.equal(reply.orderedBy, 'anonymous');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it('insecure mode serves plaintext', async () => {
+    const gw = await startGateway({ overrides: { 'server.tls.mode': 'insecure' } });
+    try {
+      const reply = await callUnary<{ type: string }>(gw.client(CHEESE, 'insecure'), 'order', { type: 'CANASTRA', age: 3, idempotencyKey: 'plain-1' });
+      assert.equal(reply.type, 'CANASTRA');
+    } finally {
+      await gw.close();
+    }
+  });
+});
