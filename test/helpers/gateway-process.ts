@@ -1,0 +1,62 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import type { DevCertificateSet } from '../../certs/dev-certificates.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A gateway running as a real child process (for signals and kill -9). */
+export interface GatewayProcess {
+  child: ChildProcess;
+  grpcPort: number;
+  healthPort: number;
+  adminPort: number;
+  /** Every line the process wrote to stdout and stderr. */
+  output: string[];
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+}
+
+/** Starts `src/main.ts` with the given env overrides on ephemeral loopback ports; resolves once it listens. */
+export async function spawnGateway(certs: DevCertificateSet, sqlitePath: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      GATEHOUSE_CONFIG: 'config/default.yaml',
+      GATEHOUSE_SERVER__HOST: '127.0.0.1',
+      GATEHOUSE_SERVER__PORT: '0',
+      GATEHOUSE_HEALTH__HOST: '127.0.0.1',
+      GATEHOUSE_HEALTH__PORT: '0',
+      GATEHOUSE_ADMIN__HOST: '127.0.0.1',
+      GATEHOUSE_ADMIN__PORT: '0',
+      GATEHOUSE_SERVER__TLS__CERT_FILE: certs.serverCert,
+      GATEHOUSE_SERVER__TLS__KEY_FILE: certs.serverKey,
+      GATEHOUSE_SERVER__TLS__CLIENT_CA_FILE: certs.caCert,
+      GATEHOUSE_SERVER__TLS__GENERATE_DEV_CERTIFICATES: 'false',
+      GATEHOUSE_STORAGE__SQLITE_PATH: sqlitePath,
+      ...env,
+    },
+  });
+  const output: string[] = [];
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  const listening = new Promise<{ grpcPort: number; healthPort: number; adminPort: number }>((resolve, reject) => {
+    const onLine = (line: string) => {
+      output.push(line);
+      if (line.includes('"msg":"listening"')) resolve(JSON.parse(line) as { grpcPort: number; healthPort: number; adminPort: number });
+    };
+    for (const stream of [child.stdout!, child.stderr!]) {
+      let buffered = '';
+      stream.setEncoding('utf8').on('data', (chunk: string) => {
+        buffered += chunk;
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        lines.forEach(onLine);
+      });
+    }
+    void exited.then((code) => reject(new Error(`gateway exited (${code}) before listening:\n${output.join('\n')}`)));
+  });
+  const ports = await listening;
+  return { child, ...ports, output, exited };
+}
