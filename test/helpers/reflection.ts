@@ -16,7 +16,7 @@ export async function listServicesByReflection(target: string, credentials: grpc
     call.write({ list_services: '' });
     call.end();
     const names: string[] = [];
-    for await (const reply of call) names.push(...(reply.list_services_response?.service ?? []).map((s) => s.name));
+    for await (const reply of call) names.push(...(reply.list_services_response?.service ?? []).map((s: { name: string }) => s.name));
     return names.sort();
   } finally {
     client.close();

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The single list of Debian packages Gatehouse needs. CI (.ci/run), the README
+# and deploy/Dockerfile all run this script, so the packages a developer, CI and
+# the container image get cannot drift apart.
+#
+# Usage: .ci/install-system-deps.sh [--runtime | --build]
+#   (no argument)  everything for development and CI: speech engines and test
+#                  audio, codecs, Prometheus (promtool for deploy/check.sh, a
+#                  real server for the metrics test), the native-addon
+#                  toolchain, and kubectl (for `kubectl kustomize`) when none
+#                  is on PATH.
+#   --runtime      only what the running gateway loads: the PocketSphinx
+#                  library and its US English model (the runtime image).
+#   --build        only the toolchain `npm ci` needs to build native addons
+#                  (better-sqlite3 falls back to node-gyp when no prebuilt
+#                  binary fits) (the image's build stage).
+set -euo pipefail
+
+runtime_packages=(libpocketsphinx3 pocketsphinx-en-us)
+build_packages=(python3 make g++)
+dev_packages=(pocketsphinx pocketsphinx-testdata opus-tools sox prometheus)
+
+mode="${1:-all}"
+case "$mode" in
+  --runtime) packages=("${runtime_packages[@]}") ;;
+  --build) packages=("${build_packages[@]}") ;;
+  all)
+    packages=("${runtime_packages[@]}" "${dev_packages[@]}" "${build_packages[@]}")
+    # deploy/check.sh renders the manifests with `kubectl kustomize`. Debian's
+    # kubernetes-client (kubectl 1.20, kustomize v2) is enough for our
+    # kustomizations; a machine that already has a kubectl (from another
+    # repository) keeps it, because the two packages both own /usr/bin/kubectl.
+    if ! command -v kubectl >/dev/null 2>&1; then
+      packages+=(kubernetes-client)
+    fi
+    ;;
+  *)
+    echo "usage: $0 [--runtime | --build]" >&2
+    exit 2
+    ;;
+esac
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=(sudo)
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update
+"${sudo[@]}" apt-get install -y --no-install-recommends "${packages[@]}"

@@ -1,0 +1,7 @@
+import type { CliCommand } from '../command.js';
+import { cheeseCommand } from './cheese.js';
+import { healthCommand } from './health.js';
+import { serveCommand } from './serve.js';
+
+/** Every `gatehouse` command, in the order `--help` lists them. */
+export const COMMANDS: readonly CliCommand[] = [serveCommand, cheeseCommand, healthCommand];
