@@ -8,7 +8,8 @@ export interface AdminServerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  health: HealthState;
+  /** Readiness source: one gateway's health, or the primary's view of all workers. */
+  health: Pick<HealthState, 'isReady' | 'isDraining' | 'snapshot'>;
   /** Served at /metrics in the Prometheus text format. */
   registry: Registry;
   /** Replaces the local registry's text at /metrics (the multi-worker primary sums its workers here). */

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { AuthSchema } from './auth-schema.js';
+import { PolicySchema } from './policy-schema.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -25,6 +27,8 @@ const ServerSchema = z.strictObject({
   maxReceiveMessageBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
   /** Largest reply message, in bytes. Default 32 MiB (a long synthesis in one reply). */
   maxSendMessageBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+  /** Processes serving the ports (`serve --workers N`); 0 means one per CPU core. 1 runs no cluster at all. */
+  workers: z.number().int().min(0).max(64).default(0),
   /** How long in-flight calls may run after SIGTERM before their streams are cancelled, in ms. Default 10000. */
   shutdownGraceMs: z.number().int().min(0).default(10_000),
 }).prefault({});
@@ -78,6 +82,10 @@ export const ConfigSchema = z.strictObject({
   storage: StorageSchema,
   cheese: CheeseSchema,
   logging: LoggingSchema,
+  /** Bearer tokens and certificate identity (src/config/auth-schema.ts). */
+  auth: AuthSchema,
+  /** Per-method access policy (src/config/policy-schema.ts, config/policy.yaml). */
+  policy: PolicySchema,
 });
 
 /** Validated, frozen configuration. */

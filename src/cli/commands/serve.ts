@@ -1,4 +1,9 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { runPrimary } from '../../cluster/run-primary.js';
+import { runWorker } from '../../cluster/run-worker.js';
+import { loadConfig } from '../../config/load.js';
 import { processConfigSources, serve } from '../../main.js';
 import { UsageError, type CliCommand } from '../command.js';
 
@@ -7,6 +12,7 @@ const USAGE = `gatehouse serve [flags]
 Runs the gateway until SIGTERM or SIGINT, then drains and exits 0.
 
 Flags:
+  --workers N          processes sharing the ports (server.workers; default one per core; 1 = no cluster)
   --config FILE        YAML or JSON config (default $GATEHOUSE_CONFIG, else config/default.yaml)
   --port N             main mTLS gRPC port (server.port)
   --health-port N      plaintext health-only gRPC port (health.port)
@@ -31,6 +37,7 @@ export const serveCommand: CliCommand = {
         strict: true,
         options: {
           config: { type: 'string' },
+          workers: { type: 'string' },
           port: { type: 'string' },
           'health-port': { type: 'string' },
           'admin-port': { type: 'string' },
@@ -43,14 +50,22 @@ export const serveCommand: CliCommand = {
       throw new UsageError((error as Error).message);
     }
     const number = (text: string | undefined) => (text === undefined ? undefined : Number(text));
-    await serve(processConfigSources(values.config, {
+    const sources = processConfigSources(values.config, {
       'server.port': number(values.port),
       'health.port': number(values['health-port']),
       'admin.port': number(values['admin-port']),
       'server.tls.mode': values['tls-mode'],
       'storage.sqlitePath': values.data,
       'logging.level': values['log-level'],
-    }));
+      'server.workers': number(values.workers),
+    });
+    if (cluster.isWorker) {
+      await runWorker(sources, cluster.worker!.id);
+    } else {
+      const workers = loadConfig(sources).server.workers || availableParallelism();
+      if (workers === 1) await serve(sources);
+      else await runPrimary(sources, { workers });
+    }
     // serve() keeps running until a signal ends the process.
     return new Promise<number>(() => undefined);
   },
