@@ -4,6 +4,7 @@
  * (health not SERVING), 2 usage error, 10 + gRPC code for a failed call
  * (13 INVALID_ARGUMENT, 17 PERMISSION_DENIED, 24 UNAVAILABLE, 26 UNAUTHENTICATED).
  */
+import { ConfigError } from '../config/load.js';
 import { UsageError } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -40,7 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     process.stderr.write(`gatehouse ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    // Bad configuration is a usage problem: nothing was started.
+    return error instanceof ConfigError ? 2 : 1;
   }
 }
 

@@ -17,9 +17,12 @@ export interface GatewayProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `src/main.ts` with the given env overrides on ephemeral loopback ports; resolves once it listens. */
-export async function spawnGateway(certs: DevCertificateSet, sqlitePath: string, env: Record<string, string> = {}): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+/**
+ * Starts `gatehouse serve` (with `serveArgs`, e.g. `--workers 2`) and the given env overrides on
+ * ephemeral loopback ports; resolves once it listens.
+ */
+export async function spawnGateway(certs: DevCertificateSet, sqlitePath: string, env: Record<string, string> = {}, serveArgs: string[] = ['--workers', '1']): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/gatehouse.ts', 'serve', ...serveArgs], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -44,7 +47,8 @@ export async function spawnGateway(certs: DevCertificateSet, sqlitePath: string,
   const listening = new Promise<{ grpcPort: number; healthPort: number; adminPort: number }>((resolve, reject) => {
     const onLine = (line: string) => {
       output.push(line);
-      if (line.includes('"msg":"listening"')) resolve(JSON.parse(line) as { grpcPort: number; healthPort: number; adminPort: number });
+      // Workers of a cluster log their own "listening" without the admin port; the process is up when the primary's line comes.
+      if (line.includes('"msg":"listening"') && line.includes('"adminPort"')) resolve(JSON.parse(line) as { grpcPort: number; healthPort: number; adminPort: number });
     };
     for (const stream of [child.stdout!, child.stderr!]) {
       let buffered = '';

@@ -86,3 +86,33 @@ describe('a real gateway process', () => {
       (error: Error) => /exited \(2\)/.test(error.message) && /server\.port/.test(error.message) && /logging\.level/.test(error.message));
   });
 });
+
+describe('a stream that outlives the drain grace', () => {
+  it('is cancelled when the grace ends, and the process still exits 0', async () => {
+    const certs = makeTemporaryDevCertificates();
+    const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-grace-'));
+    const gw = await spawnGateway(certs, join(dataDir, 'grace.db'), { GATEHOUSE_SERVER__SHUTDOWN_GRACE_MS: '500' });
+    const cheese = createClient(CHEESE, `127.0.0.1:${gw.grpcPort}`, channelCredentials({ caFile: certs.caCert, certFile: certs.clients.bob.cert, keyFile: certs.clients.bob.key }),
+      { 'grpc.ssl_target_name_override': 'localhost' });
+    try {
+      const watch = (cheese as unknown as { watchOrders(r: object): grpc.ClientReadableStream<unknown> }).watchOrders({});
+      const ended = new Promise<number>((resolve) => {
+        watch.on('error', (error: grpc.ServiceError) => resolve(error.code));
+        watch.on('end', () => resolve(0));
+      });
+      watch.on('data', () => undefined);
+      await sleep(300);
+      const sigtermAt = Date.now();
+      gw.child.kill('SIGTERM');
+      const code = await ended;
+      assert.notEqual(code, 0, 'the watch did not end with OK: it was cut off');
+      assert.ok(Date.now() - sigtermAt >= 400, 'the stream was given the grace period before it was cancelled');
+      assert.equal(await gw.exited, 0);
+      assert.ok(gw.output.some((l) => l.includes('grace period over')));
+    } finally {
+      cheese.close();
+      rmSync(certs.dir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
