@@ -6,7 +6,8 @@
 # Usage: .ci/install-system-deps.sh [--runtime | --build]
 #   (no argument)  everything for development and CI: speech engines and test
 #                  audio, codecs, Prometheus (promtool for deploy/check.sh, a
-#                  real server for the metrics test), the native-addon
+#                  real server for the metrics test), curl (the security
+#                  test sends requests Node's HTTP/2 client refuses to), the native-addon
 #                  toolchain, and kubectl (for `kubectl kustomize`) when none
 #                  is on PATH.
 #   --runtime      only what the running gateway loads: the PocketSphinx
@@ -18,7 +19,7 @@ set -euo pipefail
 
 runtime_packages=(libpocketsphinx3 pocketsphinx-en-us)
 build_packages=(python3 make g++)
-dev_packages=(pocketsphinx pocketsphinx-testdata opus-tools sox prometheus)
+dev_packages=(pocketsphinx pocketsphinx-testdata opus-tools sox prometheus curl)
 
 mode="${1:-all}"
 case "$mode" in

@@ -26,14 +26,22 @@ export interface CallState {
   peer?: PeerIdentity;
   /** Verified token claims. */
   principal?: TokenPrincipal;
-  /** Effective deadline after defaulting and clamping; handlers must finish by then. */
+  /**
+   * Effective deadline after defaulting and clamping; handlers must finish by then.
+   * Set by the deadline interceptor, which also ends the call when it passes
+   * (handlers then see their `ctx.signal` fire).
+   */
   deadline?: Date;
-  /** Fires when the call's effective deadline passes (set by the deadline interceptor). */
-  deadlineSignal?: AbortSignal;
   /** W3C trace id of the call's span, for logs and INTERNAL replies. */
   traceId?: string;
   /** Set when the handler failed with a bug: the client saw only `referenceId`; the access log writes the cause. */
   internalError?: { referenceId: string; cause: unknown };
+  /**
+   * The status grpc-js actually wrote for this call, including the ones it makes
+   * itself (its deadline, oversized or undecodable messages) that no interceptor's
+   * sendStatus sees. Set by interceptors/call-outcome.ts.
+   */
+  wireStatus?: { code: number; details: string };
 }
 
 /**

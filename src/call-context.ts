@@ -36,10 +36,10 @@ export interface OpenedContext {
 }
 
 /**
- * Builds the context for one call. The AbortSignal merges the three ways a
- * call can end early: client cancellation (grpc-js emits `cancelled`), the
- * deadline grpc-js enforces, and a tighter effective deadline set by the
- * deadline interceptor.
+ * Builds the context for one call. The AbortSignal fires when the call ends
+ * early: client cancellation and deadlines (grpc-js emits `cancelled` once the
+ * call is over, whether the client went away, grpc-js enforced the client's
+ * deadline, or the deadline interceptor ended the call at the effective one).
  */
 export function openCallContext(call: AnyServerCall, method: string): OpenedContext {
   const state = peekCallState(call.metadata);
@@ -55,12 +55,12 @@ export function openCallContext(call: AnyServerCall, method: string): OpenedCont
   const events = call as unknown as NodeJS.EventEmitter;
   events.on('cancelled', onCancelled);
   let timer: NodeJS.Timeout | undefined;
-  if (deadline !== undefined) {
+  // The deadline interceptor (which set state.deadline) ends the call with DEADLINE_EXCEEDED itself and `cancelled`
+  // follows: a second timer here would race it, and a handler returning quietly on abort could report OK first.
+  if (deadline !== undefined && state?.deadline === undefined) {
     timer = setTimeout(() => abort(deadlineExceeded()), Math.max(0, deadline.getTime() - Date.now()));
     timer.unref();
   }
-  const onDeadlineSignal = () => abort(deadlineExceeded());
-  state?.deadlineSignal?.addEventListener('abort', onDeadlineSignal, { once: true });
 
   let peer: PeerIdentity | undefined | null = state?.peer ?? null;
   const ctx: CallContext = {
@@ -84,7 +84,6 @@ export function openCallContext(call: AnyServerCall, method: string): OpenedCont
       closed = true;
       events.removeListener('cancelled', onCancelled);
       if (timer) clearTimeout(timer);
-      state?.deadlineSignal?.removeEventListener('abort', onDeadlineSignal);
     },
   };
 }

@@ -11,12 +11,15 @@ export type Send<Res> = (message: Res) => Promise<void>;
 /**
  * Unary adapter: the handler returns a promise; a resolved value becomes the
  * reply, and anything thrown or rejected becomes exactly one proper status.
+ * A handler that returns normally after its signal fired (a watch that ends
+ * quietly on abort) still ends the call with the signal's reason: the call
+ * timed out or was cancelled, whatever the handler made of it.
  */
 export function unary<Req, Res>(fn: (request: Req, ctx: CallContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const { ctx, close } = openCallContext(call, call.getPath());
     invoke(() => fn(call.request, ctx)).then(
-      (reply) => { close(); callback(null, reply); },
+      (reply) => { close(); if (ctx.signal.aborted) callback(toStatus(ctx.signal.reason, call.metadata, ctx.signal)); else callback(null, reply); },
       (error: unknown) => { close(); callback(toStatus(error, call.metadata, ctx.signal)); },
     );
   };
@@ -29,7 +32,7 @@ export function serverStream<Req, Res>(
   return (call) => {
     const { ctx, close } = openCallContext(call, call.getPath());
     invoke(() => fn(call.request, ctx, sender(call, ctx.signal))).then(
-      () => { close(); call.end(); },
+      () => { close(); if (ctx.signal.aborted) call.emit('error', toStatus(ctx.signal.reason, call.metadata, ctx.signal)); else call.end(); },
       (error: unknown) => { close(); call.emit('error', toStatus(error, call.metadata, ctx.signal)); },
     );
   };
@@ -42,7 +45,7 @@ export function clientStream<Req, Res>(
   return (call, callback) => {
     const { ctx, close } = openCallContext(call, call.getPath());
     invoke(() => fn(readMessages<Req>(call, ctx.signal), ctx)).then(
-      (reply) => { close(); callback(null, reply); },
+      (reply) => { close(); if (ctx.signal.aborted) callback(toStatus(ctx.signal.reason, call.metadata, ctx.signal)); else callback(null, reply); },
       (error: unknown) => { close(); callback(toStatus(error, call.metadata, ctx.signal)); },
     );
   };
@@ -55,7 +58,7 @@ export function bidiStream<Req, Res>(
   return (call) => {
     const { ctx, close } = openCallContext(call, call.getPath());
     invoke(() => fn(readMessages<Req>(call, ctx.signal), ctx, sender(call, ctx.signal))).then(
-      () => { close(); call.end(); },
+      () => { close(); if (ctx.signal.aborted) call.emit('error', toStatus(ctx.signal.reason, call.metadata, ctx.signal)); else call.end(); },
       (error: unknown) => { close(); call.emit('error', toStatus(error, call.metadata, ctx.signal)); },
     );
   };
@@ -89,7 +92,9 @@ function sender<Res>(stream: grpc.ServerWritableStream<unknown, Res> | grpc.Serv
  * gone, where the plain iterator would wait for an end that never comes.
  */
 async function* readMessages<Req>(stream: Readable, signal: AbortSignal): AsyncGenerator<Req> {
-  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Req>;
+  // destroyOnReturn: false — the default iterator destroys the stream when the client half-closes, and a destroyed
+  // grpc-js duplex never sends the replies and status that follow, so the client would wait for its deadline.
+  const iterator = stream.iterator({ destroyOnReturn: false }) as AsyncIterator<Req>;
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
     onAbort = () => reject(signal.reason);

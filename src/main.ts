@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type ConfigSources } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { createGateway, type Gateway, type GatewayAddresses } from './server.js';
+import { createTelemetry } from './telemetry/telemetry.js';
 
 /** Default configuration file, used when it exists and no other is named. */
 export const DEFAULT_CONFIG_FILE = 'config/default.yaml';
@@ -29,7 +30,10 @@ export async function startFromConfig(sources: ConfigSources, logger?: Logger): 
     const set = ensureDevCertificates(dirname(resolve(tls.certFile)));
     log.warn('made a development CA and certificates; do not use them in production', { dir: set.dir });
   }
-  const gateway = createGateway({ config, logger: log });
+  // OTEL_* variables come from the same environment the config was read from.
+  const telemetry = createTelemetry({ config: config.tracing, env: sources.env ?? {} });
+  if (telemetry.sdkEnabled) log.info('tracing: OpenTelemetry SDK on', { serviceName: sources.env?.OTEL_SERVICE_NAME ?? config.tracing.serviceName });
+  const gateway = createGateway({ config, logger: log, telemetry });
   const addresses = await gateway.listen();
   log.info('listening', { ...addresses, tls: tls.mode });
   return { gateway, addresses, config };

@@ -6,6 +6,10 @@ import { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { buildInterceptorChain } from './chain.js';
+import { createMessageSizes, recordMessageSizes } from '../interceptors/message-sizes.js';
+import { registerHealthMetrics } from './metrics/health-metrics.js';
+import { createMetricsRegistry } from './metrics/metrics-registry.js';
+import type { Telemetry } from './telemetry/telemetry.js';
 import type { Config } from './config/schema.js';
 import { createHealthState, type HealthState } from './health/health-state.js';
 import type { Logger } from './logging/logger.js';
@@ -13,14 +17,17 @@ import { loadPackageDefinition } from './proto/load.js';
 import { PROTO_LOADER_OPTIONS } from './proto/loader-options.js';
 import { buildServices } from './services/build-services.js';
 import type { HostedService } from './services/hosted-service.js';
-import { createServerCredentials } from './tls/server-credentials.js';
+import { createServerCredentials, type ListenerCredentials } from './tls/server-credentials.js';
+import { hookHttp2Servers } from './auth/http2-hooks.js';
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
   config: Config;
   logger: Logger;
-  /** Metrics registry; default a new one. Never the prom-client global. */
+  /** Metrics registry; default a new one with process and Node series. Never the prom-client global. */
   registry?: Registry;
+  /** Tracing from src/telemetry/ (flushed by shutdown); default: no SDK, incoming trace ids still reach the logs. */
+  telemetry?: Telemetry;
   /** Services to host instead of those config enables (tests add slow or failing ones). */
   services?: HostedService[];
   /** Services to host in addition to those config enables. */
@@ -50,16 +57,28 @@ export interface Gateway {
 /** Builds the gateway from config. It listens nowhere until `listen()`. */
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
-  const registry = options.registry ?? new Registry();
+  const registry = options.registry ?? createMetricsRegistry();
   const services = [...(options.services ?? buildServices(config, { registry, logger })), ...(options.extraServices ?? [])];
   const health = createHealthState(services.map((s) => s.name));
   const healthService = { name: 'grpc.health.v1.Health', definition: healthServiceDefinition as grpc.ServiceDefinition };
 
+  registerHealthMetrics(registry, health);
+  const messageSizes = createMessageSizes();
   const main = new grpc.Server({
-    interceptors: buildInterceptorChain({ config, registry, logger, health, services: [...services, healthService] }),
+    interceptors: buildInterceptorChain({
+      config, registry, logger, health, services: [...services, healthService], telemetry: options.telemetry, messageSizes,
+    }),
     'grpc.max_receive_message_length': config.server.maxReceiveMessageBytes,
     'grpc.max_send_message_length': config.server.maxSendMessageBytes,
+    ...(config.server.maxConnectionAgeMs > 0 ? {
+      'grpc.max_connection_age_ms': config.server.maxConnectionAgeMs,
+      'grpc.max_connection_age_grace_ms': config.server.maxConnectionAgeGraceMs,
+    } : {}),
   });
+  recordMessageSizes(main, messageSizes); // before any addService: sizes for the access log's bytes in/out
+  // Node keeps only the first of repeated authorization headers (keep them all, so authentication refuses such
+  // requests) and rebuilds the client certificate for every call (read it once per connection): src/auth/http2-hooks.ts.
+  if (!hookHttp2Servers(main)) logger.warn('grpc-js internals changed: requests with two authorization headers cannot be detected');
   for (const service of services) main.addService(service.definition, service.implementation);
   health.implementation.addToServer(main);
   // Reflection describes our protos and health, so grpcurl can list and call everything.
@@ -71,6 +90,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   health.implementation.addToServer(healthOnly);
 
   let admin: AdminServer | undefined;
+  let listenerCredentials: ListenerCredentials | undefined;
   let warmUp: Promise<void> = Promise.resolve();
 
   return {
@@ -78,7 +98,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     registry,
     services,
     async listen() {
-      const grpcPort = await bind(main, config.server.host, config.server.port, createServerCredentials(config.server.tls));
+      // Certificate, key and CA follow their files; a broken replacement is refused and the last good one serves.
+      listenerCredentials = createServerCredentials(config.server.tls, { registry, logger });
+      const grpcPort = await bind(main, config.server.host, config.server.port, listenerCredentials.credentials);
       const addresses: GatewayAddresses = { grpcPort };
       if (config.health.enabled) {
         addresses.healthPort = await bind(healthOnly, config.health.host, config.health.port, grpc.ServerCredentials.createInsecure());
@@ -115,7 +137,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       await warmUp;
       await Promise.allSettled(services.map((service) => service.stop()));
       healthOnly.forceShutdown();
+      listenerCredentials?.close();
       await admin?.close();
+      await options.telemetry?.shutdown();
       logger.info('stopped');
     },
   };

@@ -2,6 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { bearerMetadata, channelCredentials, createClient } from '../client/grpc-client.js';
+import { devTokenIfAvailable } from '../auth/dev-token.js';
+import { loadConfig } from '../config/load.js';
+import { processConfigSources } from '../main.js';
 import { UsageError } from './command.js';
 
 /** Flags every client command takes. */
@@ -24,7 +27,8 @@ export const CLIENT_FLAGS_USAGE = `Connection flags:
   --cert FILE          client certificate (default certs/dev/client-alice.crt)
   --key FILE           client private key (default certs/dev/client-alice.key)
   --insecure           plaintext, for a gateway in insecure mode
-  --token JWT          bearer token (default: $GATEHOUSE_TOKEN)
+  --token JWT          bearer token (default: $GATEHOUSE_TOKEN, else a 5-minute development token
+                       when the development signing key exists; see gatehouse token mint)
   --timeout DURATION   deadline per call: 500ms, 30s, 2m (default 30s)
   --json               machine-readable output, one JSON document per reply`;
 
@@ -65,8 +69,19 @@ export function clientSettings(values: Record<string, unknown>): ClientSettings 
     }
     credentials = channelCredentials({ caFile: String(values.ca), certFile: String(values.cert), keyFile: String(values.key) });
   }
-  const token = (values.token as string | undefined) ?? process.env.GATEHOUSE_TOKEN;
+  // Without --token or GATEHOUSE_TOKEN, a development gateway's key (if present) signs a 5-minute token for --cert's identity.
+  const token = (values.token as string | undefined) ?? process.env.GATEHOUSE_TOKEN
+    ?? (values.insecure ? undefined : developmentToken(String(values.cert)));
   return { target, credentials, metadata: bearerMetadata(token), timeoutMs: parseDurationMs(String(values.timeout)), json: Boolean(values.json) };
+}
+
+/** A development token when the local config has a development key; a config that does not load means none. */
+function developmentToken(certFile: string): string | undefined {
+  try {
+    return devTokenIfAvailable(loadConfig(processConfigSources(undefined)), certFile);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A client for a service using the settings. */

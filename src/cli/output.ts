@@ -29,6 +29,9 @@ export function printCallError(error: unknown, json: boolean): number {
     if (serviceError.code === Status.UNAVAILABLE && /connect|handshake|certificate|No connection/i.test(serviceError.details ?? '')) {
       lines.push('  hint: is the gateway running, and do --target, --ca, --cert and --key match it?');
     }
+    if (serviceError.code === Status.UNAUTHENTICATED && /requires a bearer token/.test(serviceError.details ?? '')) {
+      lines.push('  hint: for the development gateway, export GATEHOUSE_TOKEN=$(gatehouse token mint), or pass --token');
+    }
     process.stderr.write(lines.join('\n') + '\n');
   }
   return exitCodeForStatus(serviceError.code);

@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { AuthSchema } from './auth-schema.js';
 import { PolicySchema } from './policy-schema.js';
+import { AccessLogLevelsSchema } from './access-log-schema.js';
+import { DeadlinesSchema } from './deadlines-schema.js';
+import { RateLimitsSchema } from './rate-limits-schema.js';
+import { TracingSchema } from './tracing-schema.js';
+import { SttConfigSchema } from '../services/stt/stt-config.js';
+import { TtsConfigSchema } from '../services/tts/tts-config.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -22,11 +28,20 @@ const ServerSchema = z.strictObject({
     clientCaFile: z.string().default('certs/dev/ca.crt'),
     /** Make the development CA and certificates on start when certFile is missing. Off in production. */
     generateDevCertificates: z.boolean().default(true),
+    /** How often certFile, keyFile and clientCaFile are checked for changes, in ms; a changed set that checks out serves new connections, a broken one is refused (src/tls/reloading-credentials.ts). 0 turns reloading off. Default 10000. */
+    reloadIntervalMs: z.number().int().min(0).default(10_000),
   }).prefault({}),
   /** Largest request message accepted, in bytes (audio uploads). Default 16 MiB; grpc-js's own default is 4 MiB. */
   maxReceiveMessageBytes: z.number().int().min(1024).default(16 * 1024 * 1024),
   /** Largest reply message, in bytes. Default 32 MiB (a long synthesis in one reply). */
   maxSendMessageBytes: z.number().int().min(1024).default(32 * 1024 * 1024),
+  /**
+   * Close client connections after this long, in ms (with maxConnectionAgeGraceMs for their calls to finish),
+   * so clients balancing over DNS (headless Service) re-resolve and spread onto new pods. Default 300000; 0 = never.
+   */
+  maxConnectionAgeMs: z.number().int().min(0).default(300_000),
+  /** How long calls on a connection past its age may still run, in ms. Default 30000. */
+  maxConnectionAgeGraceMs: z.number().int().min(0).default(30_000),
   /** Processes serving the ports (`serve --workers N`); 0 means one per CPU core. 1 runs no cluster at all. */
   workers: z.number().int().min(0).max(64).default(0),
   /** How long in-flight calls may run after SIGTERM before their streams are cancelled, in ms. Default 10000. */
@@ -72,6 +87,8 @@ const LoggingSchema = z.strictObject({
   level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   /** One JSON line per call. Default on. */
   accessLog: z.boolean().default(true),
+  /** Access line level per status code, e.g. `{ OK: debug }` (src/config/access-log-schema.ts). */
+  accessLogLevels: AccessLogLevelsSchema,
 }).prefault({});
 
 /** The whole configuration; every field has a documented default. */
@@ -82,10 +99,20 @@ export const ConfigSchema = z.strictObject({
   storage: StorageSchema,
   cheese: CheeseSchema,
   logging: LoggingSchema,
+  /** TextToSpeech: engines, worker pools, limits, template cache (src/services/tts/tts-config.ts). */
+  tts: TtsConfigSchema,
+  /** SpeechToText: PocketSphinx decoder pool, queue and audio limits (src/services/stt/stt-config.ts). */
+  stt: SttConfigSchema,
   /** Bearer tokens and certificate identity (src/config/auth-schema.ts). */
   auth: AuthSchema,
   /** Per-method access policy (src/config/policy-schema.ts, config/policy.yaml). */
   policy: PolicySchema,
+  /** Per-method deadline policy (src/config/deadlines-schema.ts). */
+  deadlines: DeadlinesSchema,
+  /** Token buckets per caller and method, concurrent streams per connection (src/config/rate-limits-schema.ts). */
+  rateLimits: RateLimitsSchema,
+  /** OpenTelemetry SDK from OTEL_* environment (src/config/tracing-schema.ts). */
+  tracing: TracingSchema,
 });
 
 /** Validated, frozen configuration. */

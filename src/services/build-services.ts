@@ -2,6 +2,8 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import { createCheeseService } from './cheese/cheese-service.js';
+import { createSpeechToTextService } from './stt/index.js';
+import { createTextToSpeechService } from './tts/index.js';
 import type { HostedService } from './hosted-service.js';
 
 /** What service factories may need besides their own config section. */
@@ -12,6 +14,8 @@ export interface ServiceDependencies {
 
 /** Builds every enabled business service from config. Nothing starts or listens here. */
 export function buildServices(config: Config, deps: ServiceDependencies): HostedService[] {
-  void deps;
-  return [createCheeseService({ sqlitePath: config.storage.sqlitePath, stock: config.cheese.stock })];
+  const services: HostedService[] = [createCheeseService({ sqlitePath: config.storage.sqlitePath, stock: config.cheese.stock })];
+  if (config.tts.enabled) services.push(createTextToSpeechService({ registry: deps.registry, config: config.tts, logger: deps.logger }));
+  if (config.stt.enabled) services.push(createSpeechToTextService({ registry: deps.registry, config: config.stt }));
+  return services;
 }

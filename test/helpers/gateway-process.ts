@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DevCertificateSet } from '../../certs/dev-certificates.js';
 
@@ -39,6 +40,8 @@ export async function spawnGateway(certs: DevCertificateSet, sqlitePath: string,
       GATEHOUSE_SERVER__TLS__CLIENT_CA_FILE: certs.caCert,
       GATEHOUSE_SERVER__TLS__GENERATE_DEV_CERTIFICATES: 'false',
       GATEHOUSE_STORAGE__SQLITE_PATH: sqlitePath,
+      // Tokens for this process are minted with the certificate set's development key (test/helpers/dev-token.ts).
+      GATEHOUSE_AUTH__DEV_SIGNING_KEY__FILE: join(certs.dir, 'token-signing.key'),
       ...env,
     },
   });

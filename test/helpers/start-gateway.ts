@@ -9,6 +9,8 @@ import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createGateway, type Gateway, type GatewayAddresses } from '../../src/server.js';
 import type { HostedService } from '../../src/services/hosted-service.js';
+import type { Telemetry } from '../../src/telemetry/telemetry.js';
+import { devSigningKeyFile, devTokenFor, withBearerToken } from './dev-token.js';
 
 /** Who a test client is. */
 export type TestClientIdentity = 'alice' | 'bob' | 'untrusted' | 'expired' | 'no-certificate' | 'insecure';
@@ -25,6 +27,10 @@ export interface StartGatewayOptions {
   certs?: DevCertificateSet;
   /** Wait for every service's warm-up before resolving. Default true. */
   waitForWarmUp?: boolean;
+  /** Tracing (e.g. an SDK with an in-memory exporter); default none. */
+  telemetry?: Telemetry;
+  /** Give alice's and bob's credentials a development token that may call everything (sub = their identity). Default true. */
+  devTokens?: boolean;
 }
 
 /** A gateway running in this process on loopback, with everything a test needs to call it. */
@@ -69,20 +75,26 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
       'admin.port': 0,
       'storage.sqlitePath': join(dataDir, 'gatehouse.db'),
       'logging.level': 'debug',
+      'auth.devSigningKey.file': devSigningKeyFile(certs),
+      // Speech engines take seconds to warm up: only tests that call them turn them on.
+      'tts.enabled': false,
+      'stt.enabled': false,
       ...options.overrides,
     },
   });
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({ level: config.logging.level, write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const gateway = createGateway({ config, logger, services: options.services, extraServices: options.extraServices });
+  const gateway = createGateway({ config, logger, services: options.services, extraServices: options.extraServices, telemetry: options.telemetry });
   const addresses = await gateway.listen();
   if (options.waitForWarmUp ?? true) await gateway.warmedUp();
   const clients: grpc.Client[] = [];
   const credentials = (identity: TestClientIdentity = 'alice') => {
     switch (identity) {
       case 'alice':
-      case 'bob':
-        return channelCredentials({ caFile: certs.caCert, certFile: certs.clients[identity].cert, keyFile: certs.clients[identity].key });
+      case 'bob': {
+        const channel = channelCredentials({ caFile: certs.caCert, certFile: certs.clients[identity].cert, keyFile: certs.clients[identity].key });
+        return options.devTokens === false ? channel : withBearerToken(channel, devTokenFor(certs, identity, {}, config));
+      }
       case 'untrusted':
         return channelCredentials({ caFile: certs.caCert, certFile: certs.untrusted.clientCert, keyFile: certs.untrusted.clientKey });
       case 'expired':

@@ -8,6 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { makeTemporaryDevCertificates, type DevCertificateSet } from '../../certs/dev-certificates.js';
 import { callUnary, channelCredentials, createClient } from '../../src/client/grpc-client.js';
 import { checkHealth } from '../helpers/health-client.js';
+import { devTokenFor, withBearerToken } from '../helpers/dev-token.js';
 import { spawnGateway } from '../helpers/gateway-process.js';
 
 const CHEESE = 'cheesefarm.v1.CheeseService';
@@ -17,7 +18,7 @@ describe('a real gateway process', () => {
   let dataDir: string;
   const clients: grpc.Client[] = [];
   const client = (port: number) => {
-    const c = createClient(CHEESE, `127.0.0.1:${port}`, channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }),
+    const c = createClient(CHEESE, `127.0.0.1:${port}`, withBearerToken(channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }), devTokenFor(certs, 'alice')),
       { 'grpc.ssl_target_name_override': 'localhost' });
     clients.push(c);
     return c;
@@ -92,7 +93,7 @@ describe('a stream that outlives the drain grace', () => {
     const certs = makeTemporaryDevCertificates();
     const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-grace-'));
     const gw = await spawnGateway(certs, join(dataDir, 'grace.db'), { GATEHOUSE_SERVER__SHUTDOWN_GRACE_MS: '500' });
-    const cheese = createClient(CHEESE, `127.0.0.1:${gw.grpcPort}`, channelCredentials({ caFile: certs.caCert, certFile: certs.clients.bob.cert, keyFile: certs.clients.bob.key }),
+    const cheese = createClient(CHEESE, `127.0.0.1:${gw.grpcPort}`, withBearerToken(channelCredentials({ caFile: certs.caCert, certFile: certs.clients.bob.cert, keyFile: certs.clients.bob.key }), devTokenFor(certs, 'bob')),
       { 'grpc.ssl_target_name_override': 'localhost' });
     try {
       const watch = (cheese as unknown as { watchOrders(r: object): grpc.ClientReadableStream<unknown> }).watchOrders({});

@@ -62,8 +62,10 @@ describe('main listener (mTLS), health-only listener, admin listener', () => {
 });
 
 describe('TLS-only and insecure modes', () => {
+  // Without client certificates there is no identity to allow: these modes need a policy that asks for none (config/policy.yaml asks for one).
+  const OPEN_CHEESE_POLICY = { 'policy.defaults': {}, 'policy.services': { [CHEESE]: { requireToken: false } } };
   it('TLS-only serves a client without a certificate', async () => {
-    const gw = await startGateway({ overrides: { 'server.tls.mode': 'tls' } });
+    const gw = await startGateway({ overrides: { 'server.tls.mode': 'tls', ...OPEN_CHEESE_POLICY } });
     try {
       const reply = await callUnary<{ orderedBy: string }>(gw.client(CHEESE, 'no-certificate'), 'order', { type: 'EMMENTAL', age: 3, idempotencyKey: 'tls-1' });
       assert.equal(reply.orderedBy, 'anonymous');
@@ -73,7 +75,7 @@ describe('TLS-only and insecure modes', () => {
   });
 
   it('insecure mode serves plaintext', async () => {
-    const gw = await startGateway({ overrides: { 'server.tls.mode': 'insecure' } });
+    const gw = await startGateway({ overrides: { 'server.tls.mode': 'insecure', ...OPEN_CHEESE_POLICY } });
     try {
       const reply = await callUnary<{ type: string }>(gw.client(CHEESE, 'insecure'), 'order', { type: 'CANASTRA', age: 3, idempotencyKey: 'plain-1' });
       assert.equal(reply.type, 'CANASTRA');

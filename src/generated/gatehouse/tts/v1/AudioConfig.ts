@@ -7,11 +7,11 @@ import type { AudioContainer as _gatehouse_tts_v1_AudioContainer, AudioContainer
 export interface AudioConfig {
   'audioEncoding'?: (_gatehouse_tts_v1_AudioEncoding);
   /**
-   * 0.25 to 4.0; 0 means 1.0.
+   * 0.25 to 4.0; 0 means 1.0. Engines clamp to what they can do (eSpeak NG: about 0.46 to 2.6).
    */
   'speakingRate'?: (number | string);
   /**
-   * Semitones, -20 to 20; 0 is the voice's own pitch.
+   * Semitones, -20 to 20; 0 is the voice's own pitch (approximate: engines map it to their own pitch scale).
    */
   'pitch'?: (number | string);
   /**
@@ -28,11 +28,11 @@ export interface AudioConfig {
 export interface AudioConfig__Output {
   'audioEncoding': (_gatehouse_tts_v1_AudioEncoding__Output);
   /**
-   * 0.25 to 4.0; 0 means 1.0.
+   * 0.25 to 4.0; 0 means 1.0. Engines clamp to what they can do (eSpeak NG: about 0.46 to 2.6).
    */
   'speakingRate': (number);
   /**
-   * Semitones, -20 to 20; 0 is the voice's own pitch.
+   * Semitones, -20 to 20; 0 is the voice's own pitch (approximate: engines map it to their own pitch scale).
    */
   'pitch': (number);
   /**

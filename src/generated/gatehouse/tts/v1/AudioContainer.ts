@@ -2,7 +2,8 @@
 // Original file: /work/main/proto/gatehouse/tts/v1/tts.proto
 
 /**
- * Only meaningful for LINEAR16: raw samples, or a RIFF/WAVE file.
+ * For LINEAR16, MULAW and ALAW: raw samples, or a RIFF/WAVE file (PCM, or G.711 format codes 7/6).
+ * OGG_OPUS is always an Ogg file; asking for WAV with it is INVALID_ARGUMENT.
  */
 export const AudioContainer = {
   /**
@@ -14,7 +15,8 @@ export const AudioContainer = {
 } as const;
 
 /**
- * Only meaningful for LINEAR16: raw samples, or a RIFF/WAVE file.
+ * For LINEAR16, MULAW and ALAW: raw samples, or a RIFF/WAVE file (PCM, or G.711 format codes 7/6).
+ * OGG_OPUS is always an Ogg file; asking for WAV with it is INVALID_ARGUMENT.
  */
 export type AudioContainer =
   /**
@@ -28,6 +30,7 @@ export type AudioContainer =
   | 2
 
 /**
- * Only meaningful for LINEAR16: raw samples, or a RIFF/WAVE file.
+ * For LINEAR16, MULAW and ALAW: raw samples, or a RIFF/WAVE file (PCM, or G.711 format codes 7/6).
+ * OGG_OPUS is always an Ogg file; asking for WAV with it is INVALID_ARGUMENT.
  */
 export type AudioContainer__Output = typeof AudioContainer[keyof typeof AudioContainer]

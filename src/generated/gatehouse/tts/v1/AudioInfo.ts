@@ -4,6 +4,9 @@
 import type { AudioEncoding as _gatehouse_tts_v1_AudioEncoding, AudioEncoding__Output as _gatehouse_tts_v1_AudioEncoding__Output } from '../../../gatehouse/tts/v1/AudioEncoding.js';
 import type { AudioContainer as _gatehouse_tts_v1_AudioContainer, AudioContainer__Output as _gatehouse_tts_v1_AudioContainer__Output } from '../../../gatehouse/tts/v1/AudioContainer.js';
 
+/**
+ * Describes the audio in a reply. Streamed WAV carries a header whose sizes say "unknown" (0xFFFFFFFF).
+ */
 export interface AudioInfo {
   'audioEncoding'?: (_gatehouse_tts_v1_AudioEncoding);
   'sampleRateHertz'?: (number);
@@ -15,6 +18,9 @@ export interface AudioInfo {
   'durationSeconds'?: (number | string);
 }
 
+/**
+ * Describes the audio in a reply. Streamed WAV carries a header whose sizes say "unknown" (0xFFFFFFFF).
+ */
 export interface AudioInfo__Output {
   'audioEncoding': (_gatehouse_tts_v1_AudioEncoding__Output);
   'sampleRateHertz': (number);

@@ -1,0 +1,5 @@
+/** Worker-thread entry for Flite; started by the Flite engine through `SynthesisWorkerPool`. */
+import { serveSynthesisBackend } from '../synthesis-worker-runtime.js';
+import { createFliteBackend } from './flite-backend.js';
+
+serveSynthesisBackend(() => createFliteBackend());

@@ -1,0 +1,30 @@
+/**
+ * Starting worker threads from TypeScript sources as well as from a compiled build. Under tsx on Node 20, loader
+ * hooks registered in the main thread do not reach worker threads, so a `.ts` worker is started through a one-line
+ * bootstrap that registers tsx inside the worker first. A `.js` worker (compiled build) is started directly.
+ */
+
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker, type WorkerOptions } from 'node:worker_threads';
+
+/**
+ * URL of a worker entry module next to `siblingOf` (an `import.meta.url`), with the same extension as that
+ * module: `.ts` when running under tsx, `.js` in a compiled build. `baseName` has no extension.
+ */
+export function workerModuleUrl(baseName: string, siblingOf: string): URL {
+  const ext = extname(fileURLToPath(siblingOf)) || '.js';
+  return new URL(`./${baseName}${ext}`, siblingOf);
+}
+
+/** Starts a worker thread running the ES module at `url` (`.ts` or `.js`). */
+export function spawnModuleWorker(url: URL, options: WorkerOptions = {}): Worker {
+  if (!/\.[cm]?ts$/.test(url.pathname)) return new Worker(url, options);
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const bootstrap =
+    `import(${JSON.stringify(tsxApi)})` +
+    `.then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })` +
+    // Rethrown outside the promise chain so it surfaces as the worker's 'error' event.
+    `.catch((error) => { setImmediate(() => { throw error; }); });`;
+  return new Worker(bootstrap, { ...options, eval: true });
+}

@@ -1,0 +1,102 @@
+/**
+ * The contract between the TextToSpeech service and a speech synthesis engine (eSpeak NG, Flite). Engines run
+ * their synthesiser off the event loop, stream audio as it is produced, honour an AbortSignal, and describe their
+ * voices; everything about the API (encodings, rates, validation) lives in the service.
+ */
+
+/** Voice gender as the API names it. */
+export type VoiceGender = 'MALE' | 'FEMALE' | 'NEUTRAL';
+
+/** A language a voice speaks, with the engine's preference (lower priority = better match). */
+export interface VoiceLanguage {
+  /** BCP-47 code with conventional casing, e.g. `en-US`, `ru`. */
+  code: string;
+  /** Engine preference among voices for this language; lower wins. */
+  priority: number;
+}
+
+/** One voice an engine can speak with. */
+export interface EngineVoice {
+  /** Client-facing name, unique across all engines (e.g. `en-US`, `en-US+f3`, `kal16`). */
+  name: string;
+  /** Languages, best first. */
+  languages: readonly VoiceLanguage[];
+  /** Perceived gender. */
+  gender: VoiceGender;
+  /** The rate the engine produces, in Hz. */
+  naturalSampleRateHz: number;
+  /** Engine name, e.g. `espeak-ng` or `flite`. */
+  engine: string;
+}
+
+/** What to say and how. */
+export interface SynthesisRequest {
+  /** A name from `voices()`. */
+  voiceName: string;
+  /** Plain text (not SSML); engines escape whatever markup their synthesiser would interpret. */
+  text: string;
+  /** Speed relative to the voice's normal rate (1 = normal); engines clamp to what they support. */
+  speakingRate: number;
+  /** Pitch shift in semitones (0 = the voice's own); engines approximate and clamp. */
+  pitchSemitones: number;
+}
+
+/** Per-call hooks. */
+export interface SynthesisCallOptions {
+  /** Stops the synthesis (queued or running); the promise then rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /**
+   * Receives audio at `naturalSampleRateHz` in order, as produced. When it returns a promise the engine delivers
+   * nothing more until it settles, and the synthesiser itself pauses once a few chunks are unacknowledged: this is
+   * how a slow reader holds back synthesis instead of making the server buffer. A rejection cancels the synthesis.
+   */
+  onChunk: (samples: Int16Array) => void | Promise<void>;
+}
+
+/** How a synthesis went. */
+export interface SynthesisResult {
+  /** Rate of the delivered samples, in Hz. */
+  sampleRateHz: number;
+  /** Samples delivered through `onChunk`. */
+  sampleCount: number;
+  /** Time spent waiting for a free worker, in ms. */
+  queueWaitMs: number;
+  /** Time from the worker taking the job to its end, in ms (includes waiting on a slow `onChunk`). */
+  synthesisMs: number;
+}
+
+/** Counters for tests, benchmarks and metrics. */
+export interface EngineStats {
+  /** Worker threads configured. */
+  workers: number;
+  /** Workers running a synthesis now. */
+  busy: number;
+  /** Jobs waiting for a worker. */
+  queued: number;
+  /** Syntheses started since the engine started (cancelled and failed included). */
+  started: number;
+  /** Syntheses that ran to the end. */
+  completed: number;
+  /** Syntheses stopped by their AbortSignal or by their consumer. */
+  cancelled: number;
+  /** Syntheses that failed (engine error, crash, hang). */
+  failed: number;
+  /** Workers terminated and replaced (crash, hang, or a cancel the synthesiser did not honour in time). */
+  replaced: number;
+}
+
+/** A speech synthesis engine. */
+export interface TtsEngine {
+  /** Engine name as reported in `Voice.engine`. */
+  readonly name: string;
+  /** Starts and warms every worker; resolves when all can synthesise at full speed. */
+  start(): Promise<void>;
+  /** Voices, valid after `start` resolved. */
+  voices(): readonly EngineVoice[];
+  /** Synthesises one text, streaming audio to `options.onChunk`. */
+  synthesize(request: SynthesisRequest, options: SynthesisCallOptions): Promise<SynthesisResult>;
+  /** Current counters. */
+  stats(): EngineStats;
+  /** Stops all workers; queued and running jobs fail. */
+  stop(): Promise<void>;
+}

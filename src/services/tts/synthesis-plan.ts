@@ -1,0 +1,135 @@
+/**
+ * Validation of a SynthesizeRequest into a plan the service can execute. Every check here produces
+ * INVALID_ARGUMENT (or NOT_FOUND for voices) with a message that says what to change.
+ */
+
+import { invalidField } from '../../errors.js';
+import type { SynthesizeRequest__Output } from '../../generated/gatehouse/tts/v1/SynthesizeRequest.js';
+import type { AudioEncodingName } from '../../audio/decode-audio.js';
+import type { VoiceGender } from '../../engines/tts-engine.js';
+import { parseTemplate, planTemplate, type TemplatePlanPiece } from './template.js';
+import type { CatalogVoice, VoiceCatalog } from './voice-catalog.js';
+
+/** Output sample rates the API offers, in Hz. */
+export const SUPPORTED_SAMPLE_RATES_HZ: readonly number[] = [8000, 16000, 22050, 24000, 48000];
+
+/** Everything needed to produce the audio for one request. */
+export interface SynthesisPlan {
+  /** Plain text, or template pieces (fixed ones cached, dynamic ones synthesised per call). */
+  input: { kind: 'text'; text: string } | { kind: 'template'; pieces: TemplatePlanPiece[] };
+  voice: CatalogVoice;
+  encoding: AudioEncodingName;
+  /** Wrap the audio in a WAV (RIFF) header. */
+  wav: boolean;
+  /** Output rate in Hz. */
+  sampleRateHz: number;
+  /** 1 = normal. */
+  speakingRate: number;
+  /** Semitones. */
+  pitchSemitones: number;
+  /** Applied after synthesis, in dB. */
+  volumeGainDb: number;
+}
+
+/** Limits the plan is checked against. */
+export interface PlanLimits {
+  /** Longest text (template with slots filled) in characters. */
+  maxTextChars: number;
+  /** Language when the request gives neither voice name nor language. */
+  defaultLanguageCode: string;
+}
+
+const ENCODINGS: Record<string, AudioEncodingName> = {
+  AUDIO_ENCODING_UNSPECIFIED: 'LINEAR16',
+  LINEAR16: 'LINEAR16',
+  MULAW: 'MULAW',
+  ALAW: 'ALAW',
+  OGG_OPUS: 'OGG_OPUS',
+};
+
+const GENDERS: Record<string, VoiceGender | undefined> = {
+  SSML_VOICE_GENDER_UNSPECIFIED: undefined,
+  MALE: 'MALE',
+  FEMALE: 'FEMALE',
+  NEUTRAL: 'NEUTRAL',
+};
+
+function checkRange(field: string, value: number, min: number, max: number, unit: string): void {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw invalidField(field, `must be between ${min} and ${max}${unit}, got ${value}`);
+  }
+}
+
+/** Characters as a person counts them (code points), not UTF-16 units. */
+function charCount(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
+}
+
+/** Validates `request` and resolves its voice; throws GatehouseError (INVALID_ARGUMENT or NOT_FOUND). */
+export function planSynthesis(request: SynthesizeRequest__Output, catalog: VoiceCatalog, limits: PlanLimits): SynthesisPlan {
+  const audio = request.audioConfig;
+  const encodingName = String(audio?.audioEncoding ?? 'AUDIO_ENCODING_UNSPECIFIED');
+  const encoding = ENCODINGS[encodingName];
+  if (!encoding) {
+    throw invalidField('audio_config.audio_encoding', `${encodingName} is not supported; use LINEAR16, MULAW, ALAW or OGG_OPUS`);
+  }
+  const container = String(audio?.container ?? 'AUDIO_CONTAINER_UNSPECIFIED');
+  if (!['AUDIO_CONTAINER_UNSPECIFIED', 'RAW', 'WAV'].includes(container)) {
+    throw invalidField('audio_config.container', `${container} is not supported; use RAW or WAV`);
+  }
+  const wav = container === 'WAV';
+  if (wav && encoding === 'OGG_OPUS') {
+    throw invalidField('audio_config.container', 'WAV cannot hold OGG_OPUS audio (an Ogg file is its own container); use RAW or leave it unset');
+  }
+  const speakingRate = audio?.speakingRate || 1;
+  checkRange('audio_config.speaking_rate', speakingRate, 0.25, 4, '');
+  const pitchSemitones = audio?.pitch ?? 0;
+  checkRange('audio_config.pitch', pitchSemitones, -20, 20, ' semitones');
+  const volumeGainDb = audio?.volumeGainDb ?? 0;
+  checkRange('audio_config.volume_gain_db', volumeGainDb, -96, 16, ' dB');
+  const requestedRate = audio?.sampleRateHertz ?? 0;
+  if (requestedRate !== 0 && !SUPPORTED_SAMPLE_RATES_HZ.includes(requestedRate)) {
+    throw invalidField('audio_config.sample_rate_hertz', `must be one of ${SUPPORTED_SAMPLE_RATES_HZ.join(', ')}, got ${requestedRate}`);
+  }
+
+  const input = planInput(request, limits.maxTextChars);
+
+  const genderName = String(request.voice?.ssmlGender ?? 'SSML_VOICE_GENDER_UNSPECIFIED');
+  if (!(genderName in GENDERS)) throw invalidField('voice.ssml_gender', `${genderName} is not a known gender; use MALE, FEMALE or NEUTRAL`);
+  const name = request.voice?.name?.trim() ?? '';
+  const languageCode = request.voice?.languageCode?.trim() || limits.defaultLanguageCode;
+  const voice = catalog.select(name, languageCode, GENDERS[genderName]);
+
+  const sampleRateHz = requestedRate || (encoding === 'OGG_OPUS' ? 48000 : voice.naturalSampleRateHz);
+  return { input, voice, encoding, wav, sampleRateHz, speakingRate, pitchSemitones, volumeGainDb };
+}
+
+function planInput(request: SynthesizeRequest__Output, maxTextChars: number): SynthesisPlan['input'] {
+  const source = request.input;
+  const which = source?.inputSource;
+  if (!source || !which) {
+    throw invalidField('input', 'is required: set input.text, or input.template_input for template splicing');
+  }
+  if (which === 'text') {
+    const text = source.text ?? '';
+    if (!text.trim()) throw invalidField('input.text', 'is empty; give the text to speak');
+    const length = charCount(text);
+    if (length > maxTextChars) {
+      throw invalidField('input.text', `is ${length} characters long; the limit is ${maxTextChars}. Split the text into several requests`);
+    }
+    return { kind: 'text', text };
+  }
+  const t = source.templateInput;
+  const template = t?.template ?? '';
+  if (!template.trim()) throw invalidField('input.template_input.template', 'is empty; give a template such as "Hello {name}"');
+  const parts = parseTemplate(template);
+  const pieces = planTemplate(parts, t?.slots ?? {}, t?.backupPhrase ?? '');
+  if (pieces.length === 0) throw invalidField('input.template_input', 'has nothing to say once slots are filled');
+  const length = pieces.reduce((n, p) => n + charCount(p.text), 0);
+  if (length > maxTextChars) {
+    throw invalidField('input.template_input', `is ${length} characters long with its slots filled; the limit is ${maxTextChars}`);
+  }
+  return { kind: 'template', pieces };
+}

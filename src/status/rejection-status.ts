@@ -1,0 +1,19 @@
+import { GatehouseError } from '../errors.js';
+import type { Rejection, RejectionToStatus } from '../../interceptors/rejection.js';
+import type { PartialStatus } from '../../interceptors/forwarding-call.js';
+import { statusFromError } from './to-status.js';
+
+/**
+ * The one mapping from an interceptor's refusal to a status: the same as for
+ * a handler's GatehouseError, so refusals carry `grpc-status-details-bin`
+ * (ErrorInfo reason and domain, RetryInfo when a retry makes sense). Pass it
+ * as `reject` to every interceptor that refuses calls.
+ */
+export const rejectionToStatus: RejectionToStatus = (rejection: Rejection): PartialStatus => {
+  const error = new GatehouseError(rejection.code, rejection.reason, rejection.message, {
+    retryDelayMs: rejection.retryDelayMs,
+    metadata: rejection.metadata,
+  });
+  const status = statusFromError(error);
+  return { code: rejection.code, details: rejection.message, metadata: status.metadata };
+};

@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  createRecognizerPool,
+  RecognizerAbortedError,
+  RecognizerBusyError,
+  RecognizerRequestError,
+  RecognizerUnavailableError,
+  type RecognizerPool,
+  type RecognizerSession,
+  type UtteranceResult,
+} from '../../src/engines/pocketsphinx/index.js';
+
+const GOFORWARD = '/usr/share/pocketsphinx/test/data/goforward.raw';
+
+function readRaw(path: string): Int16Array {
+  const b = readFileSync(path);
+  return new Int16Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+}
+
+async function untilIdle(pool: RecognizerPool, idle: number, limitMs = 2000): Promise<number> {
+  const t0 = performance.now();
+  while (pool.stats().idle < idle) {
+    if (performance.now() - t0 > limitMs) throw new Error(`pool not idle within ${limitMs} ms: ${JSON.stringify(pool.stats())}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return performance.now() - t0;
+}
+
+async function recognizeAll(session: RecognizerSession, samples: Int16Array): Promise<UtteranceResult[]> {
+  const out = await session.process(samples);
+  return [...out.finals, ...(await session.finish())];
+}
+
+describe('PocketSphinx recognizer pool', () => {
+  let pool: RecognizerPool;
+  const audio = readRaw(GOFORWARD);
+
+  before(async () => {
+    pool = createRecognizerPool({ workers: 2, queueMax: 1, queueTimeoutMs: 200 });
+    await pool.ready;
+  });
+  after(async () => {
+    await pool.close();
+  });
+
+  it('starts warm: every decoder idle and available', () => {
+    assert.deepEqual(pool.stats(), { size: 2, ready: 2, busy: 0, idle: 2, queued: 0, available: true });
+  });
+
+  it('recognises goforward.raw exactly, with word times and confidences', async () => {
+    const session = await pool.acquire();
+    try {
+      await session.begin({});
+      const finals = await recognizeAll(session, audio);
+      assert.equal(finals.length, 1);
+      const u = finals[0]!;
+      assert.equal(u.transcript, 'go forward ten meters');
+      assert.deepEqual(u.words.map((w) => w.word), ['go', 'forward', 'ten', 'meters']);
+      // Same segmentation as `pocketsphinx_continuous -time yes` prints for this file (frames of 10 ms).
+      assert.deepEqual(u.words.map((w) => [w.startMs, w.endMs]), [[460, 640], [640, 1170], [1170, 1530], [1530, 2120]]);
+      for (const w of u.words) assert.ok(w.confidence > 0 && w.confidence <= 1, `${w.word} confidence ${w.confidence}`);
+      assert.ok(u.confidence > 0.5 && u.confidence <= 1);
+      assert.ok(session.decodeMs > 0 && Math.abs(session.audioMs - 2786.25) < 0.01);
+    } finally {
+      session.release();
+    }
+  });
+
+  it('gives the same answer in every session (live CMN is reset per session)', async () => {
+    const results: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const session = await pool.acquire();
+      try {
+        await session.begin({});
+        const [u] = await recognizeAll(session, audio);
+        results.push(JSON.stringify(u));
+      } finally {
+        session.release();
+      }
+    }
+    assert.equal(new Set(results).size, 1);
+  });
+
+  it('streams 100 ms chunks: interim hypotheses grow before the final result', async () => {
+    const session = await pool.acquire();
+    try {
+      await session.begin({ interimResults: true });
+      const events: string[] = [];
+      let finalAt = -1;
+      for (let i = 0; i < audio.length; i += 1600) {
+        const out = await session.process(audio.subarray(i, i + 1600));
+        if (out.interim) events.push(out.interim);
+        for (const f of out.finals) {
+          finalAt = events.length;
+          events.push(`FINAL ${f.transcript}`);
+        }
+      }
+      for (const f of await session.finish()) events.push(`FINAL ${f.transcript}`);
+      const finals = events.filter((e) => e.startsWith('FINAL'));
+      assert.deepEqual(finals, ['FINAL go forward ten meters']);
+      assert.ok(finalAt > 3, `expected interim results before the final, got ${JSON.stringify(events)}`);
+      assert.ok(events.slice(0, finalAt).some((e) => e.startsWith('go')));
+    } finally {
+      session.release();
+    }
+  });
+
+  it('returns distinct n-best alternatives when asked', async () => {
+    const session = await pool.acquire();
+    try {
+      await session.begin({ maxAlternatives: 3 });
+      const [u] = await recognizeAll(session, audio);
+      assert.equal(u!.transcript, 'go forward ten meters');
+      assert.equal(u!.alternatives.length, 2);
+      const all = [u!.transcript, ...u!.alternatives.map((a) => a.transcript)];
+      assert.equal(new Set(all).size, 3);
+    } finally {
+      session.release();
+    }
+  });
+
+  it('constrains recognition to a JSGF grammar and rejects bad grammars and unknown words', async () => {
+    const session = await pool.acquire();
+    try {
+      await session.begin({ grammarJsgf: '#JSGF V1.0;\ngrammar nav;\npublic <cmd> = go (forward | back) (one | two | ten) meters;' });
+      const [u] = await recognizeAll(session, audio);
+      assert.equal(u!.transcript, 'go forward ten meters');
+    } finally {
+      session.release();
+    }
+    const bad = async (config: Parameters<RecognizerSession['begin']>[0], field: string, pattern: RegExp): Promise<void> => {
+      const s = await pool.acquire();
+      try {
+        await assert.rejects(s.begin(config), (e: unknown) => e instanceof RecognizerRequestError && e.field === field && pattern.test(e.message));
+      } finally {
+        s.release();
+      }
+    };
+    await bad({ grammarJsgf: 'public <a> = go;' }, 'config.grammar_jsgf', /#JSGF/);
+    await bad({ grammarJsgf: '#JSGF V1.0;\ngrammar g;\npublic <a> = go zorblax;' }, 'config.grammar_jsgf', /zorblax/);
+    await bad({ phrases: ['go forward', 'blurfle'] }, 'config.speech_contexts', /blurfle/);
+    // The decoder went back to the language model after the grammar session.
+    const s = await pool.acquire();
+    try {
+      await s.begin({});
+      assert.equal((await recognizeAll(s, audio))[0]!.transcript, 'go forward ten meters');
+    } finally {
+      s.release();
+    }
+  });
+
+  it('queues when all decoders are busy, then fails with queue_full or queue_timeout', async () => {
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    try {
+      const waiting = pool.acquire(undefined, 150);
+      assert.equal(pool.stats().queued, 1);
+      await assert.rejects(pool.acquire(undefined, 150), (e: unknown) => e instanceof RecognizerBusyError && e.reason === 'queue_full');
+      await assert.rejects(waiting, (e: unknown) => e instanceof RecognizerBusyError && e.reason === 'queue_timeout');
+      // A waiter is served as soon as a decoder comes back.
+      const served = pool.acquire(undefined, 2000);
+      a.release();
+      const c = await served;
+      c.release();
+    } finally {
+      a.release();
+      b.release();
+    }
+    await untilIdle(pool, 2);
+  });
+
+  it('a cancelled session gives its decoder back at once, mid-decode, reset', async () => {
+    const long = new Int16Array(audio.length * 8);
+    for (let i = 0; i < 8; i++) long.set(audio, i * audio.length);
+    const ac = new AbortController();
+    const session = await pool.acquire(ac.signal);
+    await session.begin({ interimResults: true });
+    const pending = session.process(long);
+    setTimeout(() => ac.abort(), 50);
+    await assert.rejects(pending, RecognizerAbortedError);
+    const ms = await untilIdle(pool, 2, 1000);
+    assert.ok(ms < 500, `decoder came back after ${ms} ms`);
+    // The decoder it used works normally for the next caller.
+    for (let i = 0; i < 2; i++) {
+      const s = await pool.acquire();
+      try {
+        await s.begin({});
+        assert.equal((await recognizeAll(s, audio))[0]!.transcript, 'go forward ten meters');
+      } finally {
+        s.release();
+      }
+    }
+  });
+
+  it('a waiter whose signal fires leaves the queue', async () => {
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    const ac = new AbortController();
+    const waiting = pool.acquire(ac.signal, 5000);
+    ac.abort();
+    await assert.rejects(waiting, RecognizerAbortedError);
+    assert.equal(pool.stats().queued, 0);
+    a.release();
+    b.release();
+    await untilIdle(pool, 2);
+  });
+});
+
+describe('PocketSphinx recognizer pool without its Debian packages', () => {
+  it('reports a missing model as unavailable, naming pocketsphinx-en-us', async () => {
+    const pool = createRecognizerPool({ workers: 1, modelDir: '/nonexistent/model' });
+    try {
+      await assert.rejects(pool.ready, (e: unknown) => e instanceof RecognizerUnavailableError && /apt-get install pocketsphinx-en-us/.test(e.message));
+      assert.equal(pool.stats().available, false);
+      assert.match(pool.stats().unavailableReason ?? '', /pocketsphinx-en-us/);
+      await assert.rejects(pool.acquire(), RecognizerUnavailableError);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('reports a missing library as unavailable, naming libpocketsphinx3', async () => {
+    const pool = createRecognizerPool({ workers: 1, libraries: { pocketsphinx: 'libpocketsphinx-missing.so.3' } });
+    try {
+      await assert.rejects(pool.ready, (e: unknown) => e instanceof RecognizerUnavailableError && /apt-get install libpocketsphinx3/.test(e.message));
+    } finally {
+      await pool.close();
+    }
+  });
+});

@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { status } from '@grpc/grpc-js';
+import { parseTemplate, planTemplate } from '../../src/services/tts/template.js';
+import { GatehouseError } from '../../src/errors.js';
+
+function invalid(fn: () => unknown, message: RegExp): void {
+  assert.throws(fn, (err: unknown) => err instanceof GatehouseError && err.code === status.INVALID_ARGUMENT && message.test(err.message));
+}
+
+test('parses fixed text and slots, with {{ and }} as literal braces', () => {
+  assert.deepEqual(parseTemplate('Итак, мы переводим {sum} {name}'), [
+    { kind: 'fixed', text: 'Итак, мы переводим ' },
+    { kind: 'slot', name: 'sum' },
+    { kind: 'fixed', text: ' ' },
+    { kind: 'slot', name: 'name' },
+  ]);
+  assert.deepEqual(parseTemplate('{{literal}} and { spaced }'), [{ kind: 'fixed', text: '{literal} and ' }, { kind: 'slot', name: 'spaced' }]);
+  assert.deepEqual(parseTemplate('no slots'), [{ kind: 'fixed', text: 'no slots' }]);
+});
+
+test('unbalanced, nested and empty braces are INVALID_ARGUMENT with the position', () => {
+  invalid(() => parseTemplate('Итак {sum'), /unbalanced "\{" at character 6/);
+  invalid(() => parseTemplate('Итак sum}'), /unbalanced "\}" at character 9/);
+  invalid(() => parseTemplate('a {b {c}}'), /unbalanced "\{" at character 3/);
+  invalid(() => parseTemplate('a {} b'), /empty slot "\{\}" at character 3/);
+  invalid(() => parseTemplate('a {x y} b'), /slot name "x y" at character 3 may only contain/);
+});
+
+test('planning fills slots, merges adjacent dynamic text, and keeps fixed text for the cache', () => {
+  const parts = parseTemplate('Итак, мы переводим {sum} {name}. Спасибо!');
+  assert.deepEqual(planTemplate(parts, { sum: '1000', name: 'Азамату' }, ''), [
+    { kind: 'fixed', text: 'Итак, мы переводим' },
+    { kind: 'dynamic', text: '1000 Азамату' },
+    { kind: 'fixed', text: '. Спасибо!' },
+  ]);
+  assert.deepEqual(planTemplate(parseTemplate('{a}, {b} and {c}'), { a: '1', b: '2', c: '3' }, ''), [
+    { kind: 'dynamic', text: '1 , 2' },
+    { kind: 'fixed', text: 'and' },
+    { kind: 'dynamic', text: '3' },
+  ]);
+});
+
+test('a missing or blank slot uses the backup phrase, or fails naming every missing slot', () => {
+  const parts = parseTemplate('Переводим {sum} {name}');
+  assert.deepEqual(planTemplate(parts, { sum: '5' }, 'получателю'), [
+    { kind: 'fixed', text: 'Переводим' },
+    { kind: 'dynamic', text: '5 получателю' },
+  ]);
+  invalid(() => planTemplate(parts, { sum: '5', name: '  ' }, ''), /no value for slot "name"; give it a value or set input.template_input.backup_phrase/);
+  invalid(() => planTemplate(parts, {}, ''), /no value for slots "sum", "name"; give them values/);
+});

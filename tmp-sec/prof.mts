@@ -1,0 +1,2 @@
+// Chain-only load for profiling.
+process.argv.push('--seconds', '4', '--rounds', '1');
