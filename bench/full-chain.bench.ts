@@ -7,7 +7,8 @@
  * authentication with a JWT, policy, stream cap, rate limit), rounds
  * alternating so drift hits all alike. Prints both throughputs and their ratio
  * (target: full chain >= 80% of bare), plus the same chain with a recording
- * OpenTelemetry SDK, to show what real tracing adds.
+ * OpenTelemetry SDK, to show what real tracing adds. Also prints CPU time per
+ * call and the ratio it implies, which holds when other work shares the cores.
  *
  * The access log is on at info level and its lines are built and serialized
  * as in production; only the final write to stdout is skipped, so the figure
@@ -118,27 +119,35 @@ const metadata = new grpc.Metadata();
 metadata.set('authorization', `Bearer ${token}`);
 metadata.set('traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
 
-async function callsPerSecond(client: grpc.Client, seconds: number): Promise<number> {
+/** Throughput, and CPU time (this process: client and server) per call, which other load on the machine hardly moves. */
+async function measure(client: grpc.Client, seconds: number): Promise<{ rate: number; cpuMicros: number }> {
   let calls = 0;
   const endAt = performance.now() + seconds * 1000;
   const started = performance.now();
+  const cpuStart = process.cpuUsage();
   await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
     while (performance.now() < endAt) {
       await callUnary(client, 'listVoices', {}, { metadata });
       calls++;
     }
   }));
-  return calls / ((performance.now() - started) / 1000);
+  const cpu = process.cpuUsage(cpuStart);
+  return { rate: calls / ((performance.now() - started) / 1000), cpuMicros: (cpu.user + cpu.system) / calls };
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 // A call through the chain must succeed, or the bench would measure refusals.
 await callUnary(clients.chain, 'listVoices', {}, { metadata });
-for (const client of Object.values(clients)) await callsPerSecond(client, 0.5);
+for (const client of Object.values(clients)) await measure(client, 0.5);
 const results: Record<keyof typeof clients, number[]> = { bare: [], chain: [], traced: [] };
+const cpu: Record<keyof typeof clients, number[]> = { bare: [], chain: [], traced: [] };
 for (let round = 0; round < ROUNDS; round++) {
-  for (const name of ['bare', 'chain', 'traced'] as const) results[name].push(await callsPerSecond(clients[name], SECONDS));
+  for (const name of ['bare', 'chain', 'traced'] as const) {
+    const { rate, cpuMicros } = await measure(clients[name], SECONDS);
+    results[name].push(rate);
+    cpu[name].push(cpuMicros);
+  }
 }
 
 // Each round measures all three back to back, so the per-round ratio cancels most of the machine's drift.
@@ -151,6 +160,13 @@ console.log(`  bare grpc-js (mTLS, no interceptors)              ${fmt(median(re
 console.log(`  full chain (${buildInterceptorChain.name} as configured, no OTel SDK) ${fmt(median(results.chain))} calls/s   rounds: ${results.chain.map(fmt).join(' ')}`);
 console.log(`  ratio full chain / bare (median of per-round ratios) ${pct(median(ratios))}   (target >= 80%; rounds: ${ratios.map(pct).join(' ')})`);
 console.log(`  full chain + recording OTel SDK (spans discarded) ${fmt(median(results.traced))} calls/s   ratio ${pct(median(tracedRatios))}`);
+// Throughput swings when other processes share the cores; CPU per call does not, and for a CPU-bound
+// loop like this one, bare CPU / chain CPU is the throughput ratio an idle machine would show.
+const cpuRatio = median(cpu.bare.map((micros, i) => micros / cpu.chain[i]!));
+const cpuTracedRatio = median(cpu.bare.map((micros, i) => micros / cpu.traced[i]!));
+console.log(`  CPU per call (client + server): bare ${median(cpu.bare).toFixed(1)} us, full chain ${median(cpu.chain).toFixed(1)} us, ` +
+  `+SDK ${median(cpu.traced).toFixed(1)} us`);
+console.log(`  CPU-based ratio full chain / bare ${pct(cpuRatio)} (target >= 80%); with recording SDK ${pct(cpuTracedRatio)}`);
 
 for (const client of Object.values(clients)) client.close();
 for (const { server } of Object.values(servers)) server.forceShutdown();

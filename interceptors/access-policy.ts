@@ -34,9 +34,13 @@ export interface AccessPolicyDocument {
 export interface CompiledAccessRule {
   /** `/package.Service/Method`. */
   readonly path: string;
+  /** A valid bearer token must be sent. */
   readonly requireToken: boolean;
+  /** Scopes the token must all carry, deduplicated. */
   readonly scopes: readonly string[];
+  /** The token must be certificate-bound (RFC 8705). */
   readonly requireBoundToken: boolean;
+  /** The token's sub must equal the certificate identity. */
   readonly requireSubjectMatchesIdentity: boolean;
   /** A verified client certificate is needed (identity patterns, binding or sub match in force). */
   readonly requireCertificate: boolean;

@@ -126,7 +126,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   function verifyWithKey(token: string, alg: string, key: VerificationKey, nowSec: number): VerifyResult {
     if (alg !== key.alg) {
-      return unauthenticated('TOKEN_ALGORITHM_REFUSED', `token alg ${alg.slice(0, 16)} is not the ${key.alg} pinned for key ${key.kid}`);
+      // The header's alg is the caller's text: shown short and restricted to what algorithm names use.
+      const shown = alg.slice(0, 16).replace(/[^A-Za-z0-9+_-]/g, '?');
+      return unauthenticated('TOKEN_ALGORITHM_REFUSED', `token alg ${shown} is not the ${key.alg} pinned for key ${key.kid}`);
     }
     let verifyOptions = verifyOptionsByAlg.get(alg);
     if (verifyOptions === undefined) {
@@ -181,13 +183,12 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 /** Scopes from `scope` (RFC 8693/9068 space-separated) or `scp` (array or string); undefined when malformed. */
 function scopesOf(claims: jwt.JwtPayload): ReadonlySet<string> | undefined {
   const raw: unknown = claims.scope ?? claims.scp;
-  if (raw === undefined) return EMPTY_SCOPES;
+  // A fresh set per verified token (then cached with it): a shared empty set could be changed through a cast.
+  if (raw === undefined) return new Set();
   if (typeof raw === 'string') return new Set(raw.split(' ').filter((s) => s.length > 0));
   if (Array.isArray(raw) && raw.every((s) => typeof s === 'string')) return new Set(raw as string[]);
   return undefined;
 }
-
-const EMPTY_SCOPES: ReadonlySet<string> = new Set();
 
 function unknownKid(kid: string): AuthFailure {
   return unauthenticated('TOKEN_KID_UNKNOWN', `token kid ${kid} is not among the configured keys`);

@@ -23,6 +23,7 @@ export interface CheckedCaBundle {
   digest: string;
 }
 
+const NOT_BEFORE_GRACE_MS = 5 * 60_000;
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /**
@@ -42,7 +43,8 @@ export function checkIdentity(certificate: Buffer, privateKey: Buffer, nowMs: nu
   }
   if (!leaf.checkPrivateKey(key)) throw new Error(`key file does not belong to the certificate (${leaf.subject.replace(/\n/g, ', ')})`);
   if (Date.parse(leaf.validTo) <= nowMs) throw new Error(`certificate expired at ${new Date(leaf.validTo).toISOString()}`);
-  if (Date.parse(leaf.validFrom) > nowMs) throw new Error(`certificate is not valid before ${new Date(leaf.validFrom).toISOString()}`);
+  // A few minutes' grace: an issuer whose clock runs slightly ahead still produces a usable certificate.
+  if (Date.parse(leaf.validFrom) > nowMs + NOT_BEFORE_GRACE_MS) throw new Error(`certificate is not valid before ${new Date(leaf.validFrom).toISOString()}`);
   try {
     createSecureContext({ cert: certificate, key: privateKey });
   } catch (error) {

@@ -266,7 +266,9 @@ function reloadFailureCounter(registry: Registry): Counter<'certificate'> {
     labelNames: ['certificate'],
     registers: [registry],
   });
+  // Zero series from the start, so increase() and alerts see the first failure.
   counter.labels('server').inc(0);
+  counter.labels('client-ca').inc(0);
   return counter;
 }
 

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type * as grpc from '@grpc/grpc-js';
 import { makeTemporaryDevCertificates, type DevCertificateSet } from '../../certs/dev-certificates.js';
 import { callUnary, channelCredentials, createClient } from '../../src/client/grpc-client.js';
-import { checkHealth } from '../helpers/health-client.js';
+import { checkHealth, waitForHealth } from '../helpers/health-client.js';
 import { devTokenFor, withBearerToken } from '../helpers/dev-token.js';
 import { spawnGateway } from '../helpers/gateway-process.js';
 
@@ -55,7 +55,7 @@ describe('a real gateway process', () => {
   it('on SIGTERM turns health NOT_SERVING first, lets an in-flight call finish, then exits 0', async () => {
     const gw = await spawnGateway(certs, join(dataDir, 'drain.db'), { GATEHOUSE_SERVER__SHUTDOWN_GRACE_MS: '8000' });
     const plaintext = channelCredentials('insecure');
-    assert.equal(await checkHealth(`127.0.0.1:${gw.healthPort}`, plaintext), 'SERVING');
+    assert.equal(await waitForHealth(`127.0.0.1:${gw.healthPort}`, plaintext, 'SERVING'), 'SERVING');
 
     // A client stream stays in flight until we end it: the "long call".
     const cheese = client(gw.grpcPort);

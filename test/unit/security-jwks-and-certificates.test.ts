@@ -113,6 +113,18 @@ describe('certificate checks and reloading', () => {
     assert.match(await registry.getSingleMetricAsString('gatehouse_certificate_expiry_seconds'), /certificate="client-ca"} \d+/);
     assert.equal(lines.filter((l) => l.level === 'error').length, 1);
     reloading.close();
+
+    // The client CA follows its file the same way: a broken bundle is refused, a grown one is taken.
+    const caFile = `${certs.dir}/serving-ca.crt`;
+    writeFileSync(caFile, readFileSync(certs.caCert));
+    const withCa = createReloadingCredentials({ certFile, keyFile, clientCaFile: caFile, reloadIntervalMs: 0, registry: new Registry(), logger });
+    writeFileSync(caFile, readFileSync(certs.caCert).subarray(0, 100));
+    assert.equal(withCa.reloadNow(), 'refused');
+    assert.ok(lines.some((l) => l.msg === 'client CA reload refused; the previous CA bundle stays in use'));
+    writeFileSync(caFile, Buffer.concat([readFileSync(certs.caCert), readFileSync(certs.untrusted.caCert)]));
+    assert.equal(withCa.reloadNow(), 'reloaded');
+    assert.ok(lines.some((l) => l.msg === 'client CA reloaded' && l.certificates === 2));
+    withCa.close();
     assert.throws(() => createReloadingCredentials({ certFile: certs.expired.cert, keyFile: certs.expired.key, reloadIntervalMs: 0, registry: new Registry(), logger }), /expired/);
   });
 });
