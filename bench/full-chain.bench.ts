@@ -20,7 +20,7 @@ import { SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@open
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createMessageSizes, recordMessageSizes } from '../interceptors/message-sizes.js';
+import { recordMessageSizes } from '../interceptors/message-sizes.js';
 import { hookHttp2Servers } from '../src/auth/http2-hooks.js';
 import { mintToken } from '../src/auth/mint-token.js';
 import { buildInterceptorChain } from '../src/chain.js';
@@ -74,18 +74,17 @@ async function startServer(kind: 'bare' | 'chain' | 'traced', credentials: grpc.
     server = new grpc.Server();
   } else {
     const registry = createMetricsRegistry();
-    const messageSizes = createMessageSizes();
     // Access lines are built and serialized; only the write to stdout is skipped.
     const logger = createLogger({ level: config.logging.level, write: () => undefined });
     const telemetry = kind === 'traced'
       ? createTelemetry({ config: config.tracing, env: {}, spanProcessors: [new SimpleSpanProcessor({ exporter: discardingExporter })] })
       : undefined;
     const interceptors = buildInterceptorChain({
-      config, registry, logger, health: createHealthState([SERVICE]), services: [{ name: SERVICE, definition }], telemetry, messageSizes,
+      config, registry, logger, health: createHealthState([SERVICE]), services: [{ name: SERVICE, definition }], telemetry, messageBytes: true,
     });
     server = new grpc.Server({ interceptors });
     hookHttp2Servers(server);
-    recordMessageSizes(server, messageSizes);
+    recordMessageSizes(server);
   }
   server.addService(definition, implementation);
   const port = await new Promise<number>((resolve, reject) =>

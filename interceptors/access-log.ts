@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { peekCallState } from './call-state.js';
 import { effectiveDeadlineMs, resolveOutcomeCode } from './call-outcome.js';
 import { ForwardingCall, type PartialStatus } from './forwarding-call.js';
-import type { MessageSizes } from './message-sizes.js';
+import { messageSize } from './message-sizes.js';
 import { peerIdentityFromCertificate } from './peer-identity.js';
 import { CODE_NAMES } from './method-names.js';
 
@@ -41,8 +41,8 @@ export interface AccessLogOptions {
   sink: AccessLogSink;
   /** Overrides of {@link DEFAULT_CODE_LEVELS}, by canonical code name (`OK`, `DEADLINE_EXCEEDED`, ...). */
   codeLevels?: Readonly<Partial<Record<string, AccessLogLevel>>>;
-  /** Message sizes recorded by the server's (de)serializers (interceptors/message-sizes.ts). Without it bytes are not logged. */
-  messageSizes?: MessageSizes;
+  /** The server records message sizes (interceptors/message-sizes.ts `recordMessageSizes`): log bytes in and out. Default false. */
+  messageBytes?: boolean;
   /** Monotonic clock in ms, for durations. Default `performance.now`. */
   nowMs?: () => number;
   /** Wall clock in epoch ms, to tell a timed-out call from a cancelled one. Default `Date.now`. */
@@ -61,7 +61,7 @@ export const ACCESS_LOG_MESSAGE = 'grpc call';
  */
 export function createAccessLogInterceptor(options: AccessLogOptions): ServerInterceptor {
   const sink = options.sink;
-  const sizes = options.messageSizes;
+  const bytes = options.messageBytes ?? false;
   const now = options.nowMs ?? (() => performance.now());
   const wallClock = options.wallClockMs ?? Date.now;
   const levelByCode: readonly AccessLogLevel[] = CODE_NAMES.map((name) => options.codeLevels?.[name] ?? DEFAULT_CODE_LEVELS[name] ?? 'info');
@@ -90,14 +90,14 @@ export function createAccessLogInterceptor(options: AccessLogOptions): ServerInt
     }
     override onReceiveMessage(message: unknown): void {
       this.messagesIn++;
-      if (sizes !== undefined && typeof message === 'object' && message !== null) this.bytesIn += sizes.get(message) ?? 0;
+      if (bytes) this.bytesIn += messageSize(message) ?? 0;
       this.listener.onReceiveMessage(message);
     }
     override sendMessage(message: unknown, callback: () => void): void {
       this.messagesOut++;
       this.next.sendMessage(message, callback);
       // grpc-js serializes synchronously inside sendMessage, so the size is known by now.
-      if (sizes !== undefined && typeof message === 'object' && message !== null) this.bytesOut += sizes.get(message) ?? 0;
+      if (bytes) this.bytesOut += messageSize(message) ?? 0;
     }
     override sendStatus(status: PartialStatus): void {
       if (this.seenCode < 0) {
@@ -130,8 +130,8 @@ export function createAccessLogInterceptor(options: AccessLogOptions): ServerInt
         subject: state?.principal?.subject,
         messagesIn: this.messagesIn,
         messagesOut: this.messagesOut,
-        bytesIn: sizes === undefined ? undefined : this.bytesIn,
-        bytesOut: sizes === undefined ? undefined : this.bytesOut,
+        bytesIn: bytes ? this.bytesIn : undefined,
+        bytesOut: bytes ? this.bytesOut : undefined,
         traceId: state?.traceId,
       };
       if (code !== 0) fields.details = state?.wireStatus?.details ?? this.seenDetails;

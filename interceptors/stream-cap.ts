@@ -27,10 +27,13 @@ export function createStreamCapInterceptor(options: StreamCapOptions): ServerInt
   const reject = options.reject ?? plainRejection;
   const retryDelayMs = options.retryDelayMs ?? 100;
   const countRefusal = rateLimitedCounter(options.registry);
-  const open = new Map<string, number>();
+  // Calls in flight by remote address, then remote port: two lookups with strings and numbers the socket
+  // already has, rather than building an "address:port" key per call.
+  const open = new Map<string | undefined, Map<number | undefined, number>>();
 
   class StreamCapCall extends ForwardingCall {
-    private connection: string | undefined;
+    private byPort: Map<number | undefined, number> | undefined;
+    private port: number | undefined;
 
     constructor(next: ConstructorParameters<typeof ForwardingCall>[0], private readonly path: string) {
       super(next);
@@ -38,8 +41,12 @@ export function createStreamCapInterceptor(options: StreamCapOptions): ServerInt
 
     override onReceiveMetadata(metadata: Metadata): void {
       const info = this.next.getConnectionInfo();
-      const connection = `${info.remoteAddress}:${info.remotePort}`;
-      const count = open.get(connection) ?? 0;
+      let byPort = open.get(info.remoteAddress);
+      if (byPort === undefined) {
+        byPort = new Map();
+        open.set(info.remoteAddress, byPort);
+      }
+      const count = byPort.get(info.remotePort) ?? 0;
       if (count >= max) {
         countRefusal(this.path);
         this.next.sendStatus(reject({
@@ -52,17 +59,20 @@ export function createStreamCapInterceptor(options: StreamCapOptions): ServerInt
         }));
         return;
       }
-      open.set(connection, count + 1);
-      this.connection = connection;
+      byPort.set(info.remotePort, count + 1);
+      this.byPort = byPort;
+      this.port = info.remotePort;
       this.listener.onReceiveMetadata(metadata);
     }
     override onCancel(): void {
-      const connection = this.connection;
-      if (connection !== undefined) {
-        this.connection = undefined;
-        const count = (open.get(connection) ?? 1) - 1;
-        if (count <= 0) open.delete(connection);
-        else open.set(connection, count);
+      const byPort = this.byPort;
+      if (byPort !== undefined) {
+        this.byPort = undefined;
+        const count = (byPort.get(this.port) ?? 1) - 1;
+        if (count > 0) byPort.set(this.port, count);
+        else byPort.delete(this.port);
+        // An address's port map stays while that client is connected; it is dropped when its last call ends.
+        if (byPort.size === 0) open.delete(this.next.getConnectionInfo().remoteAddress);
       }
       this.listener.onCancel();
     }

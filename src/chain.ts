@@ -5,7 +5,6 @@ import type { Registry } from 'prom-client';
 import { createAccessLogInterceptor } from '../interceptors/access-log.js';
 import { createCallOutcomeInterceptor } from '../interceptors/call-outcome.js';
 import { createDeadlineInterceptor } from '../interceptors/deadline.js';
-import type { MessageSizes } from '../interceptors/message-sizes.js';
 import { createMetricsInterceptor } from '../interceptors/metrics.js';
 import { createRateLimitInterceptor } from '../interceptors/rate-limit.js';
 import { inServices, not, select } from '../interceptors/select.js';
@@ -30,8 +29,8 @@ export interface ChainDependencies {
   services: readonly Pick<HostedService, 'name' | 'definition'>[];
   /** Tracing from src/telemetry/; default no SDK (incoming trace ids still reach the logs through W3C Trace Context). */
   telemetry?: { tracer: Tracer; propagator: TextMapPropagator; sdkEnabled: boolean };
-  /** Sizes the server's (de)serializers record (interceptors/message-sizes.ts), for bytes in access logs. */
-  messageSizes?: MessageSizes;
+  /** The server records message sizes (interceptors/message-sizes.ts), so access lines carry bytes in and out. */
+  messageBytes?: boolean;
 }
 
 /** Services that every client, authenticated or not, may call: probes and tooling. */
@@ -66,7 +65,7 @@ export function buildInterceptorChain(deps: ChainDependencies): grpc.ServerInter
     createMetricsInterceptor({ registry, services: deps.services.map((service) => service.definition) }),
     // Access log: one line per call when it ends, with the final code and, for bugs, the cause under its reference id.
     ...(config.logging.accessLog
-      ? [createAccessLogInterceptor({ sink: logger, codeLevels: config.logging.accessLogLevels, messageSizes: deps.messageSizes })]
+      ? [createAccessLogInterceptor({ sink: logger, codeLevels: config.logging.accessLogLevels, messageBytes: deps.messageBytes })]
       : []),
     // Status: every non-OK status leaving the layers below carries grpc-status-details-bin; UNKNOWN becomes INTERNAL.
     createStatusInterceptor({ normalize: normalizeStatus }),

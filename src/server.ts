@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { buildInterceptorChain } from './chain.js';
-import { createMessageSizes, recordMessageSizes } from '../interceptors/message-sizes.js';
+import { recordMessageSizes } from '../interceptors/message-sizes.js';
 import { registerHealthMetrics } from './metrics/health-metrics.js';
 import { createMetricsRegistry } from './metrics/metrics-registry.js';
 import type { Telemetry } from './telemetry/telemetry.js';
@@ -63,10 +63,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const healthService = { name: 'grpc.health.v1.Health', definition: healthServiceDefinition as grpc.ServiceDefinition };
 
   registerHealthMetrics(registry, health);
-  const messageSizes = createMessageSizes();
   const main = new grpc.Server({
     interceptors: buildInterceptorChain({
-      config, registry, logger, health, services: [...services, healthService], telemetry: options.telemetry, messageSizes,
+      config, registry, logger, health, services: [...services, healthService], telemetry: options.telemetry, messageBytes: true,
     }),
     'grpc.max_receive_message_length': config.server.maxReceiveMessageBytes,
     'grpc.max_send_message_length': config.server.maxSendMessageBytes,
@@ -75,7 +74,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       'grpc.max_connection_age_grace_ms': config.server.maxConnectionAgeGraceMs,
     } : {}),
   });
-  recordMessageSizes(main, messageSizes); // before any addService: sizes for the access log's bytes in/out
+  recordMessageSizes(main); // before any addService: sizes for the access log's bytes in/out
   // Node keeps only the first of repeated authorization headers (keep them all, so authentication refuses such
   // requests) and rebuilds the client certificate for every call (read it once per connection): src/auth/http2-hooks.ts.
   if (!hookHttp2Servers(main)) logger.warn('grpc-js internals changed: requests with two authorization headers cannot be detected');

@@ -54,6 +54,7 @@ export async function runPrimary(sources: ConfigSources, options: PrimaryOptions
   let lastRespawnMs = 0;
   const fork = (): Worker => {
     const worker = cluster.fork();
+    logger.info('worker started', { worker: worker.id, pid: worker.process.pid });
     worker.on('message', (message: unknown) => {
       if (!isWorkerMessage(message)) return;
       if (message.type === 'gatehouse:health') health.set(worker.id, message);

@@ -13,6 +13,8 @@ export function registerHealthMetrics(registry: Registry, health: Pick<HealthSta
     ...HEALTH_SERVING_METRIC,
     labelNames: ['service'],
     registers: [registry],
+    // With several worker processes (serve --workers N) the primary merges their series: SERVING only if all are.
+    aggregator: 'min',
     collect() {
       for (const [service, status] of Object.entries(health.snapshot())) this.set({ service }, status === 'SERVING' ? 1 : 0);
     },

@@ -284,6 +284,8 @@ function registerExpiryGauge(registry: Registry, read: () => [CertificateLabel, 
     help: 'Seconds until the served certificate (server) or the earliest client CA certificate (client-ca) expires.',
     labelNames: ['certificate'],
     registers: [registry],
+    // Summed over workers (serve --workers N) the 14-day alert would fire at 7 days: report the soonest instead.
+    aggregator: 'min',
     collect() {
       for (const [label, seconds] of read()) this.labels(label).set(seconds);
     },

@@ -40,6 +40,9 @@ export async function spawnGateway(certs: DevCertificateSet, sqlitePath: string,
       GATEHOUSE_SERVER__TLS__CLIENT_CA_FILE: certs.caCert,
       GATEHOUSE_SERVER__TLS__GENERATE_DEV_CERTIFICATES: 'false',
       GATEHOUSE_STORAGE__SQLITE_PATH: sqlitePath,
+      // Speech engines take seconds to warm up; these tests are about the process, not speech.
+      GATEHOUSE_TTS__ENABLED: 'false',
+      GATEHOUSE_STT__ENABLED: 'false',
       // Tokens for this process are minted with the certificate set's development key (test/helpers/dev-token.ts).
       GATEHOUSE_AUTH__DEV_SIGNING_KEY__FILE: join(certs.dir, 'token-signing.key'),
       ...env,

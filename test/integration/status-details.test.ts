@@ -41,6 +41,18 @@ describe('status mapping, rich details and limits, as a real client decodes them
     assert.equal(details?.code, grpc.status.INVALID_ARGUMENT);
     assert.equal(details?.errorInfo?.domain, ERROR_DOMAIN);
     assert.deepEqual(details?.fieldViolations?.map((v) => v.field), ['age']);
+    await sleep(50);
+    const line = gw.logs.filter((l) => l.msg === 'grpc call' && l.method === `/${CHEESE}/Order`).at(-1);
+    assert.ok(line, 'no access line');
+    assert.equal(line.code, 'INVALID_ARGUMENT');
+    assert.equal(line.level, 'info');
+    assert.equal(line.peer, gw.certs.clients.alice.identity);
+    assert.equal(line.subject, gw.certs.clients.alice.identity, 'the token subject');
+    assert.match(String(line.peerAddress), /^127\.0\.0\.1:\d+$/);
+    assert.equal(typeof line.durationMs, 'number');
+    assert.equal(line.messagesIn, 1);
+    assert.ok(Number(line.bytesIn) > 0 && line.bytesOut === 0, `bytes ${line.bytesIn}/${line.bytesOut}`);
+    assert.match(String(line.details), /age must be 1 to 120/);
   });
 
   it('a bug becomes INTERNAL with a reference id and the trace id; the cause is logged under both, secrets redacted', async () => {
