@@ -10,12 +10,10 @@
  * secret (which it re-parses on every call).
  */
 import * as grpc from '@grpc/grpc-js';
-import { createSecretKey, randomBytes, X509Certificate } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { createSecretKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import jwt from 'jsonwebtoken';
 import { Registry } from 'prom-client';
-import { makeTemporaryDevCertificates } from '../certs/dev-certificates.js';
 import { compileAccessPolicy } from '../interceptors/access-policy.js';
 import { createAuthenticationInterceptor } from '../interceptors/authentication.js';
 import { createAuthorizationInterceptor } from '../interceptors/authorization.js';
@@ -25,47 +23,26 @@ import { createTokenVerifier } from '../interceptors/token-verifier.js';
 import { peekCallState } from '../interceptors/call-state.js';
 import { hmacVerificationKey } from '../interceptors/verification-keys.js';
 import { hookHttp2Servers } from '../src/auth/http2-hooks.js';
-import { mintToken } from '../src/auth/mint-token.js';
 import { INFRASTRUCTURE_SERVICES } from '../src/chain.js';
-import { callUnary, channelCredentials, createClient } from '../src/client/grpc-client.js';
-import { createLogger } from '../src/logging/logger.js';
-import { loadServiceDefinition } from '../src/proto/load.js';
+import { bearerMetadata } from '../src/client/grpc-client.js';
 import { rejectionToStatus } from '../src/status/rejection-status.js';
-import { createReloadingCredentials } from '../src/tls/reloading-credentials.js';
+import {
+  BENCH_AUDIENCE, BENCH_ISSUER, BENCH_KEY_ID, BENCH_METHOD, BENCH_POLICY, BENCH_SUBJECT, createChainBenchFixture, formatPercent as pct,
+  formatRate as fmt, headline, measureRounds, median, perRoundRatios, readChainBenchOptions,
+} from './chain-bench-kit.js';
 
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: '1' },
-    rounds: { type: 'string', default: '7' },
-    concurrency: { type: 'string', default: '32' },
-  },
-});
-const SECONDS = Number(args.seconds);
-const ROUNDS = Number(args.rounds);
-const CONCURRENCY = Number(args.concurrency);
-const SERVICE = 'gatehouse.tts.v1.TextToSpeech';
-const METHOD = `/${SERVICE}/ListVoices`;
-const SUBJECT = 'spiffe://gatehouse.dev/client/alice';
-
-const certs = makeTemporaryDevCertificates();
-const secret = randomBytes(32);
-const token = mintToken({
-  key: secret, kid: 'bench', issuer: 'bench-issuer', audience: 'gatehouse', subject: SUBJECT, scopes: ['tts.synthesize'], ttlSec: 3600,
-});
-const definition = loadServiceDefinition(SERVICE);
-const implementation = { ListVoices: (_call: unknown, callback: grpc.sendUnaryData<unknown>) => callback(null, { voices: [] }) };
+const options = readChainBenchOptions();
+const fixture = createChainBenchFixture();
+const { certs, secret, token, definition } = fixture;
 
 /** The security layers exactly as src/chain.ts builds them, minus config loading. */
 function securityChain(cacheSize: number): grpc.ServerInterceptor[] {
   const registry = new Registry();
   const verifier = createTokenVerifier({
-    keys: createKeyStore({ keys: [hmacVerificationKey('bench', 'HS256', secret)] }),
-    issuer: 'bench-issuer', audience: 'gatehouse', cacheSize,
+    keys: createKeyStore({ keys: [hmacVerificationKey(BENCH_KEY_ID, 'HS256', secret)] }),
+    issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE, cacheSize,
   });
-  const policy = compileAccessPolicy({
-    defaults: { identities: ['spiffe://gatehouse.dev/client/*'] },
-    services: { [SERVICE]: { scopes: ['tts.synthesize'] } },
-  }, { methodPaths: Object.values(definition).map((m) => m.path), exemptServices: INFRASTRUCTURE_SERVICES });
+  const policy = compileAccessPolicy(BENCH_POLICY, { methodPaths: Object.values(definition).map((m) => m.path), exemptServices: INFRASTRUCTURE_SERVICES });
   const applicationOnly = not(inServices(INFRASTRUCTURE_SERVICES));
   return [
     select(applicationOnly, createAuthenticationInterceptor({ verifier, registry, reject: rejectionToStatus })),
@@ -73,65 +50,24 @@ function securityChain(cacheSize: number): grpc.ServerInterceptor[] {
   ];
 }
 
-async function startServer(interceptors: grpc.ServerInterceptor[], credentials: grpc.ServerCredentials, hooks: boolean): Promise<{ server: grpc.Server; port: number }> {
+async function startServer(interceptors: grpc.ServerInterceptor[], credentials: grpc.ServerCredentials, hooks: boolean): Promise<number> {
   const server = new grpc.Server({ interceptors });
   // As src/server.ts does for the gateway: part of what the chain costs (and saves).
   if (hooks) hookHttp2Servers(server);
-  server.addService(definition, implementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
-  return { server, port };
+  return fixture.serve(server, credentials);
 }
 
-const pair = { cert_chain: readFileSync(certs.serverCert), private_key: readFileSync(certs.serverKey) };
-const bareCredentials = grpc.ServerCredentials.createSsl(readFileSync(certs.caCert), [pair], true);
-const reloading = createReloadingCredentials({
-  certFile: certs.serverCert, keyFile: certs.serverKey, clientCaFile: certs.caCert, reloadIntervalMs: 0,
-  registry: new Registry(), logger: createLogger({ level: 'silent' }),
-});
-
-const bare = await startServer([], bareCredentials, false);
-const chain = await startServer(securityChain(1000), reloading.credentials, true);
-const uncached = await startServer(securityChain(0), reloading.credentials, true);
-
-const clientCredentials = channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key });
-const clientFor = (port: number) => createClient(SERVICE, `127.0.0.1:${port}`, clientCredentials, { 'grpc.ssl_target_name_override': 'localhost' });
-const clients = { bare: clientFor(bare.port), chain: clientFor(chain.port), uncached: clientFor(uncached.port) };
+const clients = {
+  bare: fixture.connect(await startServer([], fixture.bareCredentials, false)),
+  chain: fixture.connect(await startServer(securityChain(1000), fixture.reloadingCredentials, true)),
+  uncached: fixture.connect(await startServer(securityChain(0), fixture.reloadingCredentials, true)),
+};
 // Every server gets the same request bytes, token included: only what the server does with them differs.
-const metadata = new grpc.Metadata();
-metadata.set('authorization', `Bearer ${token}`);
+const metadata = bearerMetadata(token);
 
-/** Throughput by the wall clock, and per CPU-second of this process (steadier when other processes share the machine). */
-async function measure(client: grpc.Client, seconds: number): Promise<{ wall: number; cpu: number }> {
-  let calls = 0;
-  const endAt = performance.now() + seconds * 1000;
-  const started = performance.now();
-  const cpuBefore = process.cpuUsage();
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < endAt) {
-      await callUnary(client, 'listVoices', {}, { metadata });
-      calls++;
-    }
-  }));
-  const cpu = process.cpuUsage(cpuBefore);
-  return { wall: calls / ((performance.now() - started) / 1000), cpu: calls / ((cpu.user + cpu.system) / 1e6) };
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-// Warm up every path (TLS sessions, JIT, token cache) before measuring.
-for (const client of Object.values(clients)) await measure(client, 0.5);
-const results: Record<keyof typeof clients, number[]> = { bare: [], chain: [], uncached: [] };
-const perCpu: Record<keyof typeof clients, number[]> = { bare: [], chain: [], uncached: [] };
-const order = ['bare', 'chain', 'uncached'] as const;
-for (let round = 0; round < ROUNDS; round++) {
-  // The order rotates each round, so no server always runs first or right after a given other one.
-  for (const name of [...order.slice(round % 3), ...order.slice(0, round % 3)]) {
-    const { wall, cpu } = await measure(clients[name], SECONDS);
-    results[name].push(wall);
-    perCpu[name].push(cpu);
-  }
-}
+const { rates: results, cpuMicros } = await measureRounds(clients, { ...options, metadata, order: ['bare', 'chain', 'uncached'], rotate: true });
+// Calls per CPU-second of this process: steadier than wall-clock throughput when other processes share the machine.
+const perCpu = { bare: cpuMicros.bare.map((micros) => 1e6 / micros), chain: cpuMicros.chain.map((micros) => 1e6 / micros) };
 
 /**
  * The security layers' own cost per call, without network or other load's noise: a fake grpc-js base
@@ -141,11 +77,11 @@ for (let round = 0; round < ROUNDS; round++) {
 function layerMicros(interceptors: grpc.ServerInterceptor[], iterations: number): number {
   const certificate = new X509Certificate(readFileSync(certs.clients.alice.cert)).toLegacyObject();
   const authContext = () => ({ transportSecurityType: 'ssl', sslPeerCertificate: certificate });
-  const descriptor = { path: METHOD, requestStream: false, responseStream: false, requestDeserialize: (b: Buffer) => b, responseSerialize: (v: Buffer) => v };
+  const descriptor = { path: BENCH_METHOD, requestStream: false, responseStream: false, requestDeserialize: (b: Buffer) => b, responseSerialize: (v: Buffer) => v };
   let refused = 0;
   let authenticated = 0;
   const handlerListener = {
-    onReceiveMetadata(metadata: grpc.Metadata) { if (peekCallState(metadata)?.principal?.subject === SUBJECT) authenticated++; },
+    onReceiveMetadata(metadata: grpc.Metadata) { if (peekCallState(metadata)?.principal?.subject === BENCH_SUBJECT) authenticated++; },
     onReceiveMessage() {}, onReceiveHalfClose() {}, onCancel() {},
   };
   const run = () => {
@@ -183,7 +119,7 @@ function verifyMicros(key: string | Buffer | ReturnType<typeof createSecretKey>,
 verifyMicros(createSecretKey(secret), 2000);
 const keyObjectMicros = verifyMicros(createSecretKey(secret), 20_000);
 const stringSecret = secret.toString('latin1');
-const stringToken = jwt.sign(jwt.decode(token) as object, stringSecret, { algorithm: 'HS256', keyid: 'bench' });
+const stringToken = jwt.sign(jwt.decode(token) as object, stringSecret, { algorithm: 'HS256', keyid: BENCH_KEY_ID });
 const stringMicros = (() => {
   const started = performance.now();
   for (let i = 0; i < 20_000; i++) jwt.verify(stringToken, stringSecret, { algorithms: ['HS256'] });
@@ -191,15 +127,13 @@ const stringMicros = (() => {
 })();
 
 // Each round measures all three back to back, so the per-round ratio cancels most of the machine's drift.
-const ratios = results.chain.map((rate, i) => rate / results.bare[i]!);
-const uncachedRatios = results.uncached.map((rate, i) => rate / results.bare[i]!);
-const cpuRatios = perCpu.chain.map((rate, i) => rate / perCpu.bare[i]!);
+const ratios = perRoundRatios(results.chain, results.bare);
+const uncachedRatios = perRoundRatios(results.uncached, results.bare);
+const cpuRatios = perRoundRatios(perCpu.chain, perCpu.bare);
 const bareRate = median(results.bare);
 const chainRate = median(results.chain);
 const uncachedRate = median(results.uncached);
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(8);
-const pct = (n: number) => `${(n * 100).toFixed(1)}%`;
-console.log(`auth chain bench: unary ${METHOD} over mTLS, one channel, ${CONCURRENCY} calls in flight, median of ${ROUNDS} rounds x ${SECONDS} s (node ${process.version}, grpc-js ${(await import('@grpc/grpc-js/package.json', { with: { type: 'json' } })).default.version})`);
+console.log(await headline('auth chain bench', options));
 console.log(`  bare grpc-js (mTLS, no interceptors)           ${fmt(bareRate)} calls/s   rounds: ${results.bare.map(fmt).join(' ')}`);
 console.log(`  mTLS + JWT + policy chain                      ${fmt(chainRate)} calls/s   rounds: ${results.chain.map(fmt).join(' ')}`);
 console.log(`  ratio chain / bare (median of per-round ratios) ${pct(median(ratios))}   (target >= 85%; rounds: ${ratios.map(pct).join(' ')})`);
@@ -208,7 +142,4 @@ console.log(`  security layers' own cost (fake call, no network)   ${directMicro
 console.log(`  chain without token cache (verify every call)  ${fmt(uncachedRate)} calls/s   ratio ${pct(median(uncachedRatios))}`);
 console.log(`  jsonwebtoken.verify HS256: KeyObject ${keyObjectMicros.toFixed(1)} us/op, string secret ${stringMicros.toFixed(1)} us/op (${(stringMicros / keyObjectMicros).toFixed(1)}x slower)`);
 
-for (const client of Object.values(clients)) client.close();
-for (const { server } of [bare, chain, uncached]) server.forceShutdown();
-reloading.close();
-rmSync(certs.dir, { recursive: true, force: true });
+fixture.close();

@@ -160,9 +160,9 @@ async function synthesize(client: grpc.Client, settings: ClientSettings, input: 
   }
 }
 
-function describe(info: AudioInfo | null | undefined, bytes: number, seconds: number): string {
+function describe(info: AudioInfo | null | undefined, bytes: number, seconds: number | undefined): string {
   const container = info?.container === 'WAV' ? ' in WAV' : '';
-  return `${seconds.toFixed(2)} s, ${String(info?.audioEncoding)}${container} ${info?.sampleRateHertz} Hz, voice ${info?.voiceName} (${(bytes / 1024).toFixed(1)} KiB)`;
+  return `${seconds === undefined ? '' : `${seconds.toFixed(2)} s, `}${String(info?.audioEncoding)}${container} ${info?.sampleRateHertz} Hz, voice ${info?.voiceName} (${(bytes / 1024).toFixed(1)} KiB)`;
 }
 
 async function unaryTo(client: grpc.Client, settings: ClientSettings, request: unknown, output: string): Promise<number> {
@@ -225,14 +225,15 @@ function fixWavSizes(fd: number): void {
 }
 
 /** Duration of streamed audio from its size, for the summary line (Opus: unknown without decoding, so 0). */
-function estimateSeconds(info: AudioInfo | null | undefined, bytes: number): number {
+/** Length of streamed audio from its byte count; undefined for Opus, whose bytes do not say. */
+function estimateSeconds(info: AudioInfo | null | undefined, bytes: number): number | undefined {
   const rate = Number(info?.sampleRateHertz ?? 0);
-  if (!rate) return 0;
+  if (!rate) return undefined;
   const header = info?.container === 'WAV' ? 44 : 0;
   switch (info?.audioEncoding) {
     case 'LINEAR16': return (bytes - header) / 2 / rate;
     case 'MULAW':
     case 'ALAW': return (bytes - header) / rate;
-    default: return 0;
+    default: return undefined;
   }
 }
