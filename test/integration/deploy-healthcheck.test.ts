@@ -32,11 +32,12 @@ test('deploy/healthcheck.mjs exits 0 only while the health-only listener says SE
 
   const serving = await healthcheck(target);
   assert.equal(serving.code, 0, serving.output);
-  assert.match(serving.output, /SERVING/);
+  // Anchored: /SERVING/ alone would also match an output saying NOT_SERVING.
+  assert.match(serving.output, /^healthy: 127\.0\.0\.1:\d+ "" SERVING$/m);
 
   const oneService = await healthcheck(target, 'gatehouse.tts.v1.TextToSpeech');
   assert.equal(oneService.code, 1, oneService.output);
-  assert.match(oneService.output, /NOT_SERVING/);
+  assert.match(oneService.output, /^unhealthy: .* "gatehouse\.tts\.v1\.TextToSpeech" NOT_SERVING$/m);
 
   const unknown = await healthcheck(target, 'no.such.Service');
   assert.equal(unknown.code, 1, unknown.output);
@@ -46,7 +47,7 @@ test('deploy/healthcheck.mjs exits 0 only while the health-only listener says SE
   health.setStatus('', 'NOT_SERVING');
   const draining = await healthcheck(target);
   assert.equal(draining.code, 1, draining.output);
-  assert.match(draining.output, /NOT_SERVING/);
+  assert.match(draining.output, /^unhealthy: .* "" NOT_SERVING$/m);
 });
 
 test('deploy/healthcheck.mjs exits 1 when nothing listens', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as grpc from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
 import { makeTemporaryDevCertificates, type DevCertificateSet } from '../../certs/dev-certificates.js';
 import { callUnary, channelCredentials, createClient } from '../../src/client/grpc-client.js';
 import { checkHealth, waitForHealth } from '../helpers/health-client.js';
@@ -97,16 +98,18 @@ describe('a stream that outlives the drain grace', () => {
       { 'grpc.ssl_target_name_override': 'localhost' });
     try {
       const watch = (cheese as unknown as { watchOrders(r: object): grpc.ClientReadableStream<unknown> }).watchOrders({});
-      const ended = new Promise<number>((resolve) => {
-        watch.on('error', (error: grpc.ServiceError) => resolve(error.code));
-        watch.on('end', () => resolve(0));
+      const ended = new Promise<grpc.ServiceError | 'OK'>((resolve) => {
+        watch.on('error', (error: grpc.ServiceError) => resolve(error));
+        watch.on('end', () => resolve('OK'));
       });
       watch.on('data', () => undefined);
       await sleep(300);
       const sigtermAt = Date.now();
       gw.child.kill('SIGTERM');
-      const code = await ended;
-      assert.notEqual(code, 0, 'the watch did not end with OK: it was cut off');
+      const outcome = await ended;
+      assert.ok(outcome !== 'OK', 'the watch did not end with OK: it was cut off');
+      // README (Shutdown): streams that outlive the grace are cancelled, which the client reads as CANCELLED.
+      assert.equal(Status[outcome.code], 'CANCELLED', `the watch ended with ${Status[outcome.code]}: ${outcome.details}`);
       assert.ok(Date.now() - sigtermAt >= 400, 'the stream was given the grace period before it was cancelled');
       assert.equal(await gw.exited, 0);
       assert.ok(gw.output.some((l) => l.includes('grace period over')));

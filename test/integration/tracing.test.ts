@@ -30,10 +30,13 @@ describe('tracing with an in-memory exporter', () => {
     await gw?.close();
   });
 
-  /** The one span of the next call, waiting for onCancel (which ends spans) to run. */
+  /**
+   * The one span of the next call, waiting for onCancel (which ends spans) to run. `call` must settle the way the
+   * client expects (wrap a failing call in assertRejects): its rejection fails the test instead of being ignored.
+   */
   async function spanOf(call: () => Promise<unknown>): Promise<ReadableSpan> {
     exporter.reset();
-    await call().catch(() => undefined);
+    await call();
     for (let i = 0; i < 50 && exporter.getFinishedSpans().length === 0; i++) await sleep(10);
     await sleep(20);
     const spans = exporter.getFinishedSpans();
@@ -65,20 +68,23 @@ describe('tracing with an in-memory exporter', () => {
 
   it('without a traceparent the span is a root with a fresh trace id', async () => {
     const span = await spanOf(() => callUnary(cheese, 'listOrders', {}));
+    assert.equal(span.attributes['rpc.grpc.status_code'], grpc.status.OK);
     assert.equal(span.parentSpanContext, undefined);
     assert.match(span.spanContext().traceId, /^[0-9a-f]{32}$/);
     assert.notEqual(span.spanContext().traceId, PARENT_TRACE_ID);
   });
 
   it('client errors leave the span status unset; server errors set it to Error', async () => {
-    const invalid = await spanOf(() => callUnary(cheese, 'order', { age: 0, idempotencyKey: '' }));
+    const invalid = await spanOf(() => assertRejects(callUnary(cheese, 'order', { age: 0, idempotencyKey: '' }), 'INVALID_ARGUMENT', /age must be 1 to 120/));
     assert.equal(invalid.attributes['rpc.grpc.status_code'], grpc.status.INVALID_ARGUMENT);
     assert.equal(invalid.status.code, SpanStatusCode.UNSET);
 
-    const internal = await spanOf(() => callUnary(slow, 'Work', { crash: 'boom' }));
+    let internalMessage = '';
+    const internal = await spanOf(async () => { internalMessage = (await assertRejects(callUnary(slow, 'Work', { crash: 'boom' }), 'INTERNAL', /^internal error \(reference [0-9a-f]{12}, trace [0-9a-f]{32}\)/)).error.details; });
     assert.equal(internal.attributes['rpc.grpc.status_code'], grpc.status.INTERNAL);
     assert.equal(internal.status.code, SpanStatusCode.ERROR);
     assert.match(internal.status.message ?? '', new RegExp(`trace ${internal.spanContext().traceId}`));
+    assert.match(internalMessage, new RegExp(`trace ${internal.spanContext().traceId}\\)`), 'the client is told the same trace id');
   });
 
   it('calls grpc-js ends by itself get a span with the right code: deadline (Error) and client cancel (unset)', async () => {

@@ -144,9 +144,14 @@ describe('token verifier', () => {
     const source = { url: 'u', start: async () => true, keys: () => [], refetchForUnknownKid: () => undefined, onChange: (l: () => void) => { listeners.push(l); }, close: () => {} };
     const rotating = base({ keys: createKeyStore({ keys: [hs], jwks: [source] }) });
     const cached = verify(rotating, sign());
+    assert.ok(!isAuthFailure(cached), `expected a principal, got ${JSON.stringify(cached)}`);
     assert.equal(verify(rotating, sign()), cached);
     listeners.forEach((l) => l());
-    assert.notEqual(verify(rotating, sign()), cached, 'a key set change empties the cache');
+    const fresh = verify(rotating, sign());
+    // A refusal is also "not the cached object": the token must still verify, to a new but equal principal.
+    assert.ok(!isAuthFailure(fresh), `the key set change broke verification: ${JSON.stringify(fresh)}`);
+    assert.notEqual(fresh, cached, 'a key set change empties the cache');
+    assert.deepEqual(fresh, cached);
   });
 
   it('applies the clock skew to exp and nbf', () => {
@@ -231,7 +236,7 @@ describe('token mint CLI', () => {
     assert.equal(parseTtlSec('12h'), 43_200);
     assert.equal(parseTtlSec('7d'), 604_800);
     assert.equal(parseTtlSec('600'), 600);
-    assert.throws(() => parseTtlSec('0'));
-    assert.throws(() => parseTtlSec('1y'));
+    assert.throws(() => parseTtlSec('0'), /--ttl 0 is not a duration; use e\.g\. 90s, 30m, 12h or 7d/);
+    assert.throws(() => parseTtlSec('1y'), /--ttl 1y is not a duration; use e\.g\. 90s, 30m, 12h or 7d/);
   });
 });

@@ -1,3 +1,4 @@
+import { status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -35,11 +36,9 @@ describe('RecognitionConfig validation', () => {
   });
 
   it('lists every violation in one INVALID_ARGUMENT', () => {
-    try {
-      validateRecognitionConfig({ ...base, sampleRateHertz: 7, audioChannelCount: 2, languageCode: 'de-DE', maxAlternatives: 12 }, 'streaming_config.config');
-      assert.fail('expected an error');
-    } catch (e) {
-      assert.ok(e instanceof GatehouseError);
+    assert.throws(() => validateRecognitionConfig({ ...base, sampleRateHertz: 7, audioChannelCount: 2, languageCode: 'de-DE', maxAlternatives: 12 }, 'streaming_config.config'), (e: unknown) => {
+      assert.ok(e instanceof GatehouseError, `expected a GatehouseError, got ${String(e)}`);
+      assert.equal(e.code, status.INVALID_ARGUMENT);
       assert.deepEqual(e.details.fieldViolations?.map((v) => v.field), [
         'streaming_config.config.sample_rate_hertz',
         'streaming_config.config.audio_channel_count',
@@ -47,8 +46,9 @@ describe('RecognitionConfig validation', () => {
         'streaming_config.config.max_alternatives',
       ]);
       assert.match(e.message, /4 problems/);
-    }
-    assert.throws(() => validateRecognitionConfig(null, 'config'), /config is required/);
+      return true;
+    });
+    assert.throws(() => validateRecognitionConfig(null, 'config'), (e: unknown) => e instanceof GatehouseError && e.code === status.INVALID_ARGUMENT && /config is required/.test(e.message));
   });
 });
 
