@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import { AUTH_FAILURE_REASONS, type AuthFailureReason } from './auth-failure.js';
 
-/** Name of the auth failure counter (docs/TEAM-NOTES.md). */
+/** Name of the auth failure counter; deploy/prometheus rules and the dashboard query it. */
 export const AUTH_FAILURES_METRIC = 'gatehouse_auth_failures_total';
 
 /** Counts refusals by reason; one per registry, shared by the authentication and authorization interceptors. */

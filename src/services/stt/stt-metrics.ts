@@ -1,4 +1,4 @@
-/** SpeechToText's Prometheus series (names from docs/TEAM-NOTES.md), registered on the registry passed in. */
+/** SpeechToText's Prometheus series (names the dashboard and alert rules in deploy/ query), registered on the registry passed in. */
 
 import * as prom from 'prom-client';
 
