@@ -34,6 +34,17 @@ async function recognizeAll(session: RecognizerSession, samples: Int16Array): Pr
   return [...out.finals, ...(await session.finish())];
 }
 
+/** Takes a decoder from the pool and checks it recognises goforward.raw exactly, as a fresh one would. */
+async function assertRecognisesGoForward(pool: RecognizerPool, audio: Int16Array): Promise<void> {
+  const session = await pool.acquire();
+  try {
+    await session.begin({});
+    assert.equal((await recognizeAll(session, audio))[0]!.transcript, 'go forward ten meters');
+  } finally {
+    session.release();
+  }
+}
+
 describe('PocketSphinx recognizer pool', () => {
   let pool: RecognizerPool;
   const audio = readRaw(GOFORWARD);
@@ -146,13 +157,7 @@ describe('PocketSphinx recognizer pool', () => {
     await bad({ grammarJsgf: '#JSGF V1.0;\ngrammar g;\npublic <a> = go zorblax;' }, 'config.grammar_jsgf', /zorblax/);
     await bad({ phrases: ['go forward', 'blurfle'] }, 'config.speech_contexts', /blurfle/);
     // The decoder went back to the language model after the grammar session.
-    const s = await pool.acquire();
-    try {
-      await s.begin({});
-      assert.equal((await recognizeAll(s, audio))[0]!.transcript, 'go forward ten meters');
-    } finally {
-      s.release();
-    }
+    await assertRecognisesGoForward(pool, audio);
   });
 
   it('queues when all decoders are busy, then fails with queue_full or queue_timeout', async () => {
@@ -187,15 +192,7 @@ describe('PocketSphinx recognizer pool', () => {
     const ms = await untilIdle(pool, 2, 1000);
     assert.ok(ms < 500, `decoder came back after ${ms} ms`);
     // The decoder it used works normally for the next caller.
-    for (let i = 0; i < 2; i++) {
-      const s = await pool.acquire();
-      try {
-        await s.begin({});
-        assert.equal((await recognizeAll(s, audio))[0]!.transcript, 'go forward ten meters');
-      } finally {
-        s.release();
-      }
-    }
+    for (let i = 0; i < 2; i++) await assertRecognisesGoForward(pool, audio);
   });
 
   it('a waiter whose signal fires leaves the queue', async () => {
