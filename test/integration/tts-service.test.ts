@@ -177,7 +177,10 @@ describe('template splicing', () => {
     const slot = await decodeReply(await synthesize({ input: { text: '1000 Азамату' }, voice: { name: 'ru' } }), 'LINEAR16', 22050);
     const spliced = (await decodeReply(first, 'LINEAR16', 22050)).samples;
     const joined = splicePieces([{ samples: fixed.samples, reference: true }, { samples: slot.samples, reference: false }], { sampleRateHz: 22050, crossfadeMs: config.crossfadeMs });
-    assert.ok(Math.abs(spliced.length - joined.length) < 22050 * 0.01, `template ${spliced.length} samples vs joined pieces ${joined.length}`);
+    // eSpeak's length jitter is measured: 15 runs of "1000 Азамату" spanned 21665-22150 samples (22 ms), so the
+    // bound is 40 ms; a lost or doubled piece would differ by a second or more, and the envelope check below is the
+    // strict one.
+    assert.ok(Math.abs(spliced.length - joined.length) < 22050 * 0.04, `template ${spliced.length} samples vs joined pieces ${joined.length}`);
     const corr = envelopeCorrelation(spliced, joined, 22050);
     assert.ok(corr > 0.9, `the template clip has the shape of the joined pieces (r=${corr.toFixed(2)})`);
     assert.ok(Math.abs(rmsDbfs(spliced) - rmsDbfs(joined)) < 1, 'and the same level');
