@@ -1,40 +1,9 @@
 import { status as Status } from '@grpc/grpc-js';
+import type { AuthFailureReason } from './reasons.js';
 import type { Rejection } from './rejection.js';
 
-/**
- * Stable reasons for refusing a call in the security interceptors. They are
- * the `google.rpc.ErrorInfo.reason` clients see and the `reason` label of
- * `gatehouse_auth_failures_total`, so renaming one breaks dashboards.
- */
-export const AUTH_FAILURE_REASONS = [
-  'TOKEN_MISSING',
-  'TOKEN_DUPLICATE',
-  'TOKEN_SCHEME_INVALID',
-  'TOKEN_TOO_LARGE',
-  'TOKEN_MALFORMED',
-  'TOKEN_ALGORITHM_REFUSED',
-  'TOKEN_KID_INVALID',
-  'TOKEN_KID_UNKNOWN',
-  'TOKEN_SIGNATURE_INVALID',
-  'TOKEN_EXPIRED',
-  'TOKEN_NOT_YET_VALID',
-  'TOKEN_EXP_MISSING',
-  'TOKEN_LIFETIME_TOO_LONG',
-  'TOKEN_ISSUER_INVALID',
-  'TOKEN_AUDIENCE_INVALID',
-  'TOKEN_TYPE_INVALID',
-  'TOKEN_CLAIMS_INVALID',
-  'TOKEN_BINDING_MISMATCH',
-  'TOKEN_BINDING_REQUIRED',
-  'TOKEN_SUBJECT_MISMATCH',
-  'CLIENT_CERTIFICATE_REQUIRED',
-  'IDENTITY_NOT_ALLOWED',
-  'SCOPE_MISSING',
-  'METHOD_NOT_IN_POLICY',
-] as const;
-
-/** One of {@link AUTH_FAILURE_REASONS}. */
-export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
+// The reason names live with every other interceptor reason, for the catalogue (src/status/reasons.ts).
+export { AUTH_FAILURE_REASONS, type AuthFailureReason } from './reasons.js';
 
 /**
  * Why a call was refused, in words a person can act on: a {@link Rejection}

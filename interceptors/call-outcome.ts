@@ -2,18 +2,17 @@ import { Metadata, status as Status, type ServerInterceptingCall, type ServerInt
 import { callStateOf, peekCallState } from './call-state.js';
 import type { PartialStatus } from './forwarding-call.js';
 
-/** The trailer that carries `google.rpc.Status`; a status without it did not come through the status layer. */
-const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
-
 /** Options for {@link createCallOutcomeInterceptor}. */
 export interface CallOutcomeOptions {
   /**
-   * Rewrites a non-OK status that carries no `grpc-status-details-bin`: in a
-   * chain with the status layer, only statuses grpc-js makes by itself
-   * (its deadline, "Received message larger than max", undecodable requests).
-   * Use it to give them a clear message and rich details. Default: unchanged.
+   * Rewrites every non-OK status just before it is written, with the call's
+   * request metadata (the call state) when grpc-js has it. The server passes
+   * its one status mapping (src/status/), which gives statuses grpc-js makes
+   * by itself (its deadline, "Received message larger than max", undecodable
+   * requests) a clear message and rich details, and bounds every message: a
+   * `grpc-message` near 64 KB poisons the HTTP/2 connection. Default: unchanged.
    */
-  normalize?: (status: PartialStatus) => PartialStatus;
+  normalize?: (status: PartialStatus, requestMetadata?: Metadata) => PartialStatus;
 }
 
 /** What grpc-js's own call object looks like from here; `metadata` is the request metadata it hands to listeners. */
@@ -45,10 +44,10 @@ export function createCallOutcomeInterceptor(options: CallOutcomeOptions = {}): 
 
   // One shared function, not a closure per call: the per-call cost is one property write.
   function recordingSendStatus(this: BaseCall, status: PartialStatus): void {
-    let written = status;
-    if (normalize && status.code !== Status.OK && !hasDetails(status.metadata)) written = normalize(status);
-    if (this.metadata instanceof Metadata) {
-      const state = callStateOf(this.metadata);
+    const requestMetadata = this.metadata instanceof Metadata ? this.metadata : undefined;
+    const written = normalize && status.code !== Status.OK ? normalize(status, requestMetadata) : status;
+    if (requestMetadata) {
+      const state = callStateOf(requestMetadata);
       state.wireStatus ??= { code: written.code, details: written.details ?? '' };
     }
     original!.call(this, written);
@@ -66,10 +65,6 @@ export function createCallOutcomeInterceptor(options: CallOutcomeOptions = {}): 
     if (proto === baseProto && baseProto !== null) (call as unknown as BaseCall).sendStatus = recordingSendStatus;
     return call as ServerInterceptingCall;
   };
-}
-
-function hasDetails(metadata: Metadata | null | undefined): boolean {
-  return metadata != null && metadata.get(STATUS_DETAILS_KEY).length > 0;
 }
 
 /**

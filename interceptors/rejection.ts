@@ -1,12 +1,13 @@
 import type { status as Status } from '@grpc/grpc-js';
 import type { PartialStatus } from './forwarding-call.js';
+import type { InterceptorReason } from './reasons.js';
 
 /** Why an interceptor refuses a call, in the words of the one error model (src/errors.ts). */
 export interface Rejection {
   /** gRPC status code sent to the client. */
   code: Status;
-  /** Stable UPPER_SNAKE reason for programs (`google.rpc.ErrorInfo.reason`), e.g. `RATE_LIMITED`. */
-  reason: string;
+  /** Stable UPPER_SNAKE reason for programs (`google.rpc.ErrorInfo.reason`), e.g. `RATE_LIMITED`; listed in interceptors/reasons.ts. */
+  reason: InterceptorReason;
   /** Client-safe message: what is wrong and what to do about it. */
   message: string;
   /** When a retry makes sense, after how many milliseconds (`google.rpc.RetryInfo`). */

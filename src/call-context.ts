@@ -1,4 +1,4 @@
-import { status as Status, type Metadata, type ServerDuplexStream, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import { type Metadata, type ServerDuplexStream, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { peekCallState, type TokenPrincipal } from '../interceptors/call-state.js';
 import { peerIdentityFromCertificate, type PeerIdentity } from '../interceptors/peer-identity.js';
 import { GatehouseError } from './errors.js';
@@ -94,9 +94,9 @@ function toDate(deadline: Date | number): Date | undefined {
 }
 
 function deadlineExceeded(): GatehouseError {
-  return new GatehouseError(Status.DEADLINE_EXCEEDED, 'DEADLINE_EXCEEDED', 'deadline exceeded before the call finished');
+  return new GatehouseError('DEADLINE_EXCEEDED', 'deadline exceeded before the call finished');
 }
 
 function clientCancelled(): GatehouseError {
-  return new GatehouseError(Status.CANCELLED, 'CANCELLED', 'the client cancelled the call');
+  return new GatehouseError('CANCELLED', 'the client cancelled the call');
 }

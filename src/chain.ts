@@ -12,7 +12,7 @@ import { createStatusInterceptor } from '../interceptors/status.js';
 import { createStreamCapInterceptor } from '../interceptors/stream-cap.js';
 import { createTracingInterceptor } from '../interceptors/tracing.js';
 import { buildSecurity } from './auth/build-security.js';
-import { normalizeStatus, createWireStatusNormalizer } from './status/normalize-status.js';
+import { createStatusNormalizer } from './status/normalize-status.js';
 import { rejectionToStatus } from './status/rejection-status.js';
 import type { Config } from './config/schema.js';
 import type { HealthState } from './health/health-state.js';
@@ -49,12 +49,14 @@ export const INFRASTRUCTURE_SERVICES = Object.freeze([
 export function buildInterceptorChain(deps: ChainDependencies): grpc.ServerInterceptor[] {
   const { config, registry, logger } = deps;
   const applicationOnly = not(inServices(INFRASTRUCTURE_SERVICES));
+  // One status mapping for every layer that writes or passes statuses (src/status/normalize-status.ts).
+  const normalize = createStatusNormalizer(config.server);
   const security = buildSecurity({ config, registry, logger, services: deps.services, exemptServices: INFRASTRUCTURE_SERVICES });
   return [
     // Call outcome: first, because it wraps grpc-js's own call object. grpc-js ends some calls itself (its deadline,
     // oversized or undecodable messages) without any interceptor's sendStatus seeing it; this records what was
     // really written, for metrics, logs and spans, and gives those statuses clear messages and rich details.
-    createCallOutcomeInterceptor({ normalize: createWireStatusNormalizer(config.server) }),
+    createCallOutcomeInterceptor({ normalize }),
     // Tracing: one SERVER span per call, child of an incoming traceparent; puts the trace id on the call state
     // before any other layer runs, so logs and INTERNAL replies carry it. Near-free without an SDK.
     createTracingInterceptor({
@@ -68,7 +70,7 @@ export function buildInterceptorChain(deps: ChainDependencies): grpc.ServerInter
       ? [createAccessLogInterceptor({ sink: logger, codeLevels: config.logging.accessLogLevels, messageBytes: deps.messageBytes })]
       : []),
     // Status: every non-OK status leaving the layers below carries grpc-status-details-bin; UNKNOWN becomes INTERNAL.
-    createStatusInterceptor({ normalize: normalizeStatus }),
+    createStatusInterceptor({ normalize }),
     // Deadline: default, clamp and minimum budget per method, before any work; the handler's signal fires at it.
     createDeadlineInterceptor({ defaults: config.deadlines, methods: config.deadlines.methods, reject: rejectionToStatus }),
     // Authentication: the client certificate's identity and, when sent, a verified bearer token (RFC 8705 binding
@@ -86,4 +88,15 @@ export function buildInterceptorChain(deps: ChainDependencies): grpc.ServerInter
       reject: rejectionToStatus,
     })),
   ];
+}
+
+/**
+ * The interceptors of the plaintext health-only listener: only the
+ * call-outcome layer with the one status mapping, so statuses grpc-js writes
+ * there (an undecodable or oversized request, a malformed grpc-timeout, an
+ * unknown method's neighbours) get Gatehouse's words and details as on the
+ * main listener. Health needs no auth, limits or access log.
+ */
+export function buildHealthListenerChain(config: Config): grpc.ServerInterceptor[] {
+  return [createCallOutcomeInterceptor({ normalize: createStatusNormalizer(config.server) })];
 }

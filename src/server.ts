@@ -5,7 +5,9 @@ import { protoPath as healthProtoPath, service as healthServiceDefinition } from
 import { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
-import { buildInterceptorChain } from './chain.js';
+import { buildHealthListenerChain, buildInterceptorChain } from './chain.js';
+import { createStatusNormalizer } from './status/normalize-status.js';
+import { wordUnknownMethodStatus } from './status/unknown-method-status.js';
 import { recordMessageSizes } from '../interceptors/message-sizes.js';
 import { registerHealthMetrics } from './metrics/health-metrics.js';
 import { createMetricsRegistry } from './metrics/metrics-registry.js';
@@ -63,12 +65,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   const healthService = { name: 'grpc.health.v1.Health', definition: healthServiceDefinition as grpc.ServiceDefinition };
 
   registerHealthMetrics(registry, health);
+  // Both listeners accept the same message sizes: a probe or tool gets the same limits and the same words everywhere.
+  const messageSizes = {
+    'grpc.max_receive_message_length': config.server.maxReceiveMessageBytes,
+    'grpc.max_send_message_length': config.server.maxSendMessageBytes,
+  };
   const main = new grpc.Server({
     interceptors: buildInterceptorChain({
       config, registry, logger, health, services: [...services, healthService], telemetry: options.telemetry, messageBytes: true,
     }),
-    'grpc.max_receive_message_length': config.server.maxReceiveMessageBytes,
-    'grpc.max_send_message_length': config.server.maxSendMessageBytes,
+    ...messageSizes,
     ...(config.server.maxConnectionAgeMs > 0 ? {
       'grpc.max_connection_age_ms': config.server.maxConnectionAgeMs,
       'grpc.max_connection_age_grace_ms': config.server.maxConnectionAgeGraceMs,
@@ -85,8 +91,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   new ReflectionService({ ...loadPackageDefinition(), ...healthPackage }).addToServer(main);
 
   // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
-  const healthOnly = new grpc.Server();
+  const healthOnly = new grpc.Server({ interceptors: buildHealthListenerChain(config), ...messageSizes });
   health.implementation.addToServer(healthOnly);
+  // An unknown method is answered before any interceptor runs: give that status our words and details too.
+  const normalize = createStatusNormalizer(config.server);
+  for (const server of [main, healthOnly]) {
+    if (!wordUnknownMethodStatus(server, normalize)) logger.warn('grpc-js internals changed: unknown methods get grpc-js\'s own UNIMPLEMENTED status');
+  }
 
   let admin: AdminServer | undefined;
   let listenerCredentials: ListenerCredentials | undefined;

@@ -1,73 +1,60 @@
 import { Metadata, status as Status } from '@grpc/grpc-js';
+import { boundStatusMessage } from '../../interceptors/bounded-text.js';
 import type { PartialStatus } from '../../interceptors/forwarding-call.js';
 import { CODE_NAMES } from '../../interceptors/method-names.js';
 import { GatehouseError } from '../errors.js';
-import { statusFromError, toStatus } from './to-status.js';
+import { genericReason } from './reasons.js';
+import { STATUS_DETAILS_KEY } from './status-details.js';
+import { rewriteThirdPartyStatus, type WireStatusLimits } from './third-party-wording.js';
+import { internalStatus, statusFromError } from './to-status.js';
+
+export type { WireStatusLimits } from './third-party-wording.js';
+
+/** Makes any status fit to send; see {@link createStatusNormalizer}. */
+export type StatusNormalizer = (status: PartialStatus, requestMetadata?: Metadata) => PartialStatus;
 
 /**
- * For the status interceptor: a non-OK status that reached it without rich
- * details. UNKNOWN and INTERNAL (a handler that bypassed the adapters threw, or
- * grpc-js's "Unknown error") are bugs: the client gets INTERNAL with a reference
- * id and the trace id, the original text goes to the access log under that id.
- * Every other code keeps its message and gains an `ErrorInfo` named after the code.
+ * The one mapping for statuses that did not come from a GatehouseError:
+ * those grpc-js writes by itself (its deadline, oversized, undecodable or
+ * badly compressed requests, a malformed grpc-timeout, an unknown method),
+ * those of raw grpc-js handlers (health, reflection) and anything an
+ * interceptor passed on without details. The status interceptor, the
+ * call-outcome layer (closest to the wire), the health-only listener and the
+ * unknown-method hook all use it, so every non-OK status a client gets has
+ * Gatehouse's own words, `grpc-status-details-bin` with an `ErrorInfo` whose
+ * reason is catalogued, and a bounded message.
+ *
+ * - OK passes untouched; a status that already has details only has its
+ *   message bounded.
+ * - grpc-js's and grpc-health-check's own wording is rewritten
+ *   (src/status/third-party-wording.ts).
+ * - UNKNOWN and INTERNAL are bugs: INTERNAL with a reference id (and the
+ *   trace id); the original text waits on the call state for the access log.
+ * - Anything else keeps its code and (bounded) message and gains the generic
+ *   reason for its code.
  */
-export function normalizeStatus(status: PartialStatus, requestMetadata: Metadata | undefined): PartialStatus {
-  if (status.code === Status.UNKNOWN || status.code === Status.INTERNAL) {
-    const cause = new Error(`a handler ended the call with ${CODE_NAMES[status.code]}: ${status.details}`);
-    const mapped = toStatus(cause, requestMetadata ?? new Metadata());
-    return { code: mapped.code ?? Status.INTERNAL, details: mapped.details ?? 'internal error', metadata: merged(status.metadata, mapped.metadata) };
-  }
-  const reason = CODE_NAMES[status.code] ?? 'UNKNOWN';
-  return withDetails(new GatehouseError(status.code, reason, status.details || reason.toLowerCase().replace(/_/g, ' ')), status.metadata);
-}
-
-/** Limits named in the rewritten messages, so an operator knows which key to change. */
-export interface WireStatusLimits {
-  /** `server.maxReceiveMessageBytes`. */
-  maxReceiveMessageBytes: number;
-  /** `server.maxSendMessageBytes`. */
-  maxSendMessageBytes: number;
-}
-
-/**
- * For the call-outcome layer: statuses grpc-js writes by itself get a message
- * a person can act on and rich details, like every other status.
- */
-export function createWireStatusNormalizer(limits: WireStatusLimits): (status: PartialStatus) => PartialStatus {
-  return (status) => {
+export function createStatusNormalizer(limits: WireStatusLimits): StatusNormalizer {
+  return (status, requestMetadata) => {
+    if (status.code === Status.OK) return status;
     const details = status.details ?? '';
-    const received = /^Received message larger than max \((\d+) vs\.? (\d+)\)/.exec(details);
-    if (received) {
-      return withDetails(new GatehouseError(Status.RESOURCE_EXHAUSTED, 'REQUEST_TOO_LARGE',
-        `the request message is ${received[1]} bytes; this server accepts at most ${limits.maxReceiveMessageBytes} bytes per message ` +
-        '(server.maxReceiveMessageBytes): send smaller messages or stream the data', {
-          metadata: { maxReceiveMessageBytes: String(limits.maxReceiveMessageBytes), messageBytes: received[1]! },
-        }), status.metadata);
+    if (hasDetails(status.metadata)) {
+      const bounded = boundStatusMessage(details);
+      return bounded === details ? status : { ...status, details: bounded };
     }
-    if (/decompresses to a size larger than/.test(details)) {
-      return withDetails(new GatehouseError(Status.RESOURCE_EXHAUSTED, 'REQUEST_TOO_LARGE',
-        `the request message decompresses to more than ${limits.maxReceiveMessageBytes} bytes, the most this server accepts ` +
-        '(server.maxReceiveMessageBytes)', { metadata: { maxReceiveMessageBytes: String(limits.maxReceiveMessageBytes) } }), status.metadata);
+    const rewritten = rewriteThirdPartyStatus(status.code, details, limits);
+    if (rewritten) return withDetails(rewritten, status.metadata);
+    if (status.code === Status.UNKNOWN || status.code === Status.INTERNAL) {
+      const cause = new Error(`the call ended with ${CODE_NAMES[status.code]} and no details: ${boundStatusMessage(details)}`);
+      const mapped = internalStatus(cause, requestMetadata ?? new Metadata());
+      return { code: mapped.code!, details: mapped.details!, metadata: merged(status.metadata, mapped.metadata) };
     }
-    const sent = /^Sent message larger than max \((\d+) vs\.? (\d+)\)/.exec(details);
-    if (sent) {
-      return withDetails(new GatehouseError(Status.RESOURCE_EXHAUSTED, 'RESPONSE_TOO_LARGE',
-        `the reply would be ${sent[1]} bytes; this server sends at most ${limits.maxSendMessageBytes} bytes per message ` +
-        '(server.maxSendMessageBytes): ask for less per call', { metadata: { maxSendMessageBytes: String(limits.maxSendMessageBytes) } }), status.metadata);
-    }
-    if (status.code === Status.DEADLINE_EXCEEDED) {
-      return withDetails(new GatehouseError(Status.DEADLINE_EXCEEDED, 'DEADLINE_EXCEEDED', 'the deadline the client set passed before the call finished'), status.metadata);
-    }
-    if (/^Error deserializing request/.test(details)) {
-      return withDetails(new GatehouseError(Status.INTERNAL, 'REQUEST_UNDECODABLE',
-        'the request message could not be decoded as the method\'s request type: check the client uses the same .proto'), status.metadata);
-    }
-    if (/^Invalid grpc-timeout/.test(details)) {
-      return withDetails(new GatehouseError(Status.INTERNAL, 'BAD_TIMEOUT_HEADER', `${details}: the client sent a malformed deadline`), status.metadata);
-    }
-    const reason = CODE_NAMES[status.code] ?? 'UNKNOWN';
-    return withDetails(new GatehouseError(status.code, reason, details || reason.toLowerCase().replace(/_/g, ' ')), status.metadata);
+    const reason = genericReason(status.code);
+    return withDetails(new GatehouseError(reason, details || reason.toLowerCase().replace(/_/g, ' ')), status.metadata);
   };
+}
+
+function hasDetails(metadata: Metadata | null | undefined): boolean {
+  return metadata != null && metadata.get(STATUS_DETAILS_KEY).length > 0;
 }
 
 function withDetails(error: GatehouseError, original: Metadata | null | undefined): PartialStatus {

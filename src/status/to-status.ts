@@ -33,11 +33,16 @@ export function statusFromError(error: GatehouseError): Partial<StatusObject> {
   return { code: error.code, details: error.message, metadata };
 }
 
-function internalStatus(cause: unknown, requestMetadata: Metadata): Partial<StatusObject> {
+/**
+ * INTERNAL for a bug: a reference id (and the trace id) in the message and in
+ * `ErrorInfo.metadata`, while the cause waits on the call state for the access
+ * log, which writes it under the same id.
+ */
+export function internalStatus(cause: unknown, requestMetadata: Metadata): Partial<StatusObject> {
   const referenceId = randomBytes(6).toString('hex');
   const state = callStateOf(requestMetadata);
   state.internalError = { referenceId, cause };
   const trace = state.traceId ? `, trace ${state.traceId}` : '';
   const message = `internal error (reference ${referenceId}${trace}); the operator can find the cause in the server log`;
-  return statusFromError(new GatehouseError(Status.INTERNAL, 'INTERNAL', message, { metadata: { referenceId } }));
+  return statusFromError(new GatehouseError('INTERNAL', message, { metadata: { referenceId } }));
 }

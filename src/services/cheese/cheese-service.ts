@@ -41,7 +41,7 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
   // Local commits wake watchers at once; the poll catches other processes' commits.
   const wakers = new Set<() => void>();
   const opened = (): OrderStore => {
-    if (!store) throw new GatehouseError(Status.UNAVAILABLE, 'STORE_NOT_OPEN', 'the order store is not open yet; retry shortly', { retryDelayMs: 500 });
+    if (!store) throw new GatehouseError('STORE_NOT_OPEN', 'the order store is not open yet; retry shortly', { retryDelayMs: 500 });
     return store;
   };
 
@@ -55,7 +55,7 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
       case 'replayed':
         return toCheese(result.order);
       case 'key-conflict':
-        throw new GatehouseError(Status.ALREADY_EXISTS, 'IDEMPOTENCY_KEY_REUSED',
+        throw new GatehouseError('IDEMPOTENCY_KEY_REUSED',
           `idempotency_key "${order.idempotencyKey}" was already used for order ${result.order.id} (${result.order.quantity} x ${result.order.type}, ${result.order.ageMonths} months); use a new key for a different order`);
       case 'out-of-stock':
         throw failedPrecondition('CHEESE_OUT_OF_STOCK',

@@ -4,8 +4,7 @@
  */
 
 import type { Registry } from 'prom-client';
-import { status as Status } from '@grpc/grpc-js';
-import { GatehouseError, resourceExhausted, unavailable } from '../../errors.js';
+import { GatehouseError, internal, resourceExhausted, unavailable } from '../../errors.js';
 import type { ListVoicesRequest__Output } from '../../generated/gatehouse/tts/v1/ListVoicesRequest.js';
 import type { ListVoicesResponse } from '../../generated/gatehouse/tts/v1/ListVoicesResponse.js';
 import type { StreamingSynthesizeResponse } from '../../generated/gatehouse/tts/v1/StreamingSynthesizeResponse.js';
@@ -237,8 +236,8 @@ function engineFailure(error: unknown): GatehouseError {
       case 'overloaded':
         return resourceExhausted('TTS_OVERLOADED', 'all speech engine workers are busy and the queue is full; retry shortly', 500);
       case 'failed':
-        return new GatehouseError(Status.INTERNAL, 'TTS_ENGINE_ERROR', 'the speech engine could not synthesise this text', { cause: error });
+        return internal(error);
     }
   }
-  return new GatehouseError(Status.INTERNAL, 'INTERNAL', 'internal error', { cause: error });
+  return internal(error);
 }
