@@ -1,3 +1,12 @@
+import { boundText } from '../../interceptors/bounded-text.js';
+
+/**
+ * Most UTF-8 bytes of one string value in a log line (a message, a status
+ * message, an error's stack); longer ones end in "... and N more characters".
+ * A status message echoing a client's input once made one line 8 MB.
+ */
+export const MAX_LOG_VALUE_BYTES = 4096;
+
 /** Log levels, most verbose first. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 /** One of {@link LOG_LEVELS}. */
@@ -31,7 +40,10 @@ export interface LoggerOptions {
 /** Field names whose values are never written, whatever the caller passes. */
 const REDACTED_KEYS = /^(authorization|token|access_token|id_token|password|secret|private_?key|key_?pem|cookie)$/i;
 
-/** Creates a JSON-lines logger. Secrets under well-known keys are replaced by `[REDACTED]`. */
+/**
+ * Creates a JSON-lines logger. Secrets under well-known keys are replaced by
+ * `[REDACTED]`, and every string value is bounded to {@link MAX_LOG_VALUE_BYTES}.
+ */
 export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level ?? 'info');
   const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
@@ -43,7 +55,7 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     const line = { time: new Date(now()).toISOString(), level, msg: message, ...bound, ...fields };
     // A replacer makes JSON.stringify several times slower; lines of plain values that need no redaction skip it.
-    const flat = boundIsFlat && (fields === undefined || isFlatAndSafe(fields, safeKeys)) && !message.includes('eyJ');
+    const flat = boundIsFlat && (fields === undefined || isFlatAndSafe(fields, safeKeys)) && !message.includes('eyJ') && message.length <= MAX_LOG_VALUE_BYTES / 3;
     write(flat ? JSON.stringify(line) : JSON.stringify(line, redact));
   };
   return {
@@ -67,7 +79,7 @@ function isFlatAndSafe(fields: LogFields, safeKeys: Map<string, boolean>): boole
     if (!safe) return false;
     const value = fields[key];
     if (typeof value === 'string') {
-      if (value.includes('eyJ')) return false;
+      if (value.includes('eyJ') || value.length > MAX_LOG_VALUE_BYTES / 3) return false;
     } else if (value !== undefined && value !== null && typeof value !== 'number' && typeof value !== 'boolean') {
       return false;
     }
@@ -81,7 +93,7 @@ const JWT_PATTERN = /eyJ[\w-]*\.[\w-]+\.[\w-]*/g;
 function redact(key: string, value: unknown): unknown {
   if (REDACTED_KEYS.test(key)) return '[REDACTED]';
   // Values too: a token pasted into an error message must not reach the log. `includes` keeps the common case cheap.
-  if (typeof value === 'string') return value.includes('eyJ') ? value.replace(JWT_PATTERN, '[REDACTED JWT]') : value;
+  if (typeof value === 'string') return boundText(value.includes('eyJ') ? value.replace(JWT_PATTERN, '[REDACTED JWT]') : value, MAX_LOG_VALUE_BYTES);
   if (value instanceof Error) return { name: value.name, message: redact('message', value.message), stack: redact('stack', value.stack), cause: value.cause };
   return value;
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { status as Status } from '@grpc/grpc-js';
+import { quoteValue } from '../../../interceptors/bounded-text.js';
 import { GatehouseError, failedPrecondition, invalidField, notFound } from '../../errors.js';
 import type { Cheese } from '../../generated/cheesefarm/v1/Cheese.js';
 import type { CheeseRequest__Output } from '../../generated/cheesefarm/v1/CheeseRequest.js';
@@ -69,7 +70,7 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
     getOrder: unary<GetOrderRequest__Output, Cheese>(async (request) => {
       if (!request.orderId) throw invalidField('order_id', 'is required');
       const order = opened().get(request.orderId);
-      if (!order) throw notFound('ORDER_NOT_FOUND', `order ${JSON.stringify(request.orderId)} does not exist`);
+      if (!order) throw notFound('ORDER_NOT_FOUND', `order ${quoteValue(request.orderId)} does not exist`);
       return toCheese(order);
     }),
 
@@ -138,7 +139,7 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
 
 function optionalType(value: unknown, field: string): CheeseTypeName | undefined {
   if (value === 'CHEESE_TYPE_UNSPECIFIED' || value === 0) return undefined;
-  if (!isCheeseType(value)) throw invalidField(field, `is not a known cheese type: ${String(value)}`);
+  if (!isCheeseType(value)) throw invalidField(field, `is not a known cheese type: ${quoteValue(value)}`);
   return value;
 }
 

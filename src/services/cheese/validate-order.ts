@@ -1,4 +1,5 @@
-import { invalidArgument, type FieldViolation } from '../../errors.js';
+import { quoteValue } from '../../../interceptors/bounded-text.js';
+import { invalidFields, type FieldViolation } from '../../errors.js';
 import type { CheeseRequest__Output } from '../../generated/cheesefarm/v1/CheeseRequest.js';
 import { CHEESE_TYPES, isCheeseType } from './cheese-types.js';
 import type { NewOrder } from './order-store.js';
@@ -13,7 +14,7 @@ export const ORDER_LIMITS = Object.freeze({ minAgeMonths: 1, maxAgeMonths: 120, 
 export function validateOrderRequest(request: CheeseRequest__Output, orderedBy: string): NewOrder {
   const violations: FieldViolation[] = [];
   if (!isCheeseType(request.type)) {
-    const got = request.type === 'CHEESE_TYPE_UNSPECIFIED' ? 'it is missing' : `got ${String(request.type)}`;
+    const got = request.type === 'CHEESE_TYPE_UNSPECIFIED' ? 'it is missing' : `got ${quoteValue(request.type)}`;
     violations.push({ field: 'type', description: `must be one of ${CHEESE_TYPES.join(', ')}; ${got}` });
   }
   if (!Number.isInteger(request.age) || request.age < ORDER_LIMITS.minAgeMonths || request.age > ORDER_LIMITS.maxAgeMonths) {
@@ -31,7 +32,7 @@ export function validateOrderRequest(request: CheeseRequest__Output, orderedBy: 
     violations.push({ field: 'quantity', description: `must be 1 to ${ORDER_LIMITS.maxQuantity} wheels; got ${request.quantity}` });
   }
   if (violations.length > 0) {
-    throw invalidArgument(violations.map((v) => `${v.field} ${v.description}`).join('; '), violations);
+    throw invalidFields(violations);
   }
   return { idempotencyKey: key, orderedBy, type: request.type as NewOrder['type'], ageMonths: request.age, quantity };
 }

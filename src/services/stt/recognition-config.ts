@@ -1,7 +1,8 @@
 /** Validation of RecognitionConfig: every problem becomes INVALID_ARGUMENT naming the field, all at once. */
 
 import type { AudioEncodingName } from '../../audio/index.js';
-import { invalidArgument, type FieldViolation } from '../../errors.js';
+import { quoteValue } from '../../../interceptors/bounded-text.js';
+import { invalidArgument, invalidFields, type FieldViolation } from '../../errors.js';
 import type { RecognitionConfig__Output } from '../../generated/gatehouse/stt/v1/RecognitionConfig.js';
 
 /** Sample rates accepted for raw audio, in Hz. */
@@ -44,7 +45,7 @@ export function validateRecognitionConfig(config: RecognitionConfig__Output | nu
   const v: FieldViolation[] = [];
   const f = (name: string): string => `${path}.${name}`;
   const encoding = ENCODINGS[String(config.encoding)];
-  if (!encoding) v.push({ field: f('encoding'), description: `${String(config.encoding)} is not a supported encoding; use LINEAR16, MULAW, ALAW or OGG_OPUS` });
+  if (!encoding) v.push({ field: f('encoding'), description: `${quoteValue(config.encoding)} is not a supported encoding; use LINEAR16, MULAW, ALAW or OGG_OPUS` });
   const rate = config.sampleRateHertz;
   if (rate !== 0 && (!Number.isInteger(rate) || rate < MIN_SAMPLE_RATE_HZ || rate > MAX_SAMPLE_RATE_HZ)) {
     v.push({ field: f('sample_rate_hertz'), description: `must be 0 (taken from the header) or ${MIN_SAMPLE_RATE_HZ} to ${MAX_SAMPLE_RATE_HZ} Hz; got ${rate}` });
@@ -54,7 +55,7 @@ export function validateRecognitionConfig(config: RecognitionConfig__Output | nu
   }
   const lang = config.languageCode.trim();
   if (lang !== '' && !/^en(-us)?$/i.test(lang)) {
-    v.push({ field: f('language_code'), description: `only en-US is installed; got ${JSON.stringify(lang)}` });
+    v.push({ field: f('language_code'), description: `only en-US is installed; got ${quoteValue(lang)}` });
   }
   if (config.maxAlternatives < 0 || config.maxAlternatives > 10) {
     v.push({ field: f('max_alternatives'), description: `must be 0 to 10; got ${config.maxAlternatives}` });
@@ -72,7 +73,7 @@ export function validateRecognitionConfig(config: RecognitionConfig__Output | nu
     v.push({ field: f('grammar_jsgf'), description: `is larger than ${MAX_GRAMMAR_BYTES} bytes` });
   }
   if (v.length > 0) {
-    throw invalidArgument(v.length === 1 ? `${v[0]!.field} ${v[0]!.description}` : `${path} has ${v.length} problems: ${v.map((x) => `${x.field} ${x.description}`).join('; ')}`, v);
+    throw invalidFields(v, path);
   }
   return {
     encoding: encoding!,

@@ -3,6 +3,7 @@
  * cached) and named slots (synthesised per call). Braces must balance; `{{` and `}}` stand for literal braces.
  */
 
+import { boundList, quoteValue } from '../../../interceptors/bounded-text.js';
 import { invalidField } from '../../errors.js';
 
 /** A piece of a parsed template. */
@@ -39,7 +40,7 @@ export function parseTemplate(template: string): TemplatePart[] {
       const name = chars.slice(i + 1, close).join('').trim();
       if (name.length === 0) throw invalidField(FIELD, `has an empty slot "{}" at character ${i + 1}; name the slot, e.g. {name}`);
       if (!SLOT_NAME.test(name)) {
-        throw invalidField(FIELD, `slot name ${JSON.stringify(name)} at character ${i + 1} may only contain letters, digits, "_", "-" and "."`);
+        throw invalidField(FIELD, `slot name ${quoteValue(name)} at character ${i + 1} may only contain letters, digits, "_", "-" and "."`);
       }
       if (fixed.length > 0) parts.push({ kind: 'fixed', text: fixed });
       fixed = '';
@@ -71,7 +72,7 @@ export function planTemplate(parts: readonly TemplatePart[], slots: Readonly<Rec
   const missing = parts.filter((p): p is { kind: 'slot'; name: string } => p.kind === 'slot' && !(slots[p.name] ?? '').trim());
   if (missing.length > 0 && !backupPhrase.trim()) {
     const names = [...new Set(missing.map((m) => m.name))];
-    const list = names.map((n) => `"${n}"`).join(', ');
+    const list = boundList(names.map((n) => quoteValue(n)), ', ', 'slots');
     throw invalidField(
       'input.template_input.slots',
       `has no value for slot${names.length > 1 ? 's' : ''} ${list}; give ${names.length > 1 ? 'them values' : 'it a value'} or set input.template_input.backup_phrase`,

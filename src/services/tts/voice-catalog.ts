@@ -3,6 +3,7 @@
  * from a name, a language and a preferred gender.
  */
 
+import { quoteValue } from '../../../interceptors/bounded-text.js';
 import { invalidField, notFound } from '../../errors.js';
 import type { EngineVoice, TtsEngine, VoiceGender } from '../../engines/tts-engine.js';
 
@@ -61,7 +62,7 @@ export class VoiceCatalog {
     if (name) {
       const voice = this.byName.get(name) ?? this.voices.find((v) => v.name.toLowerCase() === name.toLowerCase());
       if (!voice) {
-        throw notFound('VOICE_NOT_FOUND', `voice ${JSON.stringify(name)} does not exist; ListVoices shows the ${this.voices.length} voices available`);
+        throw notFound('VOICE_NOT_FOUND', `voice ${quoteValue(name)} does not exist; ListVoices shows the ${this.voices.length} voices available`);
       }
       return voice;
     }
@@ -79,7 +80,7 @@ export class VoiceCatalog {
       if (best) scored.push({ voice, score: [best[0]!, gender && voice.gender !== gender ? 1 : 0, ...best.slice(1)] });
     }
     if (scored.length === 0) {
-      throw notFound('LANGUAGE_NOT_SUPPORTED', `no voice speaks language_code ${JSON.stringify(languageCode)}; ListVoices shows the languages available`);
+      throw notFound('LANGUAGE_NOT_SUPPORTED', `no voice speaks language_code ${quoteValue(languageCode)}; ListVoices shows the languages available`);
     }
     scored.sort((a, b) => compare(a.score, b.score));
     return scored[0]!.voice;
@@ -93,6 +94,6 @@ function compare(a: number[], b: number[]): number {
 
 function checkLanguageCode(code: string, field: string): void {
   if (!LANGUAGE_CODE.test(code)) {
-    throw invalidField(field, `${JSON.stringify(code)} is not a BCP-47 language code such as "en-US" or "ru"`);
+    throw invalidField(field, `${quoteValue(code)} is not a BCP-47 language code such as "en-US" or "ru"`);
   }
 }
