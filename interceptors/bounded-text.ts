@@ -41,12 +41,14 @@ export function boundText(text: string, maxBytes: number): string {
 }
 
 /**
- * A client value quoted for a message, as `JSON.stringify` would, but at most
+ * A client string quoted for a message, as `JSON.stringify` would, but at most
  * `maxBytes` of it: `"ééé" ... and 14800 more characters`. Use it wherever a
  * message echoes what the client sent.
  */
 export function quoteValue(value: unknown, maxBytes: number = MAX_ECHO_BYTES): string {
-  const text = typeof value === 'string' ? value : String(value);
+  // Numbers and other non-strings (an unknown enum value) read better unquoted; they are bounded all the same.
+  if (typeof value !== 'string') return boundText(String(value), maxBytes);
+  const text = value;
   const bounded = boundText(text, maxBytes);
   if (bounded === text) return JSON.stringify(text);
   const cut = bounded.lastIndexOf(' ... and ');

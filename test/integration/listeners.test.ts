@@ -40,15 +40,15 @@ describe('main listener (mTLS), health-only listener, admin listener', () => {
     assert.equal(await checkHealth(gw.target, gw.credentials('alice'), ''), 'SERVING');
     assert.equal(await checkHealth(gw.healthTarget, gw.credentials('insecure'), ''), 'SERVING');
     assert.equal(await checkHealth(gw.healthTarget, gw.credentials('insecure'), CHEESE), 'SERVING');
-    await assertRejects(checkHealth(gw.healthTarget, gw.credentials('insecure'), 'no.such.Service'), 'NOT_FOUND', /^Health status unknown for service no\.such\.Service$/);
-    await assertRejects(checkHealth(gw.target, gw.credentials('alice'), 'no.such.Service'), 'NOT_FOUND', /^Health status unknown for service no\.such\.Service$/);
+    await assertRejects(checkHealth(gw.healthTarget, gw.credentials('insecure'), 'no.such.Service'), 'NOT_FOUND', /^the health service knows no service named "no\.such\.Service"/);
+    await assertRejects(checkHealth(gw.target, gw.credentials('alice'), 'no.such.Service'), 'NOT_FOUND', /^the health service knows no service named "no\.such\.Service"/);
   });
 
   it('refuses every non-health method on the health-only listener', async () => {
     const client = createClient(CHEESE, gw.healthTarget, gw.credentials('insecure'));
     try {
-      await assertRejects(callUnary(client, 'order', { type: 'BRIE', age: 6, idempotencyKey: 'k' }), 'UNIMPLEMENTED', /^The server does not implement the method \/cheesefarm\.v1\.CheeseService\/Order$/);
-      await assertRejects(listServicesByReflection(gw.healthTarget, gw.credentials('insecure')), 'UNIMPLEMENTED', /^The server does not implement the method \/grpc\.reflection\.v1\.ServerReflection\/ServerReflectionInfo$/);
+      await assertRejects(callUnary(client, 'order', { type: 'BRIE', age: 6, idempotencyKey: 'k' }), 'UNIMPLEMENTED', /^this server has no method "\/cheesefarm\.v1\.CheeseService\/Order"/);
+      await assertRejects(listServicesByReflection(gw.healthTarget, gw.credentials('insecure')), 'UNIMPLEMENTED', /^this server has no method "\/grpc\.reflection\.v1\.ServerReflection\/ServerReflectionInfo"/);
     } finally {
       client.close();
     }
