@@ -74,6 +74,10 @@ describe('statuses for wire-level client mistakes', () => {
     const reply = await rawCall(main, ORDER, { headers: asAlice(), body: grpcFrame(Buffer.from([0x08])) });
     assertOwnStatus(reply, 'INVALID_ARGUMENT', 'REQUEST_UNDECODABLE', /not a valid protobuf encoding/);
     await stillWorks(main);
+    // Counted as the client's error, so it never trips a server-error alert.
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    assert.match(metrics, /grpc_server_handled_total\{grpc_type="unary",grpc_service="cheesefarm\.v1\.CheeseService",grpc_method="Order",grpc_code="InvalidArgument"\} 1\n/);
+    assert.doesNotMatch(metrics, /grpc_server_handled_total\{[^}]*grpc_code="Internal"\} [1-9]/);
   });
 
   it('a compressed message that is not gzip is INVALID_ARGUMENT', async () => {
