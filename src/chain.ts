@@ -93,9 +93,9 @@ export function buildInterceptorChain(deps: ChainDependencies): grpc.ServerInter
 /**
  * The interceptors of the plaintext health-only listener: only the
  * call-outcome layer with the one status mapping, so statuses grpc-js writes
- * there (an undecodable or oversized request, a malformed grpc-timeout, an
- * unknown method's neighbours) get Gatehouse's words and details as on the
- * main listener. Health needs no auth, limits or access log.
+ * there (an undecodable or oversized request, a malformed grpc-timeout, a
+ * second request message) get Gatehouse's words and details as on the main
+ * listener. Health needs no auth, limits or access log.
  */
 export function buildHealthListenerChain(config: Config): grpc.ServerInterceptor[] {
   return [createCallOutcomeInterceptor({ normalize: createStatusNormalizer(config.server) })];
