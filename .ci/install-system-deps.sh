@@ -8,8 +8,11 @@
 #                  audio, codecs, Prometheus (promtool for deploy/check.sh, a
 #                  real server for the metrics test), curl (the security
 #                  test sends requests Node's HTTP/2 client refuses to), the native-addon
-#                  toolchain, and kubectl (for `kubectl kustomize`) when none
-#                  is on PATH.
+#                  toolchain, kubectl (for `kubectl kustomize`) when none
+#                  is on PATH, and the external benchmark's clients and
+#                  servers (bench/external/): Go with Debian's gRPC and
+#                  protobuf sources (the load client builds offline from
+#                  them), h2load, Python grpcio and protobuf, taskset.
 #   --runtime      only what the running gateway loads: the PocketSphinx
 #                  library and its US English model (the runtime image).
 #   --build        only the toolchain `npm ci` needs to build native addons
@@ -19,7 +22,8 @@ set -euo pipefail
 
 runtime_packages=(libpocketsphinx3 pocketsphinx-en-us)
 build_packages=(python3 make g++)
-dev_packages=(pocketsphinx pocketsphinx-testdata opus-tools sox prometheus curl)
+dev_packages=(pocketsphinx pocketsphinx-testdata opus-tools sox prometheus curl
+  golang-go golang-google-grpc-dev golang-google-protobuf-dev nghttp2-client python3-grpcio python3-protobuf util-linux)
 
 mode="${1:-all}"
 case "$mode" in

@@ -5,7 +5,7 @@ import { protoPath as healthProtoPath, service as healthServiceDefinition } from
 import { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
-import { buildHealthListenerChain, buildInterceptorChain } from './chain.js';
+import { buildHealthListenerChain, buildInterceptorChain, type ChainDependencies } from './chain.js';
 import { createStatusNormalizer } from './status/normalize-status.js';
 import { wordUnknownMethodStatus } from './status/unknown-method-status.js';
 import { recordMessageSizes } from '../interceptors/message-sizes.js';
@@ -34,6 +34,8 @@ export interface GatewayOptions {
   services?: HostedService[];
   /** Services to host in addition to those config enables. */
   extraServices?: HostedService[];
+  /** Builds the main listener's interceptors; default `buildInterceptorChain` (the external benchmark measures layers alone). */
+  buildChain?: (deps: ChainDependencies) => grpc.ServerInterceptor[];
 }
 
 /** Where a started gateway listens; ports are the real ones when config asked for 0. */
@@ -71,7 +73,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     'grpc.max_send_message_length': config.server.maxSendMessageBytes,
   };
   const main = new grpc.Server({
-    interceptors: buildInterceptorChain({
+    interceptors: (options.buildChain ?? buildInterceptorChain)({
       config, registry, logger, health, services: [...services, healthService], telemetry: options.telemetry, messageBytes: true,
     }),
     ...messageSizes,
