@@ -79,6 +79,15 @@ process.on('exit', () => {
   if (process.exitCode === undefined || process.exitCode === 0) rmSync(logDir, { recursive: true, force: true });
 });
 
+// Ctrl-C or SIGTERM mid-run must not leave a pinned server running: stop the current one, then exit.
+let current: ServerProcess | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    process.exitCode = 130;
+    void (current?.stop(1000) ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 console.log(headline());
 const binary = buildLoadClient();
 
@@ -157,6 +166,7 @@ async function measure(spec: ServerSpec, round: number): Promise<Sample> {
 async function start(spec: ServerSpec, tag: string, runFiles: RunFiles): Promise<ServerProcess> {
   const logFile = join(logDir, `${spec.name.replace(':', '-')}-${tag}.log`);
   const server = await startServerProcess(spec.command(runFiles), { cpu: serverCpu, logFile });
+  current = server;
   const notServing = (server.ready.notServing as string[] | undefined) ?? [];
   if (notServing.length > 0) {
     await server.stop();
