@@ -12,7 +12,9 @@
 #                  is on PATH, and the external benchmark's clients and
 #                  servers (bench/external/): Go with Debian's gRPC and
 #                  protobuf sources (the load client builds offline from
-#                  them), h2load, Python grpcio and protobuf, taskset.
+#                  them), h2load, Python grpcio and protobuf, taskset; and
+#                  protoc with the well-known types (npm run check:proto
+#                  rebuilds the reflection descriptors).
 #   --runtime      only what the running gateway loads: the PocketSphinx
 #                  library and its US English model (the runtime image).
 #   --build        only the toolchain `npm ci` needs to build native addons
@@ -23,7 +25,8 @@ set -euo pipefail
 runtime_packages=(libpocketsphinx3 pocketsphinx-en-us)
 build_packages=(python3 make g++)
 dev_packages=(pocketsphinx pocketsphinx-testdata opus-tools sox prometheus curl
-  golang-go golang-google-grpc-dev golang-google-protobuf-dev nghttp2-client python3-grpcio python3-protobuf util-linux)
+  golang-go golang-google-grpc-dev golang-google-protobuf-dev nghttp2-client python3-grpcio python3-protobuf util-linux
+  protobuf-compiler libprotobuf-dev)
 
 mode="${1:-all}"
 case "$mode" in

@@ -1,7 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import { ReflectionService } from '@grpc/reflection';
-import { protoPath as healthProtoPath, service as healthServiceDefinition } from 'grpc-health-check';
+import { service as healthServiceDefinition } from 'grpc-health-check';
 import { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
@@ -15,8 +13,7 @@ import type { Telemetry } from './telemetry/telemetry.js';
 import type { Config } from './config/schema.js';
 import { createHealthState, type HealthState } from './health/health-state.js';
 import type { Logger } from './logging/logger.js';
-import { loadPackageDefinition } from './proto/load.js';
-import { PROTO_LOADER_OPTIONS } from './proto/loader-options.js';
+import { createReflectionServices, REFLECTION_SERVICE_NAMES } from './reflection/reflection-service.js';
 import { buildServices } from './services/build-services.js';
 import type { HostedService } from './services/hosted-service.js';
 import { createServerCredentials, type ListenerCredentials } from './tls/server-credentials.js';
@@ -88,9 +85,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   if (!hookHttp2Servers(main)) logger.warn('grpc-js internals changed: requests with two authorization headers cannot be detected');
   for (const service of services) main.addService(service.definition, service.implementation);
   health.implementation.addToServer(main);
-  // Reflection describes our protos and health, so grpcurl can list and call everything.
-  const healthPackage = protoLoader.loadSync(healthProtoPath, { ...PROTO_LOADER_OPTIONS });
-  new ReflectionService({ ...loadPackageDefinition(), ...healthPackage }).addToServer(main);
+  // Reflection serves protoc's own descriptors (src/reflection/), so grpcurl, Go and Python clients can list and call
+  // everything hosted here and decode every error detail.
+  const reflection = createReflectionServices({
+    services: [...services.map((s) => s.name), healthService.name, ...REFLECTION_SERVICE_NAMES],
+    allowedIdentities: config.auth.allowedIdentities,
+  });
+  for (const service of reflection) main.addService(service.definition, service.implementation);
 
   // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
   const healthOnly = new grpc.Server({ interceptors: buildHealthListenerChain(config), ...messageSizes });
