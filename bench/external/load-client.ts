@@ -3,43 +3,18 @@
  * directory from Debian's golang-google-grpc-dev, offline (GOPATH mode against
  * /usr/share/gocode), and run as its own process, pinned to its own core.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { DevCertificateSet } from '../../certs/dev-certificates.js';
+import { buildGoProgram, GO_CACHE_DIR } from './go-build.js';
 
-/** Where built binaries and Go's build cache live: git-ignored, like everything under node_modules/. */
-export const BENCH_CACHE_DIR = fileURLToPath(new URL('../../node_modules/.cache/gatehouse-bench/', import.meta.url));
+/** Where the built client (and Go's build cache) live; the benchmark writes its JSON results there too. */
+export const BENCH_CACHE_DIR = GO_CACHE_DIR;
 const SOURCE_DIR = fileURLToPath(new URL('./load-client/', import.meta.url));
-/** Where Debian's Go packages put their sources (golang-google-grpc-dev, golang-google-protobuf-dev). */
-const DEBIAN_GOPATH = '/usr/share/gocode';
 
-/**
- * Builds the load client unless a binary of the current source is cached, and returns its path.
- * Offline: GOPATH mode resolves google.golang.org/grpc from Debian's packages; no module download.
- */
+/** Builds the load client unless a binary of the current source is cached, and returns its path. */
 export function buildLoadClient(): string {
-  const source = readFileSync(join(SOURCE_DIR, 'main.go'));
-  const binary = join(BENCH_CACHE_DIR, `load-client-${createHash('sha256').update(source).digest('hex').slice(0, 12)}`);
-  if (existsSync(binary)) return binary;
-  if (!existsSync(join(DEBIAN_GOPATH, 'src/google.golang.org/grpc'))) {
-    throw new Error(`${DEBIAN_GOPATH}/src/google.golang.org/grpc is missing: run .ci/install-system-deps.sh (golang-go, golang-google-grpc-dev)`);
-  }
-  mkdirSync(BENCH_CACHE_DIR, { recursive: true });
-  try {
-    execFileSync('go', ['build', '-o', binary, '.'], {
-      cwd: SOURCE_DIR,
-      env: { ...process.env, GO111MODULE: 'off', GOPATH: DEBIAN_GOPATH, GOCACHE: join(BENCH_CACHE_DIR, 'go-build'), GOFLAGS: '', CGO_ENABLED: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 300_000,
-    });
-  } catch (error) {
-    const detail = (error as { stderr?: Buffer }).stderr?.toString().trim() || (error as Error).message;
-    throw new Error(`cannot build the Go load client (needs Debian's golang-go and golang-google-grpc-dev): ${detail}`);
-  }
-  return binary;
+  return buildGoProgram(SOURCE_DIR);
 }
 
 /** What one load run does. */

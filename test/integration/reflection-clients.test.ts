@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { buildGoProgram } from '../../bench/external/go-build.js';
 import { assertRejects } from '../helpers/assert-status.js';
 import { devTokenFor } from '../helpers/dev-token.js';
 import { listServicesByReflection, reflectionRequest } from '../helpers/reflection.js';
@@ -16,15 +17,20 @@ import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
  * reflection alone, resolves every service of the main listener, calls each
  * once with messages built from the reflected descriptors, and decodes a
  * google.rpc.Status with its ErrorInfo and BadRequest through reflected types
- * only. Reflection lists only hosted services and follows auth.allowedIdentities.
+ * only. Go's protodesc (Debian's golang-google-protobuf-dev), which grpcurl
+ * relies on, accepts the same descriptors through v1alpha. Reflection lists
+ * only hosted services and follows auth.allowedIdentities.
  */
 
 const PYTHON = '/usr/bin/python3';
+const PROTODESC_CLIENT = fileURLToPath(new URL('../helpers/reflection-protodesc/', import.meta.url));
 const CLIENT = fileURLToPath(new URL('../helpers/reflection_client.py', import.meta.url));
 const GOFORWARD = '/usr/share/pocketsphinx/test/data/goforward.raw';
-const hasPython = existsSync(PYTHON) && existsSync(GOFORWARD);
+const hasClients = existsSync(PYTHON) && existsSync(GOFORWARD) && existsSync('/usr/share/gocode/src/google.golang.org/protobuf/reflect/protodesc');
 // Skipped only on a developer machine without the Debian packages; CI installs them, so there it fails instead.
-const skip = hasPython || process.env.CI ? false : 'needs python3-grpcio, python3-protobuf and pocketsphinx-testdata (.ci/install-system-deps.sh)';
+const skip = hasClients || process.env.CI
+  ? false
+  : 'needs python3-grpcio, python3-protobuf, golang-google-protobuf-dev and pocketsphinx-testdata (.ci/install-system-deps.sh)';
 
 const ALL_SERVICES = [
   'cheesefarm.v1.CheeseService', 'gatehouse.stt.v1.SpeechToText', 'gatehouse.tts.v1.TextToSpeech', 'grpc.health.v1.Health',
@@ -70,6 +76,18 @@ describe('reflection from protoc descriptors, as a Python client sees it', { ski
     assert.match(seen.error.details['google.rpc.ErrorInfo'].reason, /^[A-Z_]+$/);
     const fields = seen.error.details['google.rpc.BadRequest'].field_violations.map((v: { field: string }) => v.field);
     assert.ok(fields.length > 0, JSON.stringify(seen.error));
+  });
+
+  it('Go protodesc, as grpcurl uses it, accepts every reflected file through v1alpha and resolves every service', async () => {
+    const binary = buildGoProgram(PROTODESC_CLIENT);
+    const { stdout } = await promisify(execFile)(binary, [
+      '-target', gw.target, '-ca', gw.certs.caCert, '-cert', gw.certs.clients.alice.cert, '-key', gw.certs.clients.alice.key,
+    ], { timeout: 30_000 });
+    const seen = JSON.parse(stdout) as { services: string[]; files: string[]; methods: Record<string, string[]> };
+    assert.deepEqual([...seen.services].sort(), ALL_SERVICES);
+    assert.deepEqual(seen.methods['cheesefarm.v1.CheeseService'], ['Order', 'GetOrder', 'ListOrders', 'WatchOrders', 'PlaceOrders']);
+    assert.deepEqual(seen.methods['gatehouse.stt.v1.SpeechToText'], ['Recognize', 'StreamingRecognize']);
+    assert.ok(seen.files.includes('google/protobuf/timestamp.proto'), seen.files.join(', '));
   });
 
   it('follows auth.allowedIdentities: bob, not on the list, is refused reflection', async () => {
