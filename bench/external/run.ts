@@ -74,9 +74,10 @@ const run: RunFiles = { dir: files.dir, replyFile: join(files.dir, 'list-voices-
 // only when something failed, so the error can point at them.
 const logDir = join(BENCH_CACHE_DIR, `logs-${process.pid}`);
 mkdirSync(logDir, { recursive: true });
-process.on('exit', () => {
+process.on('exit', (code) => {
   rmSync(files.dir, { recursive: true, force: true });
-  if (process.exitCode === undefined || process.exitCode === 0) rmSync(logDir, { recursive: true, force: true });
+  if (code === 0) rmSync(logDir, { recursive: true, force: true });
+  else console.error(`server logs kept in ${logDir}`);
 });
 
 // Ctrl-C or SIGTERM mid-run must not leave a pinned server running: stop the current one, then exit.
