@@ -4,7 +4,8 @@
  * Gatehouse measured from outside, the way an operator would: a Go gRPC client (load-client/main.go, mTLS with
  * alice's development certificate, a development bearer token and a fresh traceparent on every call) in its own
  * process pinned to one core, each server in its own process pinned to the other, a fresh server process for
- * every measurement, the servers interleaved round after round, and each ratio to the bare server taken within a
+ * each server in each round (its loaded, one-call and stream windows run on it in turn), the servers interleaved
+ * round after round, and each ratio to the bare server taken within a
  * round. Servers: bare grpc-js, Gatehouse with the whole chain as config/default.yaml builds it (speech
  * recognition and Flite off, eSpeak with one worker thread, so ListVoices is served), Gatehouse with no
  * interceptor and with each layer alone, and Python grpcio (sync, Debian's python3-grpcio) over mTLS and
