@@ -81,12 +81,12 @@ process.on('exit', (code) => {
   else console.error(`server logs kept in ${logDir}`);
 });
 
-// Ctrl-C or SIGTERM mid-run must not leave a pinned server running: stop the current one, then exit.
-let current: ServerProcess | undefined;
+// Ctrl-C or SIGTERM mid-run must not leave a pinned server running, even one still starting: stop it, then exit.
+let stopCurrent: (() => Promise<void>) | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     process.exitCode = 130;
-    void (current?.stop(1000) ?? Promise.resolve()).finally(() => process.exit(130));
+    void (stopCurrent?.() ?? Promise.resolve()).finally(() => process.exit(130));
   });
 }
 
@@ -167,8 +167,7 @@ async function measure(spec: ServerSpec, round: number): Promise<Sample> {
 /** Starts a server pinned to the server core, its log in `logDir`; refuses one whose services did not all warm up. */
 async function start(spec: ServerSpec, tag: string, runFiles: RunFiles): Promise<ServerProcess> {
   const logFile = join(logDir, `${spec.name.replace(':', '-')}-${tag}.log`);
-  const server = await startServerProcess(spec.command(runFiles), { cpu: serverCpu, logFile });
-  current = server;
+  const server = await startServerProcess(spec.command(runFiles), { cpu: serverCpu, logFile, onSpawn: (kill) => { stopCurrent = kill; } });
   const notServing = (server.ready.notServing as string[] | undefined) ?? [];
   if (notServing.length > 0) {
     await server.stop();

@@ -38,6 +38,8 @@ export interface StartOptions {
   logFile: string;
   /** Give up when no ready line came within this many milliseconds. Default 120000. */
   readyTimeoutMs?: number;
+  /** Called right after the spawn, before it is ready, with a function that kills it: so an interrupted run leaves nothing behind. */
+  onSpawn?: (kill: () => Promise<void>) => void;
 }
 
 /** Starts `server` and resolves once it announced its port; rejects (and kills it) if it exits or times out first. */
@@ -47,6 +49,7 @@ export async function startServerProcess(server: ServerCommand, options: StartOp
   const [command, args] = options.cpu === undefined ? [server.command, server.args] : ['taskset', ['-c', String(options.cpu), server.command, ...server.args]];
   const child = spawn(command, args, { stdio: ['ignore', log, log, 'pipe'], cwd: server.cwd });
   closeSync(log);
+  options.onSpawn?.(() => stop(child, 1000));
   try {
     const ready = await readyLine(child, options.readyTimeoutMs ?? 120_000, options.logFile);
     return {
