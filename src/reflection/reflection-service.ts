@@ -96,10 +96,10 @@ function identityCheck(allowedIdentities: readonly string[]): (peer: PeerIdentit
   const allowed = compileIdentityPatterns(allowedIdentities);
   return (peer) => {
     if (peer === undefined) {
-      throw new GatehouseError(Status.UNAUTHENTICATED, 'CLIENT_CERTIFICATE_REQUIRED', 'server reflection requires a client certificate');
+      throw new GatehouseError('CLIENT_CERTIFICATE_REQUIRED', 'server reflection requires a client certificate');
     }
     if (!allowed(peer.identity)) {
-      throw new GatehouseError(Status.PERMISSION_DENIED, 'IDENTITY_NOT_ALLOWED', `client certificate identity ${peer.identity} is not allowed to use server reflection`);
+      throw new GatehouseError('IDENTITY_NOT_ALLOWED', `client certificate identity ${peer.identity} is not allowed to use server reflection`);
     }
   };
 }
