@@ -20,7 +20,8 @@
  * Flags: --rounds 3, --seconds 2 (loaded window), --latency-seconds 2, --stream-seconds 2, --warmup-seconds 0.5,
  * --connections 10, --inflight 10 (per connection), --servers bare,gateway,... (names, or `layers`; default all),
  * --client-cpu 0, --server-cpu 1, --no-pin (run unpinned, e.g. on one core), --json FILE (default: a file in
- * node_modules/.cache/gatehouse-bench/). The default run takes about four minutes on two cores.
+ * node_modules/.cache/gatehouse-bench/). Time goes mostly to starting the gateway processes: one round of all
+ * servers took 195 s on a busy 2-core machine; --rounds and --servers shorten it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
