@@ -1,5 +1,5 @@
 /**
- * Messages between `SynthesisWorkerPool` (main thread) and `serveSynthesisBackend` (worker thread), and the layout
+ * Messages between a synthesis job (`synthesis-job.ts`, main thread) and `serveSynthesisBackend` (worker thread), and the layout
  * of the per-job shared control block. The control block lets the main thread stop or pause a synthesis while the
  * worker is inside a synchronous WASM call, where it cannot read messages.
  */
@@ -38,10 +38,17 @@ export type ToWorkerMessage = {
   maxChunksInFlight: number;
 };
 
-/** Worker to main thread. */
+/** What a synthesis worker reports in its `ready` message (see `pool-worker.ts`). */
+export interface SynthesisWorkerReady {
+  type: 'ready';
+  /** Voices the backend speaks. */
+  voices: WorkerVoice[];
+  /** Rate of the samples it emits, in Hz. */
+  sampleRateHz: number;
+}
+
+/** Worker to main thread, once ready. */
 export type FromWorkerMessage =
-  | { type: 'ready'; voices: WorkerVoice[]; sampleRateHz: number }
-  | { type: 'init-error'; message: string }
   | { type: 'chunk'; jobId: number; samples: Int16Array }
   | { type: 'done'; jobId: number; cancelled: boolean }
   | { type: 'error'; jobId: number; message: string };

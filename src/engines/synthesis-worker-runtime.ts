@@ -4,7 +4,8 @@
  * consumer falls `maxChunksInFlight` chunks behind.
  */
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
+import { poolWorkerContext } from './worker-pool/pool-worker.js';
 import { CONTROL_ACKED, CONTROL_CANCEL, type FromWorkerMessage, type ToWorkerMessage, type WorkerVoice } from './synthesis-worker-protocol.js';
 
 /** A synchronous synthesiser living in one worker thread. */
@@ -24,24 +25,25 @@ export interface SynthesisBackend {
 const PAUSE_SLICE_MS = 50;
 
 /**
- * Runs in a worker: builds the backend from `workerData`, reports `ready` (or `init-error`) and serves synthesis
- * requests one at a time until the thread is terminated.
+ * Runs in a worker started by `WorkerPool`: builds the backend from the pool's worker data, reports `ready` (or
+ * `init-error`) and serves synthesis requests one at a time until the thread is terminated.
  */
 export function serveSynthesisBackend(create: (data: unknown) => Promise<SynthesisBackend> | SynthesisBackend): void {
   const port = parentPort;
   if (!port) throw new Error('serveSynthesisBackend must run in a worker thread');
+  const pool = poolWorkerContext<unknown>();
   const post = (message: FromWorkerMessage, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
   Promise.resolve()
-    .then(() => create(workerData))
+    .then(() => create(pool.data))
     .then(
       (backend) => {
         port.on('message', (message: ToWorkerMessage) => {
           if (message.type === 'synthesize') run(backend, message, post);
         });
-        post({ type: 'ready', voices: backend.voices, sampleRateHz: backend.sampleRateHz });
+        pool.ready({ voices: backend.voices, sampleRateHz: backend.sampleRateHz });
       },
       (error: unknown) => {
-        post({ type: 'init-error', message: error instanceof Error ? error.message : String(error) });
+        pool.initError(error instanceof Error ? error.message : String(error));
       },
     );
 }

@@ -47,8 +47,9 @@ export interface SynthesisCallOptions {
   signal?: AbortSignal;
   /**
    * Receives audio at `naturalSampleRateHz` in order, as produced. When it returns a promise the engine delivers
-   * nothing more until it settles, and the synthesiser itself pauses once a few chunks are unacknowledged: this is
-   * how a slow reader holds back synthesis instead of making the server buffer. A rejection cancels the synthesis.
+   * nothing more until it settles; meanwhile the engine buffers what the synthesiser produces, up to a bound, so the
+   * worker is free again as soon as the audio exists. Only a reader further behind than that pauses the
+   * synthesiser (and loses the worker if it stays paused too long). A rejection cancels the synthesis.
    */
   onChunk: (samples: Int16Array) => void | Promise<void>;
 }
@@ -83,6 +84,8 @@ export interface EngineStats {
   failed: number;
   /** Workers terminated and replaced (crash, hang, or a cancel the synthesiser did not honour in time). */
   replaced: number;
+  /** Audio synthesised but not yet taken by slow readers, in bytes (bounded by `bufferBytesTotal`). */
+  bufferedBytes: number;
 }
 
 /** A speech synthesis engine. */
@@ -93,10 +96,10 @@ export interface TtsEngine {
   start(): Promise<void>;
   /** Voices, valid after `start` resolved. */
   voices(): readonly EngineVoice[];
-  /** Synthesises one text, streaming audio to `options.onChunk`. */
+  /** Synthesises one text, streaming audio to `options.onChunk`. Fails with a `WorkerPoolError` or `signal.reason`. */
   synthesize(request: SynthesisRequest, options: SynthesisCallOptions): Promise<SynthesisResult>;
   /** Current counters. */
   stats(): EngineStats;
-  /** Stops all workers; queued and running jobs fail. */
+  /** Stops all workers; queued and running jobs fail with a `stopped` WorkerPoolError. */
   stop(): Promise<void>;
 }

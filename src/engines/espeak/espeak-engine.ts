@@ -21,7 +21,7 @@ export function espeakPitch(semitones: number): number {
   return Math.min(100, Math.max(0, 50 + semitones * PITCH_UNITS_PER_SEMITONE));
 }
 
-/** Creates the eSpeak NG engine; `start()` launches and warms `options.size` worker threads. */
+/** Creates the eSpeak NG engine; `start()` launches and warms `options.workers` worker threads. */
 export function createEspeakEngine(options: PooledEngineOptions): TtsEngine {
   return createPooledEngine(
     {

@@ -1,4 +1,4 @@
-/** Worker-thread entry for eSpeak NG; started by `EspeakEngine` through `SynthesisWorkerPool`. */
+/** Worker-thread entry for eSpeak NG; started by the eSpeak engine through the worker pool. */
 import { serveSynthesisBackend } from '../synthesis-worker-runtime.js';
 import { createEspeakBackend } from './espeak-backend.js';
 

@@ -9,7 +9,7 @@ import { FLITE_VOICES } from './flite-voices.js';
 /** Engine name reported in `Voice.engine`. */
 export const FLITE_ENGINE_NAME = 'flite';
 
-/** Creates the Flite engine; `start()` launches and warms `options.size` worker threads. */
+/** Creates the Flite engine; `start()` launches and warms `options.workers` worker threads. */
 export function createFliteEngine(options: PooledEngineOptions): TtsEngine {
   return createPooledEngine(
     {

@@ -3,8 +3,9 @@
  * one at a time (they block the thread, which is why this is a worker). See worker-protocol.ts for the messages.
  */
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 
+import { poolWorkerContext } from '../worker-pool/pool-worker.js';
 import { PocketSphinxDecoder } from './decoder.js';
 import { makeWarmUpAudio } from './warm-up-audio.js';
 import type { DecoderWorkerData, WorkerMessage, WorkerRequest, WorkerResult } from './worker-protocol.js';
@@ -12,9 +13,13 @@ import type { DecoderWorkerData, WorkerMessage, WorkerRequest, WorkerResult } fr
 function main(): void {
   const port = parentPort;
   if (!port) throw new Error('decoder-worker must run in a worker thread');
-  const data = workerData as DecoderWorkerData;
-  const abortFlag = new Int32Array(data.abortFlag);
-  const shouldAbort = (): boolean => Atomics.load(abortFlag, 0) !== 0;
+  const pool = poolWorkerContext<DecoderWorkerData>();
+  const data = pool.data;
+  // Called between 2048-sample blocks: a heartbeat for the pool's hang watchdog, and the pool's abort flag.
+  const shouldAbort = (): boolean => {
+    pool.heartbeat();
+    return pool.aborted();
+  };
   const post = (m: WorkerMessage): void => port.postMessage(m);
 
   let decoder: PocketSphinxDecoder;
@@ -22,7 +27,7 @@ function main(): void {
   try {
     decoder = new PocketSphinxDecoder(data.decoder);
   } catch (err) {
-    post({ type: 'unavailable', message: err instanceof Error ? err.message : String(err) });
+    pool.initError(err instanceof Error ? err.message : String(err));
     return;
   }
   const loadMs = performance.now() - t0;
@@ -30,7 +35,7 @@ function main(): void {
   decoder.begin({ interimResults: true, maxAlternatives: 2 });
   decoder.process(makeWarmUpAudio());
   decoder.finish();
-  post({ type: 'ready', loadMs, warmUpMs: performance.now() - t1 });
+  pool.ready({ loadMs, warmUpMs: performance.now() - t1 });
 
   const handle = (req: WorkerRequest): WorkerResult => {
     switch (req.op) {
@@ -44,9 +49,8 @@ function main(): void {
       case 'finish':
         return { op: 'finish', ...decoder.finish() };
       case 'reset':
+        // The pool clears its abort flag when it hands this decoder to the next session.
         decoder.reset();
-        // The pool raised the flag to cut the previous block short; the next session starts clean.
-        Atomics.store(abortFlag, 0, 0);
         return { op: 'reset' };
       case 'close':
         decoder.close();

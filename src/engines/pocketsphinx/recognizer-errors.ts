@@ -1,7 +1,8 @@
 /**
- * Errors of the recognizer pool. They carry no gRPC codes: the SpeechToText service maps them
- * (unavailable -> UNAVAILABLE, busy -> RESOURCE_EXHAUSTED, bad request -> INVALID_ARGUMENT, aborted -> the caller's
- * own cancellation or deadline).
+ * Errors specific to recognition. Pool trouble (busy, crashed, hung, idle, stopped, unavailable) is a
+ * `WorkerPoolError`; these carry no gRPC codes: the SpeechToText service maps them (bad request ->
+ * INVALID_ARGUMENT, aborted -> the caller's own cancellation or deadline). `RecognizerUnavailableError` is thrown
+ * inside the worker and reaches the pool as its start-up failure.
  */
 
 /** The engine cannot run here: a library or the model is missing. The message names the Debian package to install. */
@@ -9,21 +10,6 @@ export class RecognizerUnavailableError extends Error {
   override readonly name = 'RecognizerUnavailableError';
   constructor(message: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
-  }
-}
-
-/** Why a caller did not get a decoder: the wait queue was full, or the wait took longer than allowed. */
-export type RecognizerBusyReason = 'queue_full' | 'queue_timeout';
-
-/** All decoders were busy and the caller could not wait for one. */
-export class RecognizerBusyError extends Error {
-  override readonly name = 'RecognizerBusyError';
-  constructor(
-    /** Which limit was hit. */
-    readonly reason: RecognizerBusyReason,
-    message: string,
-  ) {
-    super(message);
   }
 }
 

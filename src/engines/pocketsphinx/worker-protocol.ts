@@ -1,14 +1,12 @@
-/** Messages between the recognizer pool (main thread) and a decoder worker. Every request gets exactly one reply. */
+/** Messages between a recognizer session (main thread) and a decoder worker. Every request gets exactly one reply. */
 
 import type { DecoderOptions } from './decoder.js';
 import type { ProcessOutcome, SessionConfig, UtteranceResult } from './recognition-result.js';
 
-/** Data a decoder worker starts with. */
+/** Data a decoder worker starts with (the pool's abort flag stops the block it is decoding). */
 export interface DecoderWorkerData {
   /** How to build the decoder. */
   decoder: DecoderOptions;
-  /** One Int32 shared with the pool: non-zero asks the worker to stop the block it is decoding. */
-  abortFlag: SharedArrayBuffer;
 }
 
 /** Pool -> worker, before the pool numbers it. */
@@ -31,10 +29,8 @@ export interface WorkerError {
   field?: string;
 }
 
-/** Worker -> pool. */
+/** Worker -> pool, once ready (start-up messages are the pool's: see worker-pool/pool-worker.ts). */
 export type WorkerMessage =
-  | { type: 'ready'; loadMs: number; warmUpMs: number }
-  | { type: 'unavailable'; message: string }
   | { type: 'reply'; seq: number; ok: true; result: WorkerResult }
   | { type: 'reply'; seq: number; ok: false; error: WorkerError };
 

@@ -1,17 +1,18 @@
 /** Engine and audio errors to the gateway's one error type. */
 
 import { AudioFormatError } from '../../audio/index.js';
-import {
-  RecognizerAbortedError,
-  RecognizerBusyError,
-  RecognizerRequestError,
-  RecognizerUnavailableError,
-} from '../../engines/pocketsphinx/index.js';
-import { GatehouseError, invalidArgument, resourceExhausted, unavailable } from '../../errors.js';
-import type { SttMetrics } from './stt-metrics.js';
+import { RecognizerAbortedError, RecognizerRequestError } from '../../engines/pocketsphinx/index.js';
+import { WorkerPoolError, workerPoolErrorToStatus } from '../../engines/worker-pool/index.js';
+import { GatehouseError, invalidArgument } from '../../errors.js';
+import type { SttMetrics, SttRejectReason } from './stt-metrics.js';
 
-/** Suggested client back-off when every decoder is busy, in ms. */
-const BUSY_RETRY_MS = 1000;
+/** Pool failures that turn a call away, counted in `gatehouse_stt_rejected_total`. */
+const REJECTED: Partial<Record<WorkerPoolError['kind'], SttRejectReason>> = {
+  queue_full: 'queue_full',
+  queue_timeout: 'queue_timeout',
+  unavailable: 'unavailable',
+  idle: 'idle',
+};
 
 /**
  * Maps what recognition threw to a GatehouseError and counts rejections. `audioField` names the request field the
@@ -31,13 +32,10 @@ export function mapRecognitionError(err: unknown, signal: AbortSignal, metrics: 
     metrics.rejected.inc({ reason: 'invalid_argument' });
     return invalidArgument(err.message, [{ field: err.field, description: err.message }]);
   }
-  if (err instanceof RecognizerBusyError) {
-    metrics.rejected.inc({ reason: err.reason });
-    return resourceExhausted('STT_DECODERS_BUSY', err.message, BUSY_RETRY_MS);
-  }
-  if (err instanceof RecognizerUnavailableError) {
-    metrics.rejected.inc({ reason: 'unavailable' });
-    return unavailable('STT_UNAVAILABLE', `speech recognition is unavailable: ${err.message}`, undefined, err);
+  if (err instanceof WorkerPoolError) {
+    const reason = REJECTED[err.kind];
+    if (reason) metrics.rejected.inc({ reason });
+    return workerPoolErrorToStatus(err);
   }
   if (err instanceof RecognizerAbortedError) return err; // only without a fired signal: a bug, becomes INTERNAL
   return err;

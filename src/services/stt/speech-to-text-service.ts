@@ -9,12 +9,12 @@ import type * as prom from 'prom-client';
 import {
   createRecognizerPool,
   DECODER_SAMPLE_RATE_HZ,
-  RecognizerUnavailableError,
   type RecognizerPool,
   type RecognizerPoolOptions,
   type RecognizerSession,
   type UtteranceResult,
 } from '../../engines/pocketsphinx/index.js';
+import { workerPoolConfig } from '../../config/worker-pool-schema.js';
 import { invalidArgument, unavailable } from '../../errors.js';
 import type { RecognizeRequest__Output } from '../../generated/gatehouse/stt/v1/RecognizeRequest.js';
 import type { RecognizeResponse } from '../../generated/gatehouse/stt/v1/RecognizeResponse.js';
@@ -53,7 +53,7 @@ export function createSpeechToTextService(options: SpeechToTextServiceOptions): 
   const acquire = async (ctx: CallContext): Promise<RecognizerSession> => {
     if (!pool) throw unavailable('STT_STARTING', 'speech recognition is starting; retry shortly', 1000);
     const t0 = performance.now();
-    const session = await pool.acquire(ctx.signal, config.queueTimeoutMs);
+    const session = await pool.acquire(ctx.signal);
     metrics.queueWait.observe((performance.now() - t0) / 1000);
     return session;
   };
@@ -188,24 +188,18 @@ export function createSpeechToTextService(options: SpeechToTextServiceOptions): 
       streamingRecognize: bidiStream(streamingRecognize),
     },
     async start(): Promise<void> {
-      pool ??= createRecognizerPool({
-        workers: config.workers,
-        queueMax: config.queueMax,
-        queueTimeoutMs: config.queueTimeoutMs,
+      if (pool) return;
+      pool = createRecognizerPool({
+        ...workerPoolConfig(config),
         modelDir: config.modelDir,
         endSilenceMs: config.endSilenceMs,
-        startTimeoutMs: config.startTimeoutMs,
         ...options.engine,
       });
-      try {
-        await pool.ready;
-      } catch (err) {
-        // Calls keep getting UNAVAILABLE with the same words (acquire rethrows the pool's reason).
-        throw err instanceof RecognizerUnavailableError ? err : new RecognizerUnavailableError(String(err), err);
-      }
+      // On failure the pool keeps retrying in the background; calls get UNAVAILABLE with the pool's words meanwhile.
+      await pool.start();
     },
     async stop(): Promise<void> {
-      await pool?.close();
+      await pool?.stop();
     },
   };
 }

@@ -5,7 +5,7 @@ import * as prom from 'prom-client';
 import type { RecognizerPool } from '../../engines/pocketsphinx/index.js';
 
 /** Why a call was turned away before or while decoding. */
-export type SttRejectReason = 'queue_full' | 'queue_timeout' | 'unavailable' | 'invalid_argument' | 'too_long';
+export type SttRejectReason = 'queue_full' | 'queue_timeout' | 'unavailable' | 'idle' | 'invalid_argument' | 'too_long';
 
 /** The series, ready to observe. */
 export interface SttMetrics {

@@ -4,7 +4,7 @@
  */
 
 import type { Registry } from 'prom-client';
-import { GatehouseError, internal, resourceExhausted, unavailable } from '../../errors.js';
+import { GatehouseError, internal, unavailable } from '../../errors.js';
 import type { ListVoicesRequest__Output } from '../../generated/gatehouse/tts/v1/ListVoicesRequest.js';
 import type { ListVoicesResponse } from '../../generated/gatehouse/tts/v1/ListVoicesResponse.js';
 import type { StreamingSynthesizeResponse } from '../../generated/gatehouse/tts/v1/StreamingSynthesizeResponse.js';
@@ -16,7 +16,8 @@ import type { Logger } from '../../logging/logger.js';
 import { loadServiceDefinition } from '../../proto/load.js';
 import { createEspeakEngine } from '../../engines/espeak/espeak-engine.js';
 import { createFliteEngine } from '../../engines/flite/flite-engine.js';
-import { SynthesisEngineError } from '../../engines/synthesis-engine-error.js';
+import { WorkerPoolError, workerPoolErrorToStatus } from '../../engines/worker-pool/index.js';
+import { workerPoolConfig } from '../../config/worker-pool-schema.js';
 import type { SynthesisRequest, TtsEngine } from '../../engines/tts-engine.js';
 import { concatPcm16 } from '../../audio/pcm.js';
 import type { HostedService } from '../hosted-service.js';
@@ -57,14 +58,15 @@ const STREAM_CHUNK_MS = 100;
 /** Builds the engines the config enables, eSpeak NG first (it wins ties when choosing a voice by language). */
 export function createConfiguredEngines(config: TtsConfig, logger?: Logger): TtsEngine[] {
   const common = {
-    maxQueuedJobs: config.maxQueuedJobs,
-    hungTimeoutMs: config.hungTimeoutMs,
-    cancelGraceMs: config.cancelGraceMs,
+    ...workerPoolConfig(config),
+    queueMax: config.maxQueuedJobs ?? config.queueMax,
     maxChunksInFlight: config.maxChunksInFlight,
+    bufferBytesPerCall: config.bufferBytesPerCall,
+    bufferBytesTotal: config.bufferBytesTotal,
     onBackgroundError: (error: Error) => logger?.warn('tts engine worker could not be replaced', { error: error.message }),
   };
-  const engines = [createEspeakEngine({ ...common, size: config.workers })];
-  if (config.flite.enabled) engines.push(createFliteEngine({ ...common, size: config.flite.workers }));
+  const engines = [createEspeakEngine(common)];
+  if (config.flite.enabled) engines.push(createFliteEngine({ ...common, workers: config.flite.workers }));
   return engines;
 }
 
@@ -223,21 +225,9 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
   };
 }
 
-/** Maps an engine failure to what the client sees: retryable trouble is UNAVAILABLE, a full queue RESOURCE_EXHAUSTED. */
+/** Maps an engine failure to what the client sees (worker pool failures through the pool's one mapping). */
 function engineFailure(error: unknown): GatehouseError {
   if (error instanceof GatehouseError) return error;
-  if (error instanceof SynthesisEngineError) {
-    switch (error.kind) {
-      case 'crashed':
-      case 'hung':
-        return unavailable('TTS_ENGINE_FAILED', 'the speech engine failed while synthesising this request and has been restarted; retry', 100, error);
-      case 'stopped':
-        return unavailable('TTS_STOPPING', 'TextToSpeech is shutting down; retry on another instance', 1000, error);
-      case 'overloaded':
-        return resourceExhausted('TTS_OVERLOADED', 'all speech engine workers are busy and the queue is full; retry shortly', 500);
-      case 'failed':
-        return internal(error);
-    }
-  }
+  if (error instanceof WorkerPoolError) return workerPoolErrorToStatus(error);
   return internal(error);
 }

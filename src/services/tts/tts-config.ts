@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { workerPoolFields } from '../../config/worker-pool-schema.js';
+
 /**
  * The `tts:` section of the configuration: TextToSpeech engines, limits and the template fragment cache.
  * Every field has a default, so an absent section means "eSpeak NG with two workers, Flite with one".
@@ -7,8 +9,13 @@ import { z } from 'zod';
 export const TtsConfigSchema = z.strictObject({
   /** Host the TextToSpeech service at all. Default true. */
   enabled: z.boolean().default(true),
-  /** eSpeak NG worker threads, each with its own synthesiser (about 30 MB). Default 2. */
-  workers: z.number().int().min(1).max(64).default(2),
+  /**
+   * Worker pool of each engine (keys and meanings as in `stt:`, see src/config/worker-pool-schema.ts): `workers` is
+   * eSpeak NG's (each about 30 MB, default 2); the rest applies to eSpeak NG and Flite alike. Queue default 64.
+   */
+  ...workerPoolFields({ workers: 2, queueMax: 64 }),
+  /** Old name of `queueMax`; accepted so existing files keep working. */
+  maxQueuedJobs: z.number().int().min(0).max(10_000).optional(),
   /** Flite (English `kal16`, `slt`, `rms`, `awb` at 16 kHz). */
   flite: z.strictObject({
     /** Offer the Flite voices. Default true. */
@@ -26,14 +33,15 @@ export const TtsConfigSchema = z.strictObject({
   templateCacheMaxBytes: z.number().int().min(0).default(64 * 1024 * 1024),
   /** Cross-fade at each join of a spliced template, in ms. Default 12. */
   crossfadeMs: z.number().min(0).max(200).default(12),
-  /** Syntheses that may wait for a worker per engine before callers get RESOURCE_EXHAUSTED. Default 64. */
-  maxQueuedJobs: z.number().int().min(0).default(64),
-  /** A worker producing nothing for this long (while not paused by a slow reader) is replaced, in ms. Default 10000. */
-  hungTimeoutMs: z.number().int().min(100).default(10_000),
-  /** Time a cancelled synthesis gets to stop before its worker is terminated, in ms. Default 1000. */
-  cancelGraceMs: z.number().int().min(10).default(1000),
-  /** Unsent chunks (about 100 ms each) after which a streaming synthesis pauses for a slow reader. Default 4. */
+  /** Unsent chunks beyond the buffer after which a synthesiser pauses for a slow reader. Default 4. */
   maxChunksInFlight: z.number().int().min(1).max(1000).default(4),
+  /**
+   * Audio one call may hold undelivered so its worker finishes without waiting for a slow reader, in bytes (16-bit
+   * samples at the voice's rate: 4 MiB is about 95 s of eSpeak audio). Default 4 MiB.
+   */
+  bufferBytesPerCall: z.number().int().min(0).default(4 * 1024 * 1024),
+  /** Undelivered audio all calls of one engine may hold together, in bytes. Default 32 MiB. */
+  bufferBytesTotal: z.number().int().min(0).default(32 * 1024 * 1024),
 }).prefault({});
 
 /** Validated TextToSpeech configuration. */
