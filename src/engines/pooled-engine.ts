@@ -76,7 +76,7 @@ export function createPooledEngine(spec: PooledEngineSpec, options: PooledEngine
     },
     stats(): EngineStats {
       const s = pool.stats();
-      return { workers: s.workers, busy: s.busy, queued: s.queued, ...counters, replaced: s.replaced, bufferedBytes: buffer.bytes };
+      return { workers: s.workers, busy: s.busy, idle: s.idle, available: s.available, queued: s.queued, ...counters, replaced: s.replaced, bufferedBytes: buffer.bytes };
     },
     stop: () => pool.stop(),
   };

@@ -70,8 +70,12 @@ export interface SynthesisResult {
 export interface EngineStats {
   /** Worker threads configured. */
   workers: number;
-  /** Workers running a synthesis now. */
+  /** Workers running a synthesis now (or finishing a cancelled one). */
   busy: number;
+  /** Warm workers waiting for a synthesis (the rest are starting or waiting to retry a failed start). */
+  idle: number;
+  /** False when no worker can serve (every one failed to start and waits to retry) or the engine is stopped. */
+  available: boolean;
   /** Jobs waiting for a worker. */
   queued: number;
   /** Syntheses started since the engine started (cancelled and failed included). */

@@ -40,7 +40,7 @@ before(async () => {
       workerUrl: new URL('../fixtures/tts-fake-synthesis-worker.ts', import.meta.url),
       toWorkerRequest: (_voice, request) => ({ mode: request.text, chunks: 5 }),
     },
-    { size: 1, hungTimeoutMs: 500 },
+    { workers: 1, hungTimeoutMs: 500 },
   );
   tts = createTextToSpeechService({ registry, config, engines: [...createConfiguredEngines(config), fake] });
   gw = await startGateway({ extraServices: [tts] });

@@ -7,7 +7,7 @@ import { GatehouseError } from '../../src/errors.js';
 
 function engine(name: string, voices: Omit<EngineVoice, 'engine' | 'naturalSampleRateHz'>[]): TtsEngine {
   const full = voices.map((v) => ({ ...v, engine: name, naturalSampleRateHz: 16000 }));
-  return { name, voices: () => full, start: async () => undefined, stop: async () => undefined, synthesize: async () => { throw new Error('unused'); }, stats: () => ({ workers: 0, busy: 0, queued: 0, started: 0, completed: 0, cancelled: 0, failed: 0, replaced: 0 }) };
+  return { name, voices: () => full, start: async () => undefined, stop: async () => undefined, synthesize: async () => { throw new Error('unused'); }, stats: () => ({ workers: 0, busy: 0, idle: 0, available: true, queued: 0, started: 0, completed: 0, cancelled: 0, failed: 0, replaced: 0, bufferedBytes: 0 }) };
 }
 
 const catalog = new VoiceCatalog([

@@ -21,12 +21,12 @@ export function espeakPitch(semitones: number): number {
   return Math.min(100, Math.max(0, 50 + semitones * PITCH_UNITS_PER_SEMITONE));
 }
 
-/** Creates the eSpeak NG engine; `start()` launches and warms `options.workers` worker threads. */
-export function createEspeakEngine(options: PooledEngineOptions): TtsEngine {
+/** Creates the eSpeak NG engine; `start()` launches and warms `options.workers` worker threads. `workerUrl` is for tests. */
+export function createEspeakEngine(options: PooledEngineOptions & { workerUrl?: URL }): TtsEngine {
   return createPooledEngine(
     {
       name: ESPEAK_ENGINE_NAME,
-      workerUrl: workerModuleUrl('espeak-worker', import.meta.url),
+      workerUrl: options.workerUrl ?? workerModuleUrl('espeak-worker', import.meta.url),
       toWorkerRequest: (voice, request): EspeakRequest => ({
         voiceId: voice.id,
         text: request.text,

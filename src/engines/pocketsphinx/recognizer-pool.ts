@@ -57,7 +57,7 @@ export interface RecognizerPool {
 
 interface Pending {
   resolve: (r: WorkerResult) => void;
-  reject: (e: Error) => void;
+  reject: (e: unknown) => void;
 }
 
 function toError(e: WorkerError): Error {
@@ -75,6 +75,7 @@ class LeasedSession implements RecognizerSession {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private detach: (() => void) | undefined;
+  private endReason: unknown;
 
   constructor(
     private readonly lease: WorkerLease,
@@ -97,7 +98,7 @@ class LeasedSession implements RecognizerSession {
       this.release();
     };
     if (signal) {
-      const onAbort = (): void => this.release();
+      const onAbort = (): void => this.end(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
       this.detach = () => signal.removeEventListener('abort', onAbort);
     }
@@ -119,7 +120,7 @@ class LeasedSession implements RecognizerSession {
 
   private request(body: WorkerRequestBody, transfer?: ArrayBuffer[]): Promise<WorkerResult> {
     if (this.lost) return Promise.reject(this.lost);
-    if (this.released) return Promise.reject(new RecognizerAbortedError());
+    if (this.released) return Promise.reject(this.endReason ?? new RecognizerAbortedError());
     return this.send(body, transfer);
   }
 
@@ -151,12 +152,18 @@ class LeasedSession implements RecognizerSession {
   }
 
   release(): void {
+    this.end(undefined);
+  }
+
+  /** Releases; pending and later calls reject with `reason` (the signal's), else with RecognizerAbortedError. */
+  private end(reason: unknown): void {
     if (this.released) return;
     this.released = true;
+    this.endReason = reason;
     this.detach?.();
     this.detach = undefined;
     const cutShort = this.pending.size > 0;
-    for (const p of this.pending.values()) p.reject(new RecognizerAbortedError());
+    for (const p of this.pending.values()) p.reject(reason ?? new RecognizerAbortedError());
     this.pending.clear();
     if (this.lost && this.lost.kind !== 'idle') return; // the worker is gone; nothing to reset
     // Cut the block in progress short, then reset: the decoder goes to the next caller clean.

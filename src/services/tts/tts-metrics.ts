@@ -50,7 +50,7 @@ export function createTtsMetrics(registry: Registry, engines: () => readonly Tts
       for (const engine of engines()) {
         const s = engine.stats();
         this.set({ engine: engine.name, state: 'busy' }, s.busy);
-        this.set({ engine: engine.name, state: 'idle' }, s.workers - s.busy);
+        this.set({ engine: engine.name, state: 'idle' }, s.idle);
       }
     },
   });
