@@ -16,10 +16,12 @@ export interface PooledEngineOptions extends Partial<WorkerPoolConfig> {
   workers: number;
   /** Unacknowledged chunks after which a synthesiser pauses for a reader that is behind its buffer. Default 4. */
   maxChunksInFlight?: number;
-  /** Undelivered audio one call may buffer so that its worker can finish without waiting for the reader, in bytes. Default 4 MiB. */
+  /** Undelivered audio one call may buffer so that its worker can finish without waiting for the reader, in bytes. Default 16 MiB. */
   bufferBytesPerCall?: number;
-  /** Undelivered audio all calls of this engine may buffer together, in bytes. Default 32 MiB. */
+  /** Undelivered audio all calls of this engine may buffer together, in bytes. Default 64 MiB. */
   bufferBytesTotal?: number;
+  /** Workers that may sit paused for readers further behind than their buffer; one more such reader fails at once. Default `workers - 1`. */
+  maxPausedWorkers?: number;
   /** Problems that fail no call (a replacement worker that failed to start). Default: ignored. */
   onBackgroundError?: (error: Error) => void;
 }
@@ -38,9 +40,15 @@ export interface PooledEngineSpec {
 
 /** Builds a `TtsEngine` from a spec and pool options; nothing starts before `start()`. */
 export function createPooledEngine(spec: PooledEngineSpec, options: PooledEngineOptions): TtsEngine {
-  const { maxChunksInFlight = 4, bufferBytesPerCall = 4 * 1024 * 1024, bufferBytesTotal = 32 * 1024 * 1024, ...poolOptions } = options;
+  const {
+    maxChunksInFlight = 4,
+    bufferBytesPerCall = 16 * 1024 * 1024,
+    bufferBytesTotal = 64 * 1024 * 1024,
+    maxPausedWorkers = options.workers - 1,
+    ...poolOptions
+  } = options;
   const pool = new WorkerPool({ queueMax: 64, ...poolOptions, name: spec.name, workerUrl: spec.workerUrl, workerData: spec.workerData });
-  const buffer = new SynthesisBuffer(bufferBytesTotal);
+  const buffer = new SynthesisBuffer(bufferBytesTotal, maxPausedWorkers);
   const counters = { started: 0, completed: 0, cancelled: 0, failed: 0 };
   const count = (outcome: SynthesisOutcome) => void counters[outcome]++;
   let workerVoices = new Map<string, WorkerVoice>();

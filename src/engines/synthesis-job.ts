@@ -2,20 +2,29 @@
  * One synthesis on a leased worker. Chunks go to the caller's `onChunk` in order. While the caller keeps up, or
  * while its backlog fits its share of a bounded buffer, every chunk is acknowledged at once and the synthesiser runs
  * to the end, so the worker is released as soon as the audio exists and a paused reader holds memory (bounded), not
- * a worker. Only a reader that falls further behind than the buffer pauses the synthesiser; then the lease waits for
- * its holder and the pool's idle watchdog takes the worker back after `idleTimeoutMs`.
+ * a worker. Only a reader that falls further behind than the buffer pauses the synthesiser, and only while fewer
+ * than `maxPausedWorkers` of the engine's workers are paused so; past that cap the call fails at once. A paused
+ * lease waits for its holder, and the pool's idle watchdog takes the worker back after `idleTimeoutMs`.
  */
 
 import { CONTROL_ACKED, CONTROL_CANCEL, CONTROL_SLOTS, type FromWorkerMessage, type ToWorkerMessage } from './synthesis-worker-protocol.js';
 import type { WorkerLease } from './worker-pool/worker-pool.js';
 import { WorkerPoolError } from './worker-pool/worker-pool-error.js';
 
-/** Bytes of undelivered audio an engine may hold for readers that are behind, shared by its calls. */
+/** What an engine spends on readers that are behind, shared by its calls: buffered bytes and paused workers. */
 export class SynthesisBuffer {
   private used = 0;
+  /** Workers paused now for a reader further behind than its buffer. */
+  pausedWorkers = 0;
 
-  /** @param maxBytes bound for all calls together, in bytes */
-  constructor(readonly maxBytes: number) {}
+  /**
+   * @param maxBytes undelivered audio for all calls together, in bytes
+   * @param maxPausedWorkers workers that may be paused for readers at once
+   */
+  constructor(
+    readonly maxBytes: number,
+    readonly maxPausedWorkers: number,
+  ) {}
 
   /** Takes `bytes` if they fit; true when taken. */
   take(bytes: number): boolean {
@@ -49,7 +58,7 @@ export interface SynthesisJobOptions {
   maxChunksInFlight: number;
   /** Undelivered audio this call may buffer, in bytes. */
   bufferBytesPerCall: number;
-  /** The engine's shared buffer. */
+  /** The engine's shared buffer and paused-worker count. */
   buffer: SynthesisBuffer;
 }
 
@@ -87,6 +96,8 @@ export function runSynthesisJob(lease: WorkerLease, options: SynthesisJobOptions
   const done = new Promise<void>((r) => (resolveDone = r));
   let cancelReason: unknown;
   let settled = false;
+  /** True while this job counts in `buffer.pausedWorkers`. */
+  let paused = false;
 
   return new Promise<SynthesisJobResult>((resolve, reject) => {
     const finish = (error: unknown, outcome: SynthesisOutcome): void => {
@@ -95,16 +106,24 @@ export function runSynthesisJob(lease: WorkerLease, options: SynthesisJobOptions
       signal?.removeEventListener('abort', onAbort);
       buffer.give(buffered);
       buffered = 0;
+      setPaused(false);
       onOutcome(outcome);
       if (outcome === 'completed') resolve({ sampleCount, synthesisMs: performance.now() - startedAt });
       else reject(error);
+    };
+
+    const setPaused = (on: boolean): void => {
+      if (on === paused) return;
+      paused = on;
+      buffer.pausedWorkers += on ? 1 : -1;
+      if (!on && !workerDone) lease.waitingOn('worker');
     };
 
     const ack = (): void => {
       acked++;
       Atomics.add(control, CONTROL_ACKED, 1);
       Atomics.notify(control, CONTROL_ACKED);
-      if (!workerDone && received - acked < maxChunksInFlight) lease.waitingOn('worker');
+      if (received - acked < maxChunksInFlight) setPaused(false);
     };
 
     /** Stops the synthesis for `reason`; the worker is handed on once it has noticed (or replaced after the grace). */
@@ -136,8 +155,19 @@ export function runSynthesisJob(lease: WorkerLease, options: SynthesisJobOptions
         if (early) {
           buffered += bytes;
           ack();
-        } else if (received - acked >= maxChunksInFlight) {
-          lease.waitingOn('holder'); // the synthesiser is paused for this reader, not hung
+        } else if (received - acked >= maxChunksInFlight && !paused && !workerDone) {
+          // The synthesiser pauses for this reader (it is not hung). Only so many workers may wait for readers.
+          if (buffer.pausedWorkers >= buffer.maxPausedWorkers) {
+            const behind = new WorkerPoolError(
+              'idle',
+              options.engine,
+              `this stream's reader fell more than ${bufferBytesPerCall} bytes of audio behind while other slow readers already hold ${options.engine} workers; read faster or request shorter text`,
+            );
+            queueMicrotask(() => cancel(behind, 'failed'));
+          } else {
+            setPaused(true);
+            lease.waitingOn('holder');
+          }
         }
         chain = chain
           .then(() => (settled ? undefined : onChunk(samples)))
@@ -159,6 +189,7 @@ export function runSynthesisJob(lease: WorkerLease, options: SynthesisJobOptions
       }
       // 'done' or 'error': the worker has finished with this job.
       workerDone = true;
+      setPaused(false);
       resolveDone();
       lease.release();
       if (message.type === 'error') {

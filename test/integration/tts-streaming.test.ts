@@ -1,6 +1,6 @@
 /**
- * StreamingSynthesize over real mTLS: audio leaves while the engine is still working, a slow reader holds the
- * synthesiser back, and a cancelled or timed-out stream stops its worker.
+ * StreamingSynthesize over real mTLS: audio leaves while the engine is still working, a slow reader's audio waits
+ * in a bounded buffer instead of holding a worker, and a cancelled or timed-out stream stops its worker.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +26,8 @@ let tts: TextToSpeechService;
 let espeak: TtsEngine;
 /** Wall time of one full, unthrottled streaming synthesis of LONG at 48 kHz, measured by the first test. */
 let fullSynthesisMs = 0;
+/** Seconds of audio in that synthesis. */
+let fullSynthesisAudioSeconds = 0;
 
 before(async () => {
   tts = createTextToSpeechService({ registry: new Registry(), config: TtsConfigSchema.parse({ workers: 2, flite: { enabled: false } }) });
@@ -72,6 +74,7 @@ test('the first chunk arrives long before synthesis of a long text finishes; the
   assert.ok(messages.slice(1).every((m) => m.audioInfo === null), 'audio_info only on the first message');
   const pcm = bufferToPcm16(Buffer.concat(messages.map((m) => m.audioChunk)));
   const seconds = pcm.length / 48000;
+  fullSynthesisAudioSeconds = seconds;
   assert.ok(seconds > 60 && seconds < 240, `${seconds} s of audio for ${LONG.length} characters`);
   assert.ok(rmsDbfs(pcm) > -35);
 });
@@ -99,23 +102,27 @@ test('a streamed template is the spliced clip', async () => {
   assert.equal(messages[0]!.audioInfo!.voiceName, 'ru');
 });
 
-test('a slow reader holds the synthesiser back instead of the server buffering the whole clip', async () => {
+test('a slow reader holds buffered audio, not a worker: the synthesis finishes, the reader still gets every byte', async () => {
   assert.ok(fullSynthesisMs > 0, 'needs the timing from the first test');
   const completed = espeak.stats().completed;
   const call = openServerStream<Msg>(client, 'streamingSynthesize', { input: { text: LONG }, voice: { name: 'en-US' }, audioConfig: { sampleRateHertz: 48000 } });
   const done = new Promise((resolve, reject) => { call.on('end', resolve); call.on('error', reject); });
   done.catch(() => undefined);
+  const chunks: Buffer[] = [];
   try {
-    await new Promise((r) => call.once('data', r));
+    await new Promise<void>((r) => call.once('data', (m: Msg) => { chunks.push(m.audioChunk); r(); }));
     call.pause();
-    // Without backpressure the synthesis would finish within fullSynthesisMs; wait twice that.
-    await new Promise((r) => setTimeout(r, Math.max(1000, 2 * fullSynthesisMs)));
-    assert.equal(espeak.stats().completed, completed, 'the synthesis did not run ahead of the paused reader');
-    assert.equal(espeak.stats().busy, 1, 'the worker is paused, not finished');
-    call.on('data', () => undefined);
+    // The synthesiser runs to its end into the engine's bounded buffer and gives its worker back.
+    assert.ok(await until(() => espeak.stats().busy === 0, Math.max(5000, 4 * fullSynthesisMs)), 'the worker is free while the reader is paused');
+    assert.equal(espeak.stats().completed, completed, 'the call is not complete: its reader has not read');
+    assert.ok(espeak.stats().bufferedBytes > 1_000_000, `${espeak.stats().bufferedBytes} bytes wait in the buffer`);
+    call.on('data', (m: Msg) => chunks.push(m.audioChunk));
     call.resume();
     await done;
-    assert.equal(espeak.stats().completed, completed + 1, 'it finishes once the reader reads');
+    assert.equal(espeak.stats().completed, completed + 1, 'it completes once the reader has read everything');
+    assert.equal(espeak.stats().bufferedBytes, 0);
+    const seconds = Buffer.concat(chunks).length / 2 / 48000;
+    assert.ok(Math.abs(seconds - fullSynthesisAudioSeconds) < 0.05, `${seconds} s delivered, ${fullSynthesisAudioSeconds} s unthrottled`);
   } finally {
     call.cancel();
   }

@@ -11,7 +11,7 @@ const workerUrl = new URL('../fixtures/tts-fake-synthesis-worker.ts', import.met
 function engine(workers: number, extra: Partial<PooledEngineOptions> = {}): TtsEngine {
   const e = createPooledEngine(
     { name: 'fake', workerUrl, toWorkerRequest: (_voice, request) => JSON.parse(request.text) as FakeRequest },
-    { workers, hungTimeoutMs: 400, cancelGraceMs: 200, maxChunksInFlight: 2, bufferBytesPerCall: 0, ...extra },
+    { workers, hungTimeoutMs: 400, cancelGraceMs: 200, maxChunksInFlight: 2, bufferBytesPerCall: 0, maxPausedWorkers: workers, ...extra },
   );
   after(() => e.stop());
   return e;
@@ -79,6 +79,24 @@ test('with a buffer, a reader that does not read holds memory, not the worker; t
   assert.equal((await slow).sampleCount, 32);
   assert.equal((await paused).sampleCount, 160);
   assert.equal(e.stats().bufferedBytes, 0);
+});
+
+test('past maxPausedWorkers, a reader further behind than its buffer fails at once instead of taking a worker', async () => {
+  const e = engine(2, { bufferBytesPerCall: 32, maxPausedWorkers: 1, idleTimeoutMs: 60_000 });
+  await e.start();
+  let letRead!: () => void;
+  const reading = new Promise<void>((r) => (letRead = r));
+  const first = run(e, { mode: 'ok', chunks: 20 }, { onChunk: () => reading });
+  await sleep(200);
+  assert.equal(e.stats().busy, 1, 'the first slow reader may pause its worker');
+  const t0 = performance.now();
+  await assert.rejects(run(e, { mode: 'ok', chunks: 20 }, { onChunk: () => reading }), (err: unknown) =>
+    err instanceof WorkerPoolError && err.kind === 'idle' && /fell more than 32 bytes of audio behind/.test(err.message));
+  assert.ok(performance.now() - t0 < 1000, 'the second fails at once');
+  await assert.doesNotReject(run(e, { mode: 'ok', chunks: 3 }), 'the spared worker serves others');
+  letRead();
+  assert.equal((await first).sampleCount, 160);
+  assert.equal(e.stats().replaced, 0, 'the refused synthesis stopped when asked');
 });
 
 test('aborting a running job stops it quickly and keeps the worker', async () => {

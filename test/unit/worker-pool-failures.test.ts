@@ -50,6 +50,7 @@ function espeakHarness(): Harness {
     ...POOL,
     // No buffer: a reader that stops pauses the synthesiser at once, so `hold` and `stall` really hold the worker.
     bufferBytesPerCall: 0,
+    maxPausedWorkers: 1,
     workerUrl: new URL('../fixtures/faulty-espeak-worker.ts', import.meta.url),
   });
   const synthesize = (text: string, signal: AbortSignal | undefined, onChunk: () => void | Promise<void>) =>

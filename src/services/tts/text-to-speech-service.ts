@@ -63,6 +63,7 @@ export function createConfiguredEngines(config: TtsConfig, logger?: Logger): Tts
     maxChunksInFlight: config.maxChunksInFlight,
     bufferBytesPerCall: config.bufferBytesPerCall,
     bufferBytesTotal: config.bufferBytesTotal,
+    maxPausedWorkers: config.maxPausedWorkers,
     onBackgroundError: (error: Error) => logger?.warn('tts engine worker could not be replaced', { error: error.message }),
   };
   const engines = [createEspeakEngine(common)];

@@ -36,12 +36,17 @@ export const TtsConfigSchema = z.strictObject({
   /** Unsent chunks beyond the buffer after which a synthesiser pauses for a slow reader. Default 4. */
   maxChunksInFlight: z.number().int().min(1).max(1000).default(4),
   /**
-   * Audio one call may hold undelivered so its worker finishes without waiting for a slow reader, in bytes (16-bit
-   * samples at the voice's rate: 4 MiB is about 95 s of eSpeak audio). Default 4 MiB.
+   * Audio one stream may hold undelivered so its worker finishes without waiting for a slow reader, in bytes (16-bit
+   * samples at the voice's rate: 16 MiB is about 6 minutes of eSpeak audio, more than 5000 characters). Default 16 MiB.
    */
-  bufferBytesPerCall: z.number().int().min(0).default(4 * 1024 * 1024),
-  /** Undelivered audio all calls of one engine may hold together, in bytes. Default 32 MiB. */
-  bufferBytesTotal: z.number().int().min(0).default(32 * 1024 * 1024),
+  bufferBytesPerCall: z.number().int().min(0).default(16 * 1024 * 1024),
+  /** Undelivered audio all streams of one engine may hold together, in bytes. Default 64 MiB. */
+  bufferBytesTotal: z.number().int().min(0).default(64 * 1024 * 1024),
+  /**
+   * Workers per engine that may sit paused for readers further behind than their buffer; one more such reader
+   * fails at once with RESOURCE_EXHAUSTED, so slow readers never hold every worker. Default: the engine's workers - 1.
+   */
+  maxPausedWorkers: z.number().int().min(0).max(64).optional(),
 }).prefault({});
 
 /** Validated TextToSpeech configuration. */
