@@ -240,13 +240,13 @@ describe('engine failures', () => {
     const fake = tts.engines.find((e) => e.name === 'fake')!;
     const hung = synthesize({ input: { text: 'hang' }, voice: { name: 'fake' }, audioConfig: { sampleRateHertz: 8000 } });
     const meanwhile = synthesize({ input: { text: EN }, voice: { name: 'en-US' } });
-    const failed = /^the speech engine failed while synthesising this request and has been restarted; retry$/;
+    const failed = /^the fake worker serving this call (failed|stopped making progress) and has been replaced; retry$/;
     const hungReply = await assertRejects(hung, 'UNAVAILABLE', failed);
-    assert.equal(hungReply.details?.errorInfo?.reason, 'TTS_ENGINE_FAILED');
+    assert.equal(hungReply.details?.errorInfo?.reason, 'ENGINE_WORKER_FAILED');
     assert.equal(hungReply.details?.retryDelayMs, 100, 'RetryInfo tells the client when to retry');
     assert.ok((await meanwhile).audioInfo!.durationSeconds > 1.5, 'other calls are unaffected');
     const crashed = await assertRejects(synthesize({ input: { text: 'exit' }, voice: { name: 'fake' }, audioConfig: { sampleRateHertz: 8000 } }), 'UNAVAILABLE', failed);
-    assert.equal(crashed.details?.errorInfo?.reason, 'TTS_ENGINE_FAILED');
+    assert.equal(crashed.details?.errorInfo?.reason, 'ENGINE_WORKER_FAILED');
     assert.equal(crashed.details?.retryDelayMs, 100);
     const { error, details } = await assertRejects(synthesize({ input: { text: 'throw' }, voice: { name: 'fake' }, audioConfig: { sampleRateHertz: 8000 } }), 'INTERNAL',
       /^internal error \(reference [0-9a-f]{12}\); the operator can find the cause in the server log$/);

@@ -2,7 +2,8 @@
  * Slow readers must not starve synthesis (issue 12, item 18). With the default two eSpeak NG workers, two
  * StreamingSynthesize clients that stop reading used to hold both workers, paused for backpressure, so every other
  * eSpeak call waited until it timed out. Now a paused stream's audio goes to a bounded buffer and its worker is
- * released as soon as the synthesis is done.
+ * released as soon as the synthesis is done. (Before the fix this test fails: the workers stay busy, and the third
+ * call misses its deadline.)
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,16 +35,18 @@ after(async () => {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-test('two streams that never read do not hold both eSpeak workers: a third call is served at once', async () => {
+test('two streams that stop reading do not hold both eSpeak workers: a third call is served at once', async () => {
   const espeak = tts.engines[0]!;
   assert.equal(espeak.stats().workers, 2);
   const streams: grpc.ClientReadableStream<unknown>[] = [];
   try {
     for (let i = 0; i < 2; i++) {
-      // Each on its own client (connection); neither ever reads: no 'data' listener, the stream stays paused.
+      // Each on its own client; each takes the first message (audio_info) and then never reads again.
       const call = openServerStream(gw.client(TTS_SERVICE_NAME), 'streamingSynthesize', { input: { text: TEXT }, voice: { name: 'en-US' }, audioConfig: { sampleRateHertz: 48000 } });
       call.on('error', () => undefined); // CANCELLED at the end
       streams.push(call);
+      await new Promise((r) => call.once('data', r));
+      call.pause();
     }
     // Let both syntheses run to their end (seconds on a loaded machine). Before the fix they never did: each
     // paused, holding its worker, once the connection's flow-control window was full.

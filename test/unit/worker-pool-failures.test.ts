@@ -23,7 +23,7 @@ const POOL: Omit<WorkerPoolConfig, 'workers'> & { workers: 1 } = {
   queueTimeoutMs: 400,
   hungTimeoutMs: 3000,
   idleTimeoutMs: 600,
-  cancelGraceMs: 1000,
+  cancelGraceMs: 3000,
   startTimeoutMs: 60_000,
   respawnDelayMs: 100,
   respawnMaxDelayMs: 400,
@@ -205,7 +205,7 @@ const ROWS: Row[] = [
     async run(h) {
       const replaced = h.stats().replaced;
       const seen = await failure(h.stall());
-      await until('the worker is back', () => h.stats().busy === 0, 2000);
+      await until('the worker is back', () => h.stats().busy === 0, 5000);
       await h.call();
       assert.equal(h.stats().replaced, replaced, 'it stopped when asked; no worker was killed');
       return seen;
@@ -258,7 +258,7 @@ const ROWS: Row[] = [
       controller.abort(cancelled());
       const seen = await failure(running);
       assert.ok(performance.now() - t0 < 200, 'the call ended at once');
-      await until('the worker is free', () => h.stats().busy === 0, 1000);
+      await until('the worker is free', () => h.stats().busy === 0, 3000);
       await h.call();
       assert.equal(h.stats().replaced, replaced);
       return seen;
