@@ -190,8 +190,9 @@ describe('PocketSphinx recognizer pool', () => {
     const pending = session.process(long);
     setTimeout(() => ac.abort(), 50);
     await assert.rejects(pending, (e: unknown) => e === ac.signal.reason, 'the call fails with its signal\'s reason');
-    const ms = await untilIdle(pool, 2, 1000);
-    assert.ok(ms < 500, `decoder came back after ${ms} ms`);
+    // Decoding all of it takes seconds; stopping takes one block plus a reset (bounded loosely: the CI machine is shared).
+    const ms = await untilIdle(pool, 2, 2000);
+    assert.ok(ms < 1000, `decoder came back after ${ms} ms`);
     // The decoder it used works normally for the next caller.
     for (let i = 0; i < 2; i++) await assertRecognisesGoForward(pool, audio);
   });

@@ -97,7 +97,8 @@ class LeasedSession implements RecognizerSession {
       this.pending.clear();
       this.release();
     };
-    if (signal) {
+    if (signal?.aborted) this.end(signal.reason);
+    else if (signal) {
       const onAbort = (): void => this.end(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
       this.detach = () => signal.removeEventListener('abort', onAbort);
