@@ -291,7 +291,7 @@ export class WorkerPool {
     await Promise.allSettled(exits);
   }
 
-  /** Lease bookkeeping when the holder gives the worker back; see `WorkerLease.release`. */
+  /** Lease bookkeeping when the holder gives the worker back; see `WorkerLease.release`. Called by leases only. @internal */
   released(slot: Slot, lease: Lease, settled: Promise<unknown> | undefined): void {
     if (slot.lease !== lease || slot.state !== 'leased') return;
     if (!settled) {
