@@ -16,6 +16,9 @@ import { spawnModuleWorker } from '../module-worker.js';
 import { POOL_CONTROL_ABORT, POOL_CONTROL_HEARTBEAT, POOL_CONTROL_SLOTS, type PoolWorkerData, type PoolWorkerReady } from './pool-worker.js';
 import { WORKER_POOL_DEFAULTS, type WorkerPoolConfig } from './worker-pool-config.js';
 import { WorkerPoolError } from './worker-pool-error.js';
+import { Lease, type WorkerLease } from './worker-lease.js';
+
+export type { LeaseWait, WorkerLease } from './worker-lease.js';
 
 /** Options for `WorkerPool`: the shared tuning (see `WorkerPoolConfig`) plus what to run. */
 export interface WorkerPoolOptions extends Partial<WorkerPoolConfig> {
@@ -27,42 +30,6 @@ export interface WorkerPoolOptions extends Partial<WorkerPoolConfig> {
   workerData?: unknown;
   /** Problems that fail no call (a replacement worker that failed to start). Default: ignored. */
   onBackgroundError?: (error: WorkerPoolError) => void;
-}
-
-/** Who a lease is waiting for. */
-export type LeaseWait = 'worker' | 'holder';
-
-/** Exclusive use of one worker for one job or one session. */
-export interface WorkerLease {
-  /** Index of the slot, stable across worker replacements (for logs). */
-  readonly slot: number;
-  /** Time the caller waited in the queue, in ms. */
-  readonly queueWaitMs: number;
-  /** Set once the lease is lost (worker crashed or hung, caller idle, pool stopped); `onLost` was called with it. */
-  readonly lost: WorkerPoolError | undefined;
-  /** Messages from the worker while leased (and while releasing, until the slot is handed on). */
-  onMessage: (message: unknown) => void;
-  /**
-   * Called once when the lease is lost. For `idle` the worker is still there: the holder must stop it and
-   * `release`, else it is terminated after `cancelGraceMs`. For other kinds the worker is already gone.
-   */
-  onLost: (error: WorkerPoolError) => void;
-  /** Posts to the worker. Throws the lease's `lost` error, if any. */
-  post(message: unknown, transfer?: readonly ArrayBuffer[]): void;
-  /**
-   * Tells the watchdogs who is expected to act next: `worker` (it owes a reply; silence beyond `hungTimeoutMs`
-   * means hung) or `holder` (the worker waits for the caller; longer than `idleTimeoutMs` means idle).
-   * A new lease waits for its holder.
-   */
-  waitingOn(who: LeaseWait): void;
-  /** Raises the slot's abort flag: the worker stops the operation in progress at its next check. */
-  abortWork(): void;
-  /**
-   * Gives the worker back. With `settled`, the slot is handed on only once it resolves (the worker finished its
-   * cancelled job, or reset itself); if it rejects or takes longer than `cancelGraceMs`, the worker is replaced.
-   * Idempotent; a no-op once the worker is gone.
-   */
-  release(settled?: Promise<unknown>): void;
 }
 
 /** A snapshot for metrics, health and tests. */
@@ -111,60 +78,6 @@ interface Waiter {
   resolve: (lease: WorkerLease) => void;
   reject: (error: unknown) => void;
   cleanup: () => void;
-}
-
-class Lease implements WorkerLease {
-  lost: WorkerPoolError | undefined;
-  lostAt = 0;
-  released = false;
-  waiting: LeaseWait = 'holder';
-  waitingSince = performance.now();
-  onMessage: (message: unknown) => void = () => undefined;
-  onLost: (error: WorkerPoolError) => void = () => undefined;
-
-  constructor(
-    private readonly pool: WorkerPool,
-    private readonly s: Slot,
-    readonly queueWaitMs: number,
-  ) {}
-
-  get slot(): number {
-    return this.s.index;
-  }
-
-  post(message: unknown, transfer?: readonly ArrayBuffer[]): void {
-    if (this.lost && this.lost.kind !== 'idle') throw this.lost;
-    const worker = this.s.lease === this ? this.s.worker : undefined;
-    if (!worker) throw this.lost ?? new WorkerPoolError('stopped', this.pool.name, `${this.pool.name} no longer serves this call`);
-    worker.postMessage(message, transfer);
-  }
-
-  waitingOn(who: LeaseWait): void {
-    if (who === this.waiting) return;
-    this.waiting = who;
-    this.waitingSince = performance.now();
-  }
-
-  abortWork(): void {
-    if (this.s.lease === this) Atomics.store(this.s.control, POOL_CONTROL_ABORT, 1);
-  }
-
-  release(settled?: Promise<unknown>): void {
-    if (this.released) return;
-    this.released = true;
-    this.pool.released(this.s, this, settled);
-  }
-
-  lose(error: WorkerPoolError): void {
-    if (this.lost) return;
-    this.lost = error;
-    this.lostAt = performance.now();
-    try {
-      this.onLost(error);
-    } catch {
-      // A holder's bug must not break the pool's bookkeeping.
-    }
-  }
 }
 
 /** See the module comment. */
@@ -291,8 +204,8 @@ export class WorkerPool {
     await Promise.allSettled(exits);
   }
 
-  /** Lease bookkeeping when the holder gives the worker back; see `WorkerLease.release`. Called by leases only. @internal */
-  released(slot: Slot, lease: Lease, settled: Promise<unknown> | undefined): void {
+  /** Lease bookkeeping when the holder gives the worker back; see `WorkerLease.release`. */
+  private released(slot: Slot, lease: Lease, settled: Promise<unknown> | undefined): void {
     if (slot.lease !== lease || slot.state !== 'leased') return;
     if (!settled) {
       this.handOn(slot);
@@ -318,7 +231,7 @@ export class WorkerPool {
 
   private grant(slot: Slot, queueWaitMs: number): Lease {
     Atomics.store(slot.control, POOL_CONTROL_ABORT, 0);
-    const lease = new Lease(this, slot, queueWaitMs);
+    const lease = new Lease(this.name, slot, queueWaitMs, (l, settled) => this.released(slot, l, settled));
     slot.lease = lease;
     slot.state = 'leased';
     return lease;
