@@ -99,6 +99,19 @@ test('past maxPausedWorkers, a reader further behind than its buffer fails at on
   assert.equal(e.stats().replaced, 0, 'the refused synthesis stopped when asked');
 });
 
+test('a main thread that stalls does not take replies waiting in its queue for a hung worker', async () => {
+  const e = engine(1, { hungTimeoutMs: 400 });
+  await e.start();
+  const job = run(e, { mode: 'ok', chunks: 3 });
+  await sleep(0); // the job is posted
+  // Stall in the check phase, so the next loop turn runs the watchdog (timers) before reading replies (poll).
+  await new Promise<void>((r) => setImmediate(r));
+  const end = Date.now() + 1200;
+  while (Date.now() < end); // the event loop stalls (a long GC pause, a starved machine) while the worker answers
+  assert.equal((await job).sampleCount, 24);
+  assert.equal(e.stats().replaced, 0);
+});
+
 test('aborting a running job stops it quickly and keeps the worker', async () => {
   const e = engine(1);
   await e.start();

@@ -90,6 +90,9 @@ export class WorkerPool {
   private stopped = false;
   private replaced = 0;
   private ticker: NodeJS.Timeout | undefined;
+  /** Watchdog period, in ms: a fraction of the shortest timeout it enforces. */
+  private readonly tickMs: number;
+  private lastTickAt = 0;
   private initial: { pending: number; ready?: PoolWorkerReady; resolve: (r: PoolWorkerReady) => void; reject: (e: unknown) => void } | undefined;
 
   /** @param options see `WorkerPoolOptions`; nothing starts before `start()` */
@@ -99,6 +102,7 @@ export class WorkerPool {
     for (const [key, value] of Object.entries(options)) if (key in config && value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
     if (!Number.isInteger(config.workers) || config.workers < 1) throw new RangeError(`${this.name}: workers must be an integer >= 1, got ${config.workers}`);
     this.config = config;
+    this.tickMs = Math.max(20, Math.min(500, config.hungTimeoutMs / 4, config.idleTimeoutMs / 4, config.cancelGraceMs / 2));
   }
 
   /**
@@ -115,8 +119,8 @@ export class WorkerPool {
         const control = new Int32Array(new SharedArrayBuffer(POOL_CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
         this.slots.push({ index: i, state: 'new', worker: undefined, control, lastBeat: 0, lastProgressAt: 0, lease: undefined, releaseDeadline: 0, failures: 0, lastError: undefined, timer: undefined });
       }
-      const tickMs = Math.max(20, Math.min(500, this.config.hungTimeoutMs / 4, this.config.idleTimeoutMs / 4, this.config.cancelGraceMs / 2));
-      this.ticker = setInterval(() => this.tick(), tickMs);
+      this.lastTickAt = performance.now();
+      this.ticker = setInterval(() => this.tick(), this.tickMs);
       this.ticker.unref();
       for (const slot of this.slots) this.spawn(slot);
     });
@@ -348,9 +352,19 @@ export class WorkerPool {
   /** The watchdogs: hung workers, idle holders, and clean-ups that take too long. */
   private tick(): void {
     const now = performance.now();
+    // A main thread that stalled (GC, a busy machine) saw nothing meanwhile: replies may be queued unread. Do not
+    // count the blind time against workers or holders.
+    const blindMs = now - this.lastTickAt - 2 * this.tickMs;
+    this.lastTickAt = now;
     for (const slot of this.slots) {
       const lease = slot.lease;
       if (!lease) continue;
+      if (blindMs > 0) {
+        slot.lastProgressAt += blindMs;
+        slot.releaseDeadline += blindMs;
+        lease.waitingSince += blindMs;
+        lease.lostAt += blindMs;
+      }
       const beat = Atomics.load(slot.control, POOL_CONTROL_HEARTBEAT);
       if (beat !== slot.lastBeat) {
         slot.lastBeat = beat;

@@ -12,9 +12,10 @@ export const SttConfigSchema = z.strictObject({
   /**
    * The decoder worker pool (keys and meanings as in `tts:`, see src/config/worker-pool-schema.ts): `workers`
    * decoders of ~95 MB each (default 2), a queue of 16 waiting up to 5000 ms, a stream silent for `idleTimeoutMs`
-   * loses its decoder.
+   * loses its decoder. `hungTimeoutMs` defaults to 30000 here: the end of an utterance is one native call without
+   * heartbeats, which takes seconds for long audio on a busy machine.
    */
-  ...workerPoolFields({ workers: 2 }),
+  ...workerPoolFields({ workers: 2, hungTimeoutMs: 30_000 }),
   /** Longest audio per Recognize call or per stream, in seconds. Default 60. */
   maxAudioSeconds: z.number().positive().max(3600).default(60),
   /** Largest encoded audio per Recognize call or per stream, in bytes. Default 10 MiB. */
