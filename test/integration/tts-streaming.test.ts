@@ -66,15 +66,16 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
 test('the first chunk arrives long before synthesis of a long text finishes; the chunks form one valid clip', async () => {
   const { messages, at } = await timedStream({ input: { text: LONG }, voice: { name: 'en-US' }, audioConfig: { sampleRateHertz: 48000 } });
   const total = at.at(-1)!;
+  const pcm = bufferToPcm16(Buffer.concat(messages.map((m) => m.audioChunk)));
+  const seconds = pcm.length / 48000;
+  // Later tests compare against this run; recorded before any assertion can stop this test.
   fullSynthesisMs = total;
+  fullSynthesisAudioSeconds = seconds;
   assert.ok(messages.length > 50, `${messages.length} messages`);
   assert.ok(at[0]! < 500, `first chunk after ${at[0]!.toFixed(0)} ms`);
   assert.ok(at[0]! < total / 5, `first chunk at ${at[0]!.toFixed(0)} ms of ${total.toFixed(0)} ms`);
   assert.deepEqual({ ...messages[0]!.audioInfo }, { audioEncoding: 'LINEAR16', sampleRateHertz: 48000, container: 'RAW', voiceName: 'en-US', durationSeconds: 0 });
   assert.ok(messages.slice(1).every((m) => m.audioInfo === null), 'audio_info only on the first message');
-  const pcm = bufferToPcm16(Buffer.concat(messages.map((m) => m.audioChunk)));
-  const seconds = pcm.length / 48000;
-  fullSynthesisAudioSeconds = seconds;
   assert.ok(seconds > 60 && seconds < 240, `${seconds} s of audio for ${LONG.length} characters`);
   assert.ok(rmsDbfs(pcm) > -35);
 });
@@ -103,7 +104,7 @@ test('a streamed template is the spliced clip', async () => {
 });
 
 test('a slow reader holds buffered audio, not a worker: the synthesis finishes, the reader still gets every byte', async () => {
-  assert.ok(fullSynthesisMs > 0, 'needs the timing from the first test');
+  assert.ok(fullSynthesisMs > 0 && fullSynthesisAudioSeconds > 0, 'needs the figures from the first test');
   const completed = espeak.stats().completed;
   const call = openServerStream<Msg>(client, 'streamingSynthesize', { input: { text: LONG }, voice: { name: 'en-US' }, audioConfig: { sampleRateHertz: 48000 } });
   const done = new Promise((resolve, reject) => { call.on('end', resolve); call.on('error', reject); });
