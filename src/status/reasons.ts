@@ -114,14 +114,16 @@ export const REASONS = Object.freeze({
   VOICE_NOT_FOUND: entry(C.NOT_FOUND, false, 'no voice has that name; ListVoices shows them'),
   LANGUAGE_NOT_SUPPORTED: entry(C.NOT_FOUND, false, 'no voice speaks that language'),
   TTS_WARMING_UP: entry(C.UNAVAILABLE, true, 'the speech engines are still starting; retry shortly'),
-  TTS_ENGINE_FAILED: entry(C.UNAVAILABLE, true, 'the engine worker crashed or hung on this request and was restarted; retry'),
-  TTS_STOPPING: entry(C.UNAVAILABLE, true, 'TextToSpeech is shutting down; retry on another instance'),
-  TTS_OVERLOADED: entry(C.RESOURCE_EXHAUSTED, true, 'every engine worker is busy and the queue is full; retry shortly'),
 
   // SpeechToText.
   STT_STARTING: entry(C.UNAVAILABLE, true, 'the recognizer is still starting; retry shortly'),
-  STT_UNAVAILABLE: entry(C.UNAVAILABLE, false, 'speech recognition cannot run here (library or model missing); the message names what to install'),
-  STT_DECODERS_BUSY: entry(C.RESOURCE_EXHAUSTED, true, 'every decoder is busy and the wait queue is full or timed out; retry after RetryInfo\'s delay'),
+
+  // Speech engine worker pool (src/engines/worker-pool/worker-pool-status.ts); ErrorInfo metadata "engine" names the engine.
+  ENGINE_BUSY: entry(C.RESOURCE_EXHAUSTED, true, 'every worker of the engine is busy and its wait queue is full or the wait timed out; retry after RetryInfo\'s delay'),
+  ENGINE_WORKER_FAILED: entry(C.UNAVAILABLE, true, 'the engine worker serving the call crashed or stopped making progress and was replaced; retry'),
+  ENGINE_IDLE_TIMEOUT: entry(C.RESOURCE_EXHAUSTED, false, 'the client stopped reading or sending and held an engine worker idle too long (or fell further behind than its buffer while other slow readers held workers); read and send without long pauses'),
+  ENGINE_UNAVAILABLE: entry(C.UNAVAILABLE, false, 'no worker of the engine can start here (a library or model is missing; the message names what to install); the gateway keeps retrying'),
+  ENGINE_STOPPING: entry(C.UNAVAILABLE, true, 'the engines are shutting down; retry on another instance'),
 
   // Statuses whose source names no reason (the health service, reflection, grpc-js), named after their code.
   NOT_FOUND: entry(C.NOT_FOUND, false, 'not found (from a component that names no reason)'),

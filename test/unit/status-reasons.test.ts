@@ -95,7 +95,7 @@ const catalogue = REASONS as Readonly<Record<string, { code: Status; http: numbe
 
 test('the scan sees reasons in services, status mapping and interceptors (it cannot pass by finding nothing)', () => {
   const found = new Set(uses.map((u) => u.reason));
-  for (const known of ['ORDER_NOT_FOUND', 'TTS_OVERLOADED', 'STT_DECODERS_BUSY', 'REQUEST_UNDECODABLE', 'RATE_LIMITED', 'TOKEN_EXPIRED', 'SCOPE_MISSING']) {
+  for (const known of ['ORDER_NOT_FOUND', 'ENGINE_BUSY', 'ENGINE_WORKER_FAILED', 'REQUEST_UNDECODABLE', 'RATE_LIMITED', 'TOKEN_EXPIRED', 'SCOPE_MISSING']) {
     assert.ok(found.has(known), `the scan missed ${known}`);
   }
 });

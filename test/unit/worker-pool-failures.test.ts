@@ -162,7 +162,7 @@ async function until(what: string, condition: () => boolean, limitMs: number): P
 const warm = (h: Harness) => until('the worker is warm', () => h.stats().idle === 1, 30_000);
 
 /** A client's cancellation, as the call context's signal carries it. */
-const cancelled = () => new GatehouseError(Status.CANCELLED, 'CANCELLED', 'the client cancelled the call');
+const cancelled = () => new GatehouseError('CANCELLED', 'the client cancelled the call');
 
 interface Row {
   name: string;
