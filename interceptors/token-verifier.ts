@@ -18,7 +18,7 @@ export interface TokenVerifierOptions {
   requireExp?: boolean;
   /** Tolerance for `exp`, `nbf` and clock differences, in seconds. Default 60. */
   clockSkewSec?: number;
-  /** Longest accepted `exp - iat` (or `exp - now` without `iat`), in seconds. Default unlimited. */
+  /** Longest accepted remaining lifetime `exp - max(iat, now)`, in seconds. Default unlimited. */
   maxTokenLifetimeSec?: number;
   /** Required `typ` header (e.g. `at+jwt`), compared case-insensitively with an optional `application/` prefix. Default not checked. */
   typ?: string;
@@ -55,6 +55,7 @@ const CRIT = unauthenticated('TOKEN_MALFORMED', 'bearer token header has crit ex
 const KID_INVALID = unauthenticated('TOKEN_KID_INVALID', 'token kid must be 1-128 characters from A-Z a-z 0-9 . _ : + = - (no path characters)');
 const BAD_SIGNATURE = unauthenticated('TOKEN_SIGNATURE_INVALID', 'token signature is invalid');
 const EXP_MISSING = unauthenticated('TOKEN_EXP_MISSING', 'token has no exp claim; tokens must expire');
+const IAT_INVALID = unauthenticated('TOKEN_CLAIMS_INVALID', 'token iat must be a number (seconds since the epoch)');
 const NO_SUBJECT = unauthenticated('TOKEN_CLAIMS_INVALID', 'token has no sub claim');
 const BAD_SCOPE = unauthenticated('TOKEN_CLAIMS_INVALID', 'token scope must be a space-separated string (scope) or an array of strings (scp)');
 const BAD_CNF = unauthenticated('TOKEN_CLAIMS_INVALID', 'token cnf must carry x5t#S256, the base64url SHA-256 of a client certificate (RFC 8705); other confirmation methods are not supported');
@@ -149,8 +150,15 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   function checkClaims(token: string, claims: jwt.JwtPayload, nowSec: number): VerifyResult {
     const exp = claims.exp;
     if (exp === undefined && requireExp) return EXP_MISSING;
+    // jsonwebtoken checks iat's type only with maxAge, so "abc", NaN-like values and iat far in the future reach us.
+    const iat: unknown = claims.iat;
+    if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) return IAT_INVALID;
+    if (iat !== undefined && iat > nowSec + skewSec) {
+      return unauthenticated('TOKEN_CLAIMS_INVALID', `token iat ${formatEpochSeconds(iat)} is in the future (clock skew allowed: ${skewSec} s)`);
+    }
     if (maxLifetimeSec !== undefined && exp !== undefined) {
-      const lifetimeSec = exp - (typeof claims.iat === 'number' ? claims.iat : nowSec);
+      // From now, or from iat when that is earlier: a back-dated iat cannot shorten what is left, a future one is refused above.
+      const lifetimeSec = exp - Math.max(iat ?? nowSec, nowSec);
       if (lifetimeSec > maxLifetimeSec) {
         return unauthenticated('TOKEN_LIFETIME_TOO_LONG', `token lifetime is ${lifetimeSec} s; the limit is ${maxLifetimeSec} s`);
       }

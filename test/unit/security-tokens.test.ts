@@ -1,6 +1,6 @@
 import { Metadata } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { isAuthFailure, type AuthFailure } from '../../interceptors/auth-failure.js';
@@ -169,6 +169,31 @@ describe('token verifier', () => {
     assert.equal(failure(base({ maxTokenLifetimeSec: 3600 }), sign({ exp: NOW_SEC + 7200 })).message, 'token lifetime is 7200 s; the limit is 3600 s');
     assert.equal(failure(base({ typ: 'at+jwt' }), sign()).reason, 'TOKEN_TYPE_INVALID');
     assert.ok(!isAuthFailure(verify(base({ typ: 'at+jwt' }), sign({}, { header: { alg: 'HS256', typ: 'application/AT+JWT' } }))));
+  });
+
+  it('caps the lifetime from now: a future or non-numeric iat cannot stretch it (issue 12, item 3)', () => {
+    const YEAR = 365 * 24 * 3600;
+    const capped = base({ maxTokenLifetimeSec: 3600 });
+    // exp +10 years with iat +1 year, and iat = exp - 600: both used to pass as "lifetime 9 years" or "600 s".
+    assert.equal(failure(capped, sign({ iat: NOW_SEC + YEAR, exp: NOW_SEC + 10 * YEAR })).reason, 'TOKEN_CLAIMS_INVALID');
+    assert.equal(failure(base(), sign({ iat: NOW_SEC + YEAR, exp: NOW_SEC + 10 * YEAR })).message,
+      `token iat ${new Date((NOW_SEC + YEAR) * 1000).toISOString().replace('.000Z', 'Z')} is in the future (clock skew allowed: 60 s)`);
+    assert.equal(failure(capped, sign({ iat: NOW_SEC + 10 * YEAR - 600, exp: NOW_SEC + 10 * YEAR })).reason, 'TOKEN_CLAIMS_INVALID');
+    assert.equal(failure(capped, sign({ iat: NOW_SEC - 600, exp: NOW_SEC + 10 * YEAR })).message, `token lifetime is ${10 * YEAR} s; the limit is 3600 s`);
+    // jsonwebtoken's sign refuses such iat values, so these tokens are put together and signed by hand.
+    const signRaw = (claims: Record<string, unknown>) => {
+      const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const input = `${part({ alg: 'HS256', kid: 'hs' })}.${part({ iss: 'iss', aud: 'aud', sub: 'alice', exp: NOW_SEC + 60, ...claims })}`;
+      return `${input}.${createHmac('sha256', SECRET).update(input).digest('base64url')}`;
+    };
+    assert.ok(!isAuthFailure(verify(base(), signRaw({ iat: NOW_SEC }))), 'the hand-made token is well signed');
+    for (const iat of ['abc', '12', null, { n: 1 }, [1]]) {
+      assert.equal(failure(base(), signRaw({ iat })).message, 'token iat must be a number (seconds since the epoch)', `iat ${JSON.stringify(iat)}`);
+    }
+    // Within the skew, a slightly future iat is a clock difference, not an attack; lifetime then counts from iat.
+    assert.ok(!isAuthFailure(verify(capped, sign({ iat: NOW_SEC + 30, exp: NOW_SEC + 3630 }))));
+    assert.equal(failure(capped, sign({ iat: NOW_SEC + 30, exp: NOW_SEC + 3631 + 30 })).reason, 'TOKEN_LIFETIME_TOO_LONG');
+    assert.equal(failure(base({ clockSkewSec: 0 }), sign({ iat: NOW_SEC + 1 })).reason, 'TOKEN_CLAIMS_INVALID');
   });
 
   it('refuses none, crit, unknown and invalid kids, and algorithms other than the pinned one', () => {
