@@ -5,7 +5,7 @@ import { authFailureCounter, type AuthFailureCounter } from './auth-metrics.js';
 import { bearerTokenFrom, DEFAULT_MAX_TOKEN_BYTES } from './bearer-token.js';
 import { callStateOf, type CallState, type TokenPrincipal } from './call-state.js';
 import { ForwardingCall } from './forwarding-call.js';
-import { peerIdentityFromCertificate, type PeerIdentity } from './peer-identity.js';
+import { clientCertificateProblem, peerIdentityFromCertificate, type PeerIdentity } from './peer-identity.js';
 import { plainRejection, type RejectionToStatus } from './rejection.js';
 import type { TokenVerifier, VerifyResult } from './token-verifier.js';
 
@@ -83,6 +83,15 @@ class AuthenticatingCall extends ForwardingCall {
   override onReceiveMetadata(metadata: Metadata): void {
     const shared = this.shared;
     const peer = shared.peers.identityOf(this.next);
+    if (peer === undefined) {
+      // Rare path: no identity. Say why when a certificate was presented but may not identify a client.
+      const cert = this.next.getAuthContext()?.sslPeerCertificate;
+      const problem = cert?.raw ? clientCertificateProblem(cert) : undefined;
+      if (problem !== undefined) {
+        this.refuse(unauthenticated('CLIENT_CERTIFICATE_REQUIRED', problem), undefined);
+        return;
+      }
+    }
     const state = callStateOf(metadata);
     state.peer = peer;
     const token = bearerTokenFrom(metadata, shared.maxTokenBytes);

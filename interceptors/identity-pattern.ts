@@ -3,10 +3,13 @@ export type IdentityMatcher = (identity: string) => boolean;
 
 /**
  * Compiles allow-list patterns for certificate identities
- * (`spiffe://gatehouse.dev/client/*`). `*` matches within one path segment
- * (no `/`), `**` matches anything, `?` one character other than `/`; every
- * other character is literal. The whole identity must match. Exact patterns
- * are looked up in a Set, so the common case costs no regex.
+ * (`spiffe://gatehouse.dev/client/*`). `*` matches one or more characters
+ * within one path segment (no `/`), `**` one or more path segments, `?` one
+ * character other than `/`; every other character is literal. Neither
+ * wildcard ever matches an empty segment (`a//b`, a trailing `/`, nothing at
+ * all), which a SPIFFE ID cannot have. A pattern of just `**` admits every
+ * identity. The whole identity must match. Exact patterns are looked up in a
+ * Set, so the common case costs no regex.
  */
 export function compileIdentityPatterns(patterns: readonly string[]): IdentityMatcher {
   const exact = new Set<string>();
@@ -27,9 +30,9 @@ export function globToRegExp(pattern: string): RegExp {
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
     if (c === '*' && pattern[i + 1] === '*') {
-      source += '.*';
+      source += '[^/]+(?:/[^/]+)*';
       i++;
-    } else if (c === '*') source += '[^/]*';
+    } else if (c === '*') source += '[^/]+'; // a SPIFFE path segment is never empty, so `*` is never nothing
     else if (c === '?') source += '[^/]';
     else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }

@@ -21,6 +21,8 @@ export interface PeerIdentity {
  */
 export function peerIdentityFromCertificate(cert: PeerCertificate | undefined): PeerIdentity | undefined {
   if (!cert || !cert.raw || cert.raw.length === 0) return undefined;
+  // Every reader of the identity comes through here, so a certificate that is not a client's has none anywhere.
+  if (clientCertificateProblem(cert) !== undefined) return undefined;
   const uris: string[] = [];
   const dnsNames: string[] = [];
   for (const entry of splitSubjectAltName(cert.subjectaltname ?? '')) {
@@ -40,6 +42,26 @@ export function peerIdentityFromCertificate(cert: PeerCertificate | undefined): 
     thumbprintS256: sha256Base64Url(cert.fingerprint256),
     notAfter: new Date(cert.valid_to),
   };
+}
+
+const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
+const ANY_EXTENDED_KEY_USAGE_OID = '2.5.29.37.0';
+
+/**
+ * Why a certificate that chains to the trusted CA still may not identify a
+ * client, or undefined when it may. A CA certificate (basicConstraints
+ * CA:TRUE) issues identities and is not one: accepting it would let whoever
+ * holds an intermediate's key call as the intermediate's name. A certificate
+ * whose extended key usage is given but excludes clientAuth (a server
+ * certificate) was not issued for calling either.
+ */
+export function clientCertificateProblem(cert: PeerCertificate): string | undefined {
+  if (cert.ca) return 'the client certificate is a CA certificate (basicConstraints CA:TRUE); present an end-entity client certificate';
+  const usages = cert.ext_key_usage;
+  if (usages !== undefined && !usages.includes(CLIENT_AUTH_OID) && !usages.includes(ANY_EXTENDED_KEY_USAGE_OID)) {
+    return 'the client certificate\'s extended key usage does not include clientAuth; present a certificate issued for TLS clients';
+  }
+  return undefined;
 }
 
 /** Node's fingerprint256 is colon-separated hex; RFC 8705 wants base64url of the same bytes. */

@@ -18,6 +18,7 @@ import { buildServices } from './services/build-services.js';
 import type { HostedService } from './services/hosted-service.js';
 import { createServerCredentials, type ListenerCredentials } from './tls/server-credentials.js';
 import { hookHttp2Servers } from './auth/http2-hooks.js';
+import { routeGrpcJsLogs } from './logging/grpc-js-logger.js';
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -69,6 +70,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     'grpc.max_receive_message_length': config.server.maxReceiveMessageBytes,
     'grpc.max_send_message_length': config.server.maxSendMessageBytes,
   };
+  // grpc-js logs client-supplied metadata values itself; its lines go through the redacting logger.
+  routeGrpcJsLogs(logger, config.logging.level);
   const main = new grpc.Server({
     interceptors: (options.buildChain ?? buildInterceptorChain)({
       config, registry, logger, health, services: [...services, healthService], telemetry: options.telemetry, messageBytes: true,

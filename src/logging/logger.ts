@@ -55,7 +55,7 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     const line = { time: new Date(now()).toISOString(), level, msg: message, ...bound, ...fields };
     // A replacer makes JSON.stringify several times slower; lines of plain values that need no redaction skip it.
-    const flat = boundIsFlat && (fields === undefined || isFlatAndSafe(fields, safeKeys)) && !message.includes('eyJ') && message.length <= MAX_LOG_VALUE_BYTES / 3;
+    const flat = boundIsFlat && (fields === undefined || isFlatAndSafe(fields, safeKeys)) && !mayHoldSecret(message) && message.length <= MAX_LOG_VALUE_BYTES / 3;
     write(flat ? JSON.stringify(line) : JSON.stringify(line, redact));
   };
   return {
@@ -79,7 +79,7 @@ function isFlatAndSafe(fields: LogFields, safeKeys: Map<string, boolean>): boole
     if (!safe) return false;
     const value = fields[key];
     if (typeof value === 'string') {
-      if (value.includes('eyJ') || value.length > MAX_LOG_VALUE_BYTES / 3) return false;
+      if (mayHoldSecret(value) || value.length > MAX_LOG_VALUE_BYTES / 3) return false;
     } else if (value !== undefined && value !== null && typeof value !== 'number' && typeof value !== 'boolean') {
       return false;
     }
@@ -87,13 +87,44 @@ function isFlatAndSafe(fields: LogFields, safeKeys: Map<string, boolean>): boole
   return true;
 }
 
+/** Cheap test for text that may carry a credential; only such text goes through {@link redactText}. */
+const SECRET_HINT = /eyJ|bearer|authoriz/i;
+
+/** Whether `text` may hold a token or an authorization value. */
+export function mayHoldSecret(text: string): boolean {
+  return SECRET_HINT.test(text);
+}
+
 /** A compact JWS (header.payload.signature, base64url, JSON header): a bearer token wherever it turns up. */
 const JWT_PATTERN = /eyJ[\w-]*\.[\w-]+\.[\w-]*/g;
+/**
+ * An authorization value as text shows it: `authorization: ...`, `authorization=...`, `"authorization":"..."`.
+ * Its end cannot be known (a token may hold dots, commas, spaces), so everything to the end of the line goes.
+ */
+const AUTHORIZATION_VALUE = /(authorization["']?\s*[:=])(?!\s*["']?Bearer <)[^\r\n]*/gi;
+/**
+ * A bearer credential whatever the separator (space, tab, %20, several) or case: `Bearer<TAB>opaque-token`.
+ * Eight characters at least, so prose ("bearer token is not a JWT") and placeholders (`Bearer <token>`) stay readable.
+ */
+const BEARER_VALUE = /\b(bearer)(?:\s|%20|\\t)*[^\s,;"'\\<]{8,}/gi;
+
+/**
+ * Removes credentials from free text: JWT-shaped strings, bearer tokens of
+ * any shape, and authorization values. Every sink that writes text a client
+ * could have influenced (the JSON logger, grpc-js's own log lines) uses it.
+ */
+export function redactText(text: string): string {
+  if (!mayHoldSecret(text)) return text;
+  return text
+    .replace(AUTHORIZATION_VALUE, '$1 [REDACTED]')
+    .replace(BEARER_VALUE, '$1 [REDACTED]')
+    .replace(JWT_PATTERN, '[REDACTED JWT]');
+}
 
 function redact(key: string, value: unknown): unknown {
   if (REDACTED_KEYS.test(key)) return '[REDACTED]';
-  // Values too: a token pasted into an error message must not reach the log. `includes` keeps the common case cheap.
-  if (typeof value === 'string') return boundText(value.includes('eyJ') ? value.replace(JWT_PATTERN, '[REDACTED JWT]') : value, MAX_LOG_VALUE_BYTES);
+  // Values too: a token pasted into an error message must not reach the log; long values are bounded.
+  if (typeof value === 'string') return boundText(redactText(value), MAX_LOG_VALUE_BYTES);
   if (value instanceof Error) return { name: value.name, message: redact('message', value.message), stack: redact('stack', value.stack), cause: value.cause };
   return value;
 }

@@ -32,6 +32,17 @@ describe('identity patterns', () => {
     assert.ok(!match('exact.name.evil'));
     assert.ok(compileIdentityPatterns(['**'])('anything at all'));
   });
+
+  it('no wildcard matches an empty path segment, which a SPIFFE ID cannot have (issue 12, item 6)', () => {
+    const match = compileIdentityPatterns(['spiffe://gatehouse.dev/client/*', 'spiffe://other.dev/**', 'spiffe://third.dev/*/svc']);
+    assert.ok(!match('spiffe://gatehouse.dev/client/'));
+    assert.ok(!match('spiffe://other.dev/'));
+    assert.ok(!match('spiffe://other.dev/a//b'));
+    assert.ok(!match('spiffe://other.dev/a/'));
+    assert.ok(!match('spiffe://third.dev//svc'));
+    assert.ok(match('spiffe://third.dev/x/svc'));
+    assert.ok(match('spiffe://other.dev/a/b'));
+  });
 });
 
 describe('access policy', () => {
