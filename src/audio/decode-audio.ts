@@ -23,13 +23,13 @@ export interface DecodedAudio {
 
 function checkWavRate(declared: number, actual: number): void {
   if (declared > 0 && declared !== actual) {
-    throw new AudioFormatError('WAV_RATE_MISMATCH', `sample_rate_hertz ${declared} does not match the WAV header (${actual})`);
+    throw new AudioFormatError('WAV_RATE_MISMATCH', `sample_rate_hertz ${declared} does not match the WAV header (${actual})`, { configField: 'sample_rate_hertz' });
   }
 }
 
 function requireRate(encoding: AudioEncodingName, declared: number): void {
   if (!(declared > 0)) {
-    throw new AudioFormatError('MISSING_SAMPLE_RATE', `sample_rate_hertz is required for headerless ${encoding} audio`);
+    throw new AudioFormatError('MISSING_SAMPLE_RATE', `sample_rate_hertz is required for headerless ${encoding} audio`, { configField: 'sample_rate_hertz' });
   }
 }
 
@@ -48,13 +48,13 @@ export async function decodeAudio(bytes: Uint8Array, encoding: AudioEncodingName
         const expected = encoding === 'LINEAR16' ? 'pcm16' : encoding === 'MULAW' ? 'mulaw' : 'alaw';
         if (wav.format !== expected) {
           const found = wav.format === 'pcm16' ? '16-bit PCM' : wav.format === 'mulaw' ? 'mu-law' : 'A-law';
-          throw new AudioFormatError('WAV_ENCODING_MISMATCH', `encoding ${encoding} does not match the WAV header, which holds ${found} audio`);
+          throw new AudioFormatError('WAV_ENCODING_MISMATCH', `encoding ${encoding} does not match the WAV header, which holds ${found} audio`, { configField: 'encoding' });
         }
         checkWavRate(declaredSampleRateHz, wav.sampleRateHz);
         return { samples: wav.samples, sampleRateHz: wav.sampleRateHz };
       }
       if (encoding === 'LINEAR16' && looksLikeOgg(bytes)) {
-        throw new AudioFormatError('ENCODING_MISMATCH', 'audio_content looks like an Ogg file but encoding is LINEAR16; set encoding to OGG_OPUS');
+        throw new AudioFormatError('ENCODING_MISMATCH', 'audio_content looks like an Ogg file but encoding is LINEAR16; set encoding to OGG_OPUS', { configField: 'encoding' });
       }
       requireRate(encoding, declaredSampleRateHz);
       if (encoding === 'LINEAR16') {
@@ -69,7 +69,7 @@ export async function decodeAudio(bytes: Uint8Array, encoding: AudioEncodingName
       return decodeOggOpus(bytes);
     default: {
       const never: never = encoding;
-      throw new AudioFormatError('UNSUPPORTED_ENCODING', `unsupported audio encoding ${String(never)}`);
+      throw new AudioFormatError('UNSUPPORTED_ENCODING', `unsupported audio encoding ${String(never)}`, { configField: 'encoding' });
     }
   }
 }

@@ -16,9 +16,11 @@ const REJECTED: Partial<Record<WorkerPoolError['kind'], SttRejectReason>> = {
 
 /**
  * Maps what recognition threw to a GatehouseError and counts rejections. `audioField` names the request field the
- * audio came from. When the caller's signal has fired, its reason (CANCELLED or DEADLINE_EXCEEDED) wins.
+ * audio came from, `configPath` the recognition config (`config`, `streaming_config.config`): a field violation
+ * names the field its message is about. When the caller's signal has fired, its reason (CANCELLED or
+ * DEADLINE_EXCEEDED) wins.
  */
-export function mapRecognitionError(err: unknown, signal: AbortSignal, metrics: SttMetrics, audioField: string): unknown {
+export function mapRecognitionError(err: unknown, signal: AbortSignal, metrics: SttMetrics, audioField: string, configPath: string): unknown {
   if (signal.aborted) return signal.reason;
   if (err instanceof GatehouseError) {
     if (err.reason === 'INVALID_ARGUMENT') metrics.rejected.inc({ reason: 'invalid_argument' });
@@ -26,11 +28,14 @@ export function mapRecognitionError(err: unknown, signal: AbortSignal, metrics: 
   }
   if (err instanceof AudioFormatError) {
     metrics.rejected.inc({ reason: 'invalid_argument' });
-    return invalidArgument(err.message, [{ field: audioField, description: err.message }]);
+    const field = err.configField === undefined ? audioField : `${configPath}.${err.configField}`;
+    return invalidArgument(err.message, [{ field, description: err.message }]);
   }
   if (err instanceof RecognizerRequestError) {
     metrics.rejected.inc({ reason: 'invalid_argument' });
-    return invalidArgument(err.message, [{ field: err.field, description: err.message }]);
+    // The engine names fields from Recognize's request (`config.grammar_jsgf`); a stream's config lives elsewhere.
+    const field = err.field === 'config' || err.field.startsWith('config.') ? configPath + err.field.slice('config'.length) : err.field;
+    return invalidArgument(err.message, [{ field, description: err.message }]);
   }
   if (err instanceof WorkerPoolError) {
     const reason = REJECTED[err.kind];

@@ -96,7 +96,7 @@ export function createSpeechToTextService(options: SpeechToTextServiceOptions): 
         session.release();
       }
     } catch (err) {
-      throw mapRecognitionError(err, ctx.signal, metrics, 'audio.content');
+      throw mapRecognitionError(err, ctx.signal, metrics, 'audio.content', 'config');
     }
   };
 
@@ -171,7 +171,7 @@ export function createSpeechToTextService(options: SpeechToTextServiceOptions): 
       }
       account(s);
     } catch (err) {
-      throw mapRecognitionError(err, ctx.signal, metrics, 'audio_content');
+      throw mapRecognitionError(err, ctx.signal, metrics, 'audio_content', 'streaming_config.config');
     } finally {
       decoder?.close();
       session?.release();
