@@ -9,6 +9,7 @@ import { createMetricsInterceptor } from '../interceptors/metrics.js';
 import { createRateLimitInterceptor } from '../interceptors/rate-limit.js';
 import { inServices, not, select } from '../interceptors/select.js';
 import { createStatusInterceptor } from '../interceptors/status.js';
+import { createMetadataLimitsInterceptor } from '../interceptors/metadata-limits.js';
 import { createStreamCapInterceptor } from '../interceptors/stream-cap.js';
 import { createTracingInterceptor } from '../interceptors/tracing.js';
 import { buildSecurity } from './auth/build-security.js';
@@ -71,6 +72,8 @@ export function buildInterceptorChain(deps: ChainDependencies): grpc.ServerInter
       : []),
     // Status: every non-OK status leaving the layers below carries grpc-status-details-bin; UNKNOWN becomes INTERNAL.
     createStatusInterceptor({ normalize }),
+    // Metadata limits: entries and bytes per call, RESOURCE_EXHAUSTED naming them (Node would reset the stream).
+    createMetadataLimitsInterceptor({ maxEntries: config.server.maxMetadataEntries, maxBytes: config.server.maxMetadataBytes, reject: rejectionToStatus }),
     // Deadline: default, clamp and minimum budget per method, before any work; the handler's signal fires at it.
     createDeadlineInterceptor({ defaults: config.deadlines, methods: config.deadlines.methods, reject: rejectionToStatus }),
     // Authentication: the client certificate's identity and, when sent, a verified bearer token (RFC 8705 binding

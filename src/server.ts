@@ -19,6 +19,8 @@ import type { HostedService } from './services/hosted-service.js';
 import { createServerCredentials, type ListenerCredentials } from './tls/server-credentials.js';
 import { hookHttp2Servers } from './auth/http2-hooks.js';
 import { routeGrpcJsLogs } from './logging/grpc-js-logger.js';
+import { guardConnections } from './transport/connection-guard.js';
+import { configureHttp2Servers, type Http2ServerOptionsPatch } from './transport/grpc-http2-servers.js';
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -86,6 +88,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   // Node keeps only the first of repeated authorization headers (keep them all, so authentication refuses such
   // requests) and rebuilds the client certificate for every call (read it once per connection): src/auth/http2-hooks.ts.
   if (!hookHttp2Servers(main)) logger.warn('grpc-js internals changed: requests with two authorization headers cannot be detected');
+  // Slow or silent connections and per-address floods are closed, and Node's header limits sit above the
+  // metadata limits so a flood gets a status from the chain instead of an HTTP/2 reset: src/transport/.
+  const http2Options = http2OptionsFor(config.server);
+  const guard = (http2Server: Parameters<typeof guardConnections>[0]) => guardConnections(http2Server, { ...config.server, registry });
+  if (!configureHttp2Servers(main, http2Options, guard)) logger.warn('grpc-js internals changed: connection limits and metadata limits are not applied');
   for (const service of services) main.addService(service.definition, service.implementation);
   health.implementation.addToServer(main);
   // Reflection serves protoc's own descriptors (src/reflection/), so grpcurl, Go and Python clients can list and call
@@ -98,6 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
   const healthOnly = new grpc.Server({ interceptors: buildHealthListenerChain(config), ...messageSizes });
+  configureHttp2Servers(healthOnly, http2Options, guard);
   health.implementation.addToServer(healthOnly);
   // An unknown method is answered before any interceptor runs: give that status our words and details too.
   const normalize = createStatusNormalizer(config.server);
@@ -166,6 +174,18 @@ function bind(server: grpc.Server, host: string, port: number, credentials: grpc
   return new Promise((resolve, reject) => {
     server.bindAsync(address, credentials, (error, boundPort) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`)) : resolve(boundPort)));
   });
+}
+
+/**
+ * Node's own header limits, kept well above the metadata limits the chain enforces, so that a metadata flood
+ * reaches the chain and gets RESOURCE_EXHAUSTED with a message; only far larger ones (which would cost memory
+ * just to read) are still reset by HTTP/2 itself. Node's defaults (128 pairs) sit below a 200-entry flood.
+ */
+function http2OptionsFor(server: Config['server']): Http2ServerOptionsPatch {
+  return {
+    maxHeaderListPairs: Math.max(1024, server.maxMetadataEntries * 8),
+    maxHeaderListSize: Math.max(64 * 1024, server.maxMetadataBytes * 4),
+  };
 }
 
 function errorMessage(error: unknown): string {

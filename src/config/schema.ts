@@ -46,6 +46,19 @@ const ServerSchema = z.strictObject({
   workers: z.number().int().min(0).max(64).default(0),
   /** How long in-flight calls may run after SIGTERM before their streams are cancelled, in ms. Default 10000. */
   shutdownGraceMs: z.number().int().min(0).default(10_000),
+  /** How long a client may take for the TLS handshake, counted from its connection, in seconds; then it is closed. 0 = no limit. Default 10. */
+  handshakeTimeoutSec: z.number().min(0).default(10),
+  /** How long a connection may take to send the HTTP/2 preface once it is set up, in seconds; then it is closed. 0 = no limit. Default 10. */
+  prefaceTimeoutSec: z.number().min(0).default(10),
+  /**
+   * Most connections open at once from one client address, on each gRPC listener; more are closed at once.
+   * Behind a proxy or NAT every client shares the proxy's address: raise it there. 0 = unlimited. Default 128.
+   */
+  maxConnectionsPerAddress: z.number().int().min(0).default(128),
+  /** Most request metadata entries (headers) per call; more get RESOURCE_EXHAUSTED naming the limit. Default 100. */
+  maxMetadataEntries: z.number().int().min(1).default(100),
+  /** Most request metadata bytes (names plus values) per call; more get RESOURCE_EXHAUSTED naming the limit. Default 16384 (room for an 8 KiB token). */
+  maxMetadataBytes: z.number().int().min(1024).default(16 * 1024),
 }).prefault({});
 
 /** The plaintext, health-only gRPC listener for Kubernetes probes. */

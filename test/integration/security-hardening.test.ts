@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { callUnary, channelCredentials, createClient } from '../../src/client/grpc-client.js';
 import { assertRejects } from '../helpers/assert-status.js';
 import { curlGrpcCall } from '../helpers/curl-grpc.js';
@@ -16,7 +18,9 @@ describe('security hardening (issue 12)', () => {
   let gw: TestGateway;
 
   before(async () => {
-    gw = await startGateway();
+    gw = await startGateway({
+      overrides: { 'server.handshakeTimeoutSec': 1, 'server.prefaceTimeoutSec': 1, 'server.maxConnectionsPerAddress': 50 },
+    });
   });
   after(async () => {
     await gw?.close();
@@ -65,4 +69,78 @@ describe('security hardening (issue 12)', () => {
       client.close();
     }
   });
+
+  it('a metadata flood gets RESOURCE_EXHAUSTED naming the limits, not an HTTP/2 reset (item 7)', async () => {
+    const token = devTokenFor(gw.certs, 'alice');
+    const flood = Array.from({ length: 240 }, (_, i) => `x-flood-${i}: value-${i}`);
+    const reply = await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, [`authorization: Bearer ${token}`, ...flood], Buffer.alloc(5));
+    assert.equal(reply.curlError, undefined, `curl failed: ${reply.curlError}`);
+    assert.equal(reply.code, 8, JSON.stringify(reply));
+    assert.equal(reply.reason, 'METADATA_TOO_LARGE');
+    assert.match(reply.message, /^request metadata has 24\d entries and \d+ bytes; at most 100 entries and 16384 bytes are accepted/);
+    // Bytes too: a few large values under the entry limit.
+    const big = Array.from({ length: 5 }, (_, i) => `x-big-${i}: ${'v'.repeat(4000)}`);
+    const bigReply = await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, [`authorization: Bearer ${token}`, ...big], Buffer.alloc(5));
+    assert.equal(bigReply.reason, 'METADATA_TOO_LARGE', JSON.stringify(bigReply));
+    // Within the limits the same call passes.
+    assert.equal((await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, [`authorization: Bearer ${token}`, ...flood.slice(0, 50)], Buffer.alloc(5))).code, 0);
+  });
+
+  it('silent connections are closed after the handshake or preface timeout, and one address gets at most its cap (item 5)', async () => {
+    const startedAt = performance.now();
+    // TLS done, HTTP/2 preface never sent.
+    const noPreface = await tlsWithoutPreface(gw);
+    // Plaintext health port: connected, no preface.
+    const healthSilent = await openSocket(gw.addresses.healthPort!);
+    // 200 TCP connections that never start TLS: up to the cap of 50 per address (less what this test file holds open
+    // already) are admitted and closed at the handshake timeout, the rest at once.
+    const silent = await Promise.all(Array.from({ length: 200 }, () => openSocket(gw.addresses.grpcPort)));
+    const closedAt = await Promise.all([...silent, noPreface, healthSilent].map((socket) => closedWithin(socket, 5000)));
+    const elapsedSec = (performance.now() - startedAt) / 1000;
+    assert.ok(closedAt.every((t) => t !== undefined), `${closedAt.filter((t) => t === undefined).length} connections still open after 5 s`);
+    assert.ok(elapsedSec < 4, `closing took ${elapsedSec.toFixed(1)} s with 1 s timeouts`);
+    const metrics = await gw.gateway.registry.getSingleMetricAsString('gatehouse_connections_closed_total');
+    const count = (reason: string) => Number(new RegExp(`reason="${reason}"} (\\d+)`).exec(metrics)?.[1]);
+    assert.ok(count('per_address_limit') >= 150, metrics);
+    assert.equal(count('per_address_limit') + count('handshake_timeout'), 200, metrics);
+    assert.equal(count('preface_timeout'), 2, metrics);
+    // The server still serves.
+    await callUnary(gw.client(CHEESE, 'alice'), 'listOrders', { pageSize: 1 }, { deadline: 5000 });
+  });
 });
+
+/** A TCP connection that sends nothing; one the server resets at once (over its cap) resolves too, already closed. */
+function openSocket(port: number): Promise<Socket> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1', () => resolve(socket));
+    socket.on('error', () => resolve(socket));
+  });
+}
+
+function tlsWithoutPreface(gw: TestGateway): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({
+      host: '127.0.0.1', port: gw.addresses.grpcPort, servername: 'localhost', ALPNProtocols: ['h2'],
+      ca: readFileSync(gw.certs.caCert), cert: readFileSync(gw.certs.clients.alice.cert), key: readFileSync(gw.certs.clients.alice.key),
+    }, () => resolve(socket));
+    socket.on('error', () => {});
+    socket.once('error', reject);
+  });
+}
+
+/** Milliseconds until the peer closed `socket`, or undefined when it stayed open for `limitMs`. */
+function closedWithin(socket: Socket, limitMs: number): Promise<number | undefined> {
+  const startedAt = performance.now();
+  return new Promise((resolve) => {
+    if (socket.destroyed) return resolve(0);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(undefined);
+    }, limitMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve(performance.now() - startedAt);
+    });
+    socket.resume();
+  });
+}
