@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { service as healthServiceDefinition } from 'grpc-health-check';
+import { protoPath as healthProtoPath, service as healthServiceDefinition } from 'grpc-health-check';
 import { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
@@ -14,6 +14,7 @@ import type { Config } from './config/schema.js';
 import { createHealthState, type HealthState } from './health/health-state.js';
 import type { Logger } from './logging/logger.js';
 import { createReflectionServices, REFLECTION_SERVICE_NAMES } from './reflection/reflection-service.js';
+import { refuseMisreadableRequests } from './proto/strict-decoding.js';
 import { buildServices } from './services/build-services.js';
 import type { HostedService } from './services/hosted-service.js';
 import { createServerCredentials, type ListenerCredentials } from './tls/server-credentials.js';
@@ -93,6 +94,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const http2Options = http2OptionsFor(config.server);
   const guard = (http2Server: Parameters<typeof guardConnections>[0]) => guardConnections(http2Server, { ...config.server, registry });
   if (!configureHttp2Servers(main, http2Options, guard)) logger.warn('grpc-js internals changed: connection limits and metadata limits are not applied');
+  // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
+  const healthOnly = new grpc.Server({ interceptors: buildHealthListenerChain(config), ...messageSizes });
+  configureHttp2Servers(healthOnly, http2Options, guard);
+  // Request bytes protobufjs would read differently from other decoders (overlong varints, ...) are refused.
+  refuseMisreadableRequests([main, healthOnly], [healthProtoPath]);
   for (const service of services) main.addService(service.definition, service.implementation);
   health.implementation.addToServer(main);
   // Reflection serves protoc's own descriptors (src/reflection/), so grpcurl, Go and Python clients can list and call
@@ -103,9 +109,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   for (const service of reflection) main.addService(service.definition, service.implementation);
 
-  // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
-  const healthOnly = new grpc.Server({ interceptors: buildHealthListenerChain(config), ...messageSizes });
-  configureHttp2Servers(healthOnly, http2Options, guard);
   health.implementation.addToServer(healthOnly);
   // An unknown method is answered before any interceptor runs: give that status our words and details too.
   const normalize = createStatusNormalizer(config.server);
