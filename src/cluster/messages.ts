@@ -15,8 +15,15 @@ export interface WorkerListeningMessage {
   healthPort?: number;
 }
 
+/** A worker's answer to the primary's `gatehouse:metrics-request`: its registry as prom-client JSON. */
+export interface WorkerMetricsReply {
+  type: 'gatehouse:metrics';
+  requestId: number;
+  metrics: unknown[];
+}
+
 /** Messages workers send to the primary. */
-export type WorkerMessage = WorkerHealthMessage | WorkerListeningMessage;
+export type WorkerMessage = WorkerHealthMessage | WorkerListeningMessage | WorkerMetricsReply;
 
 /** Narrows an IPC message to a Gatehouse worker message. */
 export function isWorkerMessage(message: unknown): message is WorkerMessage {

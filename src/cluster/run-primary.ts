@@ -1,11 +1,12 @@
 import cluster, { type Worker } from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import { ensureDevCertificates } from '../../certs/dev-certificates.js';
 import { startAdminServer } from '../admin/admin-server.js';
 import { loadConfig, type ConfigSources } from '../config/load.js';
 import { createLogger } from '../logging/logger.js';
+import { createClusterMetrics } from './cluster-metrics.js';
 import { isWorkerMessage, type WorkerHealthMessage } from './messages.js';
 
 /** Options for {@link runPrimary}. */
@@ -30,7 +31,8 @@ export async function runPrimary(sources: ConfigSources, options: PrimaryOptions
     // Made here, once, so workers do not race to write the same files.
     ensureDevCertificates(dirname(resolve(tls.certFile)));
   }
-  const aggregator = new AggregatorRegistry();
+  const clusterMetrics = createClusterMetrics({ timeoutMs: config.admin.workerMetricsTimeoutMs });
+  const liveWorkers = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
   const health = new Map<number, WorkerHealthMessage>();
   const ports: { grpcPort?: number; healthPort?: number } = {};
   let draining = false;
@@ -41,8 +43,8 @@ export async function runPrimary(sources: ConfigSources, options: PrimaryOptions
     ? await startAdminServer({
       host: config.admin.host,
       port: config.admin.port,
-      registry: aggregator as unknown as Registry,
-      metricsText: () => aggregator.clusterMetrics(),
+      registry: new Registry(), // only its content type is used: the text comes from metricsText
+      metricsText: () => clusterMetrics.metrics(liveWorkers()),
       health: {
         isReady: allReady,
         isDraining: () => draining,
@@ -56,9 +58,9 @@ export async function runPrimary(sources: ConfigSources, options: PrimaryOptions
     const worker = cluster.fork();
     logger.info('worker started', { worker: worker.id, pid: worker.process.pid });
     worker.on('message', (message: unknown) => {
-      if (!isWorkerMessage(message)) return;
+      if (clusterMetrics.onMessage(worker, message) || !isWorkerMessage(message)) return;
       if (message.type === 'gatehouse:health') health.set(worker.id, message);
-      else {
+      else if (message.type === 'gatehouse:listening') {
         ports.grpcPort = message.grpcPort;
         ports.healthPort = message.healthPort;
       }
@@ -72,6 +74,7 @@ export async function runPrimary(sources: ConfigSources, options: PrimaryOptions
 
   cluster.on('exit', (worker, code, signal) => {
     health.delete(worker.id);
+    clusterMetrics.onExit(worker);
     if (draining) return;
     logger.error('worker died; starting a replacement', { worker: worker.id, code, signal });
     const wait = Math.max(0, (options.respawnDelayMs ?? 1000) - (Date.now() - lastRespawnMs));

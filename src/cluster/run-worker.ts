@@ -1,8 +1,8 @@
-import { AggregatorRegistry } from 'prom-client';
 import type { ConfigSources } from '../config/load.js';
 import { createLogger } from '../logging/logger.js';
 import { loadConfig } from '../config/load.js';
 import { startFromConfig } from '../main.js';
+import { answerMetricsRequests } from './cluster-metrics.js';
 import type { WorkerMessage } from './messages.js';
 
 /**
@@ -16,9 +16,9 @@ export async function runWorker(sources: ConfigSources, workerId: number): Promi
   const config = loadConfig(withoutAdmin);
   const logger = createLogger({ level: config.logging.level }).child({ worker: workerId });
   const { gateway, addresses } = await startFromConfig(withoutAdmin, logger);
-  AggregatorRegistry.setRegistries([gateway.registry]);
-  new AggregatorRegistry(); // installs prom-client's IPC listener that answers the primary
   const send = (message: WorkerMessage) => process.send?.(message);
+  // The primary sums what workers answer (src/cluster/cluster-metrics.ts).
+  process.on('message', answerMetricsRequests(gateway.registry, send));
   const reportHealth = () => send({
     type: 'gatehouse:health', ready: gateway.health.isReady(), draining: gateway.health.isDraining(), services: gateway.health.snapshot(),
   });

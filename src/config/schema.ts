@@ -76,6 +76,11 @@ const AdminSchema = z.strictObject({
   host: host.default('0.0.0.0'),
   /** Default 9464 (the OpenTelemetry Prometheus exporter's). */
   port: port.default(9464),
+  /**
+   * With `--workers N`, how long a /metrics scrape waits for the workers, in ms; one that has not answered by then
+   * is counted from its last answer (counters only). Keep it under Prometheus's scrape_timeout. Default 2000.
+   */
+  workerMetricsTimeoutMs: z.number().int().min(50).default(2000),
 }).prefault({});
 
 const CHEESE_TYPES = ['EMMENTAL', 'BRIE', 'PECORINO', 'ROQUEFORT', 'CANASTRA'] as const;
