@@ -15,8 +15,9 @@ type RegisterArgs = Parameters<grpc.Server['register']>;
  * from the deserializer, so grpc-js ends the call as undecodable and the
  * handler never sees a misread message. Checks are compiled once per method
  * at registration, from the same .proto files the services are built from
- * (plus `extraProtoFiles`, e.g. health's); a method of another proto gets the
- * checks that need no schema (varint and tag lengths). Call before `addService`.
+ * (plus `extraProtoFiles`, e.g. health's and reflection's). A method no loaded
+ * proto defines is left alone: its messages need not be protobuf at all (a
+ * test service may speak JSON). Call before `addService`.
  */
 export function refuseMisreadableRequests(servers: readonly grpc.Server[], extraProtoFiles: readonly string[] = []): void {
   const root = new protobuf.Root();
@@ -24,14 +25,14 @@ export function refuseMisreadableRequests(servers: readonly grpc.Server[], extra
   root.resolvePath = (_origin, target) => (isAbsolute(target) ? target : existsSync(join(PROTO_DIR, target)) ? join(PROTO_DIR, target) : target);
   root.loadSync([...PROTO_FILES, ...extraProtoFiles], { keepCase: true });
   root.resolveAll();
-  const schemaless = compileWireFormatCheck(undefined);
-  for (const server of servers) wrapRegister(server, root, schemaless);
+  for (const server of servers) wrapRegister(server, root);
 }
 
-function wrapRegister(server: grpc.Server, root: protobuf.Root, schemaless: (bytes: Uint8Array) => void): void {
+function wrapRegister(server: grpc.Server, root: protobuf.Root): void {
   const register = server.register.bind(server);
   server.register = ((name: RegisterArgs[0], handler: RegisterArgs[1], serialize: RegisterArgs[2], deserialize: RegisterArgs[3], type: RegisterArgs[4]) => {
-    const check = checkFor(root, name) ?? schemaless;
+    const check = checkFor(root, name);
+    if (check === undefined) return register(name, handler, serialize, deserialize, type);
     return register(name, handler, serialize, (bytes: Buffer) => {
       check(bytes);
       return deserialize(bytes);
