@@ -61,19 +61,9 @@ const PROTOTYPE_SLOTS = ['constructor', 'toString', '__proto__', 'hasOwnProperty
  */
 const PENDING: { item: string; matches: (v: Violation) => boolean }[] = [
   {
-    item: 'item 9 (status): undecodable requests, bad gzip and malformed grpc-timeout are INTERNAL, not INVALID_ARGUMENT',
-    matches: (v) => v.rule === 'UNKNOWN or INTERNAL for client input' && v.code === grpc.status.INTERNAL
-      && (v.reason === 'REQUEST_UNDECODABLE' || v.reason === 'BAD_TIMEOUT_HEADER' || v.reason === 'REQUEST_DECOMPRESSION_FAILED'
-        || /^(Received invalid compressed message|Invalid grpc-timeout|Error deserializing request|Received message with unsupported|Decompression)/i.test(v.details ?? '')),
-  },
-  {
     item: 'item 10 (speech): a template slot named like an Object.prototype member throws a TypeError (INTERNAL)',
     matches: (v) => v.rule === 'UNKNOWN or INTERNAL for client input' && /\/gatehouse\.tts\.v1\.TextToSpeech\/(Streaming)?Synthesize$/.test(v.where)
       && v.reason === 'INTERNAL' && PROTOTYPE_SLOTS.some((slot) => v.repro.includes(slot)),
-  },
-  {
-    item: 'item 8 (status): status messages that echo client input are not yet bounded',
-    matches: (v) => v.rule === 'status message over the bound',
   },
 ];
 

@@ -101,7 +101,7 @@ describe('security hardening (issue 12)', () => {
     assert.equal(placed.code, 0, JSON.stringify(placed));
   });
 
-  it('that refusal is INVALID_ARGUMENT, a client error', { todo: 'pending issue 12 item 9 (status helper): undecodable requests become INVALID_ARGUMENT instead of INTERNAL' }, async () => {
+  it('that refusal is INVALID_ARGUMENT, a client error', async () => {
     const token = devTokenFor(gw.certs, 'alice');
     const message = Buffer.from('088c808080800110012007', 'hex');
     const reply = await curlGrpcCall(gw, `/${CHEESE}/Order`, [`authorization: Bearer ${token}`], Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]));
