@@ -12,7 +12,8 @@
 #                  is on PATH, and the external benchmark's clients and
 #                  servers (bench/external/): Go with Debian's gRPC and
 #                  protobuf sources (the load client builds offline from
-#                  them), h2load, Python grpcio and protobuf, taskset; and
+#                  them), h2load, Python grpcio and protobuf (also the
+#                  wire-format test's reference decoder), taskset; and
 #                  protoc with the well-known types (npm run check:proto
 #                  rebuilds the reflection descriptors).
 #   --runtime      only what the running gateway loads: the PocketSphinx
