@@ -1,9 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import { protoPath as healthProtoPath, service as healthServiceDefinition } from 'grpc-health-check';
+import { service as healthServiceDefinition } from 'grpc-health-check';
 import { Registry } from 'prom-client';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { buildHealthListenerChain, buildInterceptorChain, type ChainDependencies } from './chain.js';
@@ -101,7 +98,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const healthOnly = new grpc.Server({ interceptors: buildHealthListenerChain(config), ...messageSizes });
   configureHttp2Servers(healthOnly, http2Options, guard);
   // Request bytes protobufjs would read differently from other decoders (overlong varints, ...) are refused.
-  refuseMisreadableRequests([main, healthOnly], [healthProtoPath, ...REFLECTION_PROTO_FILES]);
+  refuseMisreadableRequests([main, healthOnly], INFRASTRUCTURE_PROTO_FILES);
   for (const service of services) main.addService(service.definition, service.implementation);
   health.implementation.addToServer(main);
   // Reflection serves protoc's own descriptors (src/reflection/), so grpcurl, Go and Python clients can list and call
@@ -194,10 +191,8 @@ function http2OptionsFor(server: Config['server']): Http2ServerOptionsPatch {
   };
 }
 
-/** The reflection protos @grpc/reflection ships, when its package still has them where 1.0 keeps them. */
-const REFLECTION_PROTO_FILES = ['v1', 'v1alpha']
-  .map((version) => join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection/package.json')), `build/proto/grpc/reflection/${version}/reflection.proto`))
-  .filter((file) => existsSync(file));
+/** Protos of the infrastructure services, in proto/: their requests get the same strict decoding as ours. */
+const INFRASTRUCTURE_PROTO_FILES = ['grpc/health/v1/health.proto', 'grpc/reflection/v1/reflection.proto', 'grpc/reflection/v1alpha/reflection.proto'];
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -13,13 +13,11 @@ import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect as http2Connect, constants as http2Constants, type ClientHttp2Session, type OutgoingHttpHeaders } from 'node:http2';
-import { createRequire } from 'node:module';
-import { dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { PROTO_DIR } from '../../src/proto/load.js';
 import { PROTO_FILES } from '../../src/proto/loader-options.js';
 import { createStatusDetailsCodec, STATUS_DETAILS_KEY } from '../../src/status/status-details.js';
@@ -102,8 +100,7 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
 
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => (isAbsolute(target) ? target : existsSync(join(PROTO_DIR, target)) ? join(PROTO_DIR, target) : target);
-  const reflectionProto = join(dirname(createRequire(import.meta.url).resolve('@grpc/reflection/package.json')), 'build/proto/grpc/reflection/v1/reflection.proto');
-  root.loadSync([...PROTO_FILES, healthProtoPath, ...(existsSync(reflectionProto) ? [reflectionProto] : [])], { keepCase: true });
+  root.loadSync([...PROTO_FILES, 'grpc/health/v1/health.proto', 'grpc/reflection/v1/reflection.proto'], { keepCase: true });
   root.resolveAll();
 
   /** Every method the main listener serves, with its request type when a loaded proto has it. */
