@@ -223,6 +223,11 @@ describe('bad input gets a code and a message a person can act on', () => {
     ['unbalanced }', { input: { templateInput: { template: 'Итак, sum} рублей' } } }, 'INVALID_ARGUMENT', /template has an unbalanced "\}" at character 10/],
     ['empty slot', { input: { templateInput: { template: 'Итак, {} рублей' } } }, 'INVALID_ARGUMENT', /empty slot "\{\}" at character 7/],
     ['empty template', { input: { templateInput: { template: '' } } }, 'INVALID_ARGUMENT', /template is empty/],
+    ['speaking rate NaN', { input: { text: 'hi' }, audioConfig: { speakingRate: Number.NaN } }, 'INVALID_ARGUMENT', /^audio_config.speaking_rate must be between 0.25 and 4, got NaN$/],
+    ['only control and zero-width characters', { input: { text: '\u0001\u200b\u200d\u0007\ufeff\u2060' } }, 'INVALID_ARGUMENT', /^input.text has only whitespace, control or zero-width characters/],
+    ['a template of control characters', { input: { templateInput: { template: '\u0002{a}\u200b', slots: { a: '\u200c\u0003' } } } }, 'INVALID_ARGUMENT', /^input.template_input has nothing to say once slots are filled/],
+    ['a slot named constructor without a value', { input: { templateInput: { template: 'Hello {constructor}' } } }, 'INVALID_ARGUMENT', /no value for slot "constructor"/],
+    ['a slot named __proto__ without a value', { input: { templateInput: { template: 'Hello {__proto__}', slots: { toString: 'x' } } } }, 'INVALID_ARGUMENT', /no value for slot "__proto__"/],
   ];
   for (const [name, request, code, message] of cases) {
     test(name, async () => {

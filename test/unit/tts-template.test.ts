@@ -50,3 +50,20 @@ test('a missing or blank slot uses the backup phrase, or fails naming every miss
   invalid(() => planTemplate(parts, { sum: '5', name: '  ' }, ''), /no value for slot "name"; give it a value or set input.template_input.backup_phrase/);
   invalid(() => planTemplate(parts, {}, ''), /no value for slots "sum", "name"; give them values/);
 });
+
+test('slot names that are Object.prototype members are ordinary names, never a TypeError', () => {
+  const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+  for (const name of names) {
+    const parts = parseTemplate(`Say {${name}} now`);
+    // Without a value: the usual INVALID_ARGUMENT naming the slot, not Object.prototype's member read as a value.
+    invalid(() => planTemplate(parts, {}, ''), new RegExp(`no value for slot "${name.replace(/_/g, '_')}"`));
+    assert.deepEqual(planTemplate(parts, {}, 'something'), [
+      { kind: 'fixed', text: 'Say' },
+      { kind: 'dynamic', text: 'something' },
+      { kind: 'fixed', text: 'now' },
+    ]);
+    // With a value given as an own property (how protobufjs builds the map), it is used.
+    const slots = Object.defineProperty({}, name, { value: 'it', enumerable: true }) as Record<string, string>;
+    assert.deepEqual(planTemplate(parts, slots, '')[1], { kind: 'dynamic', text: 'it' });
+  }
+});
