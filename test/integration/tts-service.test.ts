@@ -73,6 +73,9 @@ describe('ListVoices', () => {
     assert.deepEqual({ ...kal }, { languageCodes: ['en-US', 'en'], name: 'kal16', ssmlGender: 'MALE', naturalSampleRateHertz: 16000, engine: 'flite' });
     assert.ok(en.voices.some((v) => v.name === 'en-US' && v.engine === 'espeak-ng'));
     assert.equal((await callUnary<ListVoicesResponse__Output>(client, 'listVoices', { languageCode: 'tlh' })).voices.length, 0);
+    // en-US lists voices that speak en-US, not eSpeak's en-GB or en-029 voices that also answer to "en".
+    for (const v of en.voices) assert.ok(v.languageCodes.some((c) => c === 'en-US' || c.startsWith('en-US-')), `${v.name} speaks ${v.languageCodes.join(',')}`);
+    assert.ok(!en.voices.some((v) => v.name === 'en' || v.name === 'en-029'), en.voices.map((v) => v.name).join(','));
     await assertRejects(callUnary(client, 'listVoices', { languageCode: 'not a language!' }), 'INVALID_ARGUMENT', /language_code "not a language!" is not a BCP-47 language code/);
   });
 });
@@ -201,6 +204,20 @@ describe('template splicing', () => {
     assert.ok(withBackup.audioInfo!.durationSeconds > 1.5);
     await assertRejects(synthesize(request({ sum: '1000' })), 'INVALID_ARGUMENT', /no value for slot "name"; give it a value or set input.template_input.backup_phrase/);
     await assertRejects(synthesize(request({})), 'INVALID_ARGUMENT', /slots "sum", "name"/);
+  });
+});
+
+describe('voice by script', () => {
+  test('text in Cyrillic without voice or language is spoken by a Russian voice, and audio_info says so', async () => {
+    const reply = await synthesize({ input: { text: 'Привет, мир' } });
+    assert.equal(reply.audioInfo!.voiceName, 'ru');
+    assert.equal(reply.audioInfo!.languageCode, 'ru');
+    const en = await synthesize({ input: { text: 'Hello, world' } });
+    assert.equal(en.audioInfo!.languageCode, 'en-US');
+    // Read as Russian, "Привет, мир" is about a second; spelled in English letters it was twice that.
+    assert.ok(reply.audioInfo!.durationSeconds < 1.5, `${reply.audioInfo!.durationSeconds} s`);
+    const template = await synthesize({ input: { templateInput: { template: 'Итак, мы переводим {sum} {name}', slots: { sum: '1000', name: 'Азамату' } } } });
+    assert.equal(template.audioInfo!.languageCode, 'ru');
   });
 });
 

@@ -7,6 +7,7 @@ import { invalidField } from '../../errors.js';
 import type { SynthesizeRequest__Output } from '../../generated/gatehouse/tts/v1/SynthesizeRequest.js';
 import type { AudioEncodingName } from '../../audio/decode-audio.js';
 import type { VoiceGender } from '../../engines/tts-engine.js';
+import { languageForText } from './script-language.js';
 import { parseTemplate, planTemplate, type TemplatePlanPiece } from './template.js';
 import type { CatalogVoice, VoiceCatalog } from './voice-catalog.js';
 
@@ -29,6 +30,8 @@ export interface SynthesisPlan {
   pitchSemitones: number;
   /** Applied after synthesis, in dB. */
   volumeGainDb: number;
+  /** Language spoken: the requested one, the one chosen from the text's script, or the named voice's first. */
+  languageCode: string;
 }
 
 /** Limits the plan is checked against. */
@@ -114,11 +117,19 @@ export function planSynthesis(request: SynthesizeRequest__Output, catalog: Voice
   const genderName = String(request.voice?.ssmlGender ?? 'SSML_VOICE_GENDER_UNSPECIFIED');
   if (!GENDERS.has(genderName)) throw invalidField('voice.ssml_gender', `${genderName} is not a known gender; use MALE, FEMALE or NEUTRAL`);
   const name = request.voice?.name?.trim() ?? '';
-  const languageCode = request.voice?.languageCode?.trim() || limits.defaultLanguageCode;
+  const requestedLanguage = request.voice?.languageCode?.trim() ?? '';
+  // Neither voice nor language: speak the text in the language of its script (Cyrillic in Russian, not spelled in English).
+  const languageCode = requestedLanguage || (name ? limits.defaultLanguageCode : languageForText(spokenText(input), limits.defaultLanguageCode, (c) => catalog.speaks(c)));
   const voice = catalog.select(name, languageCode, GENDERS.get(genderName));
 
   const sampleRateHz = requestedRate || (encoding === 'OGG_OPUS' ? 48000 : voice.naturalSampleRateHz);
-  return { input, voice, encoding, wav, sampleRateHz, speakingRate, pitchSemitones, volumeGainDb };
+  const spoken = name ? (voice.languages[0]?.code ?? '') : languageCode;
+  return { input, voice, encoding, wav, sampleRateHz, speakingRate, pitchSemitones, volumeGainDb, languageCode: spoken };
+}
+
+/** All the text a plan speaks, in order. */
+function spokenText(input: SynthesisPlan['input']): string {
+  return input.kind === 'text' ? input.text : input.pieces.map((p) => p.text).join(' ');
 }
 
 function planInput(request: SynthesizeRequest__Output, maxTextChars: number): SynthesisPlan['input'] {

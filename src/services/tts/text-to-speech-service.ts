@@ -137,6 +137,7 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
     container: plan.wav ? 'WAV' : 'RAW',
     voiceName: plan.voice.name,
     durationSeconds,
+    languageCode: plan.languageCode,
   });
 
   const implementation = {
