@@ -7,6 +7,7 @@ import { invalidField } from '../../errors.js';
 import type { SynthesizeRequest__Output } from '../../generated/gatehouse/tts/v1/SynthesizeRequest.js';
 import type { AudioEncodingName } from '../../audio/decode-audio.js';
 import type { VoiceGender } from '../../engines/tts-engine.js';
+import { normalizerFor } from '../../text-normalization/index.js';
 import { languageForText } from './script-language.js';
 import { parseTemplate, planTemplate, type TemplatePlanPiece } from './template.js';
 import type { CatalogVoice, VoiceCatalog } from './voice-catalog.js';
@@ -124,7 +125,15 @@ export function planSynthesis(request: SynthesizeRequest__Output, catalog: Voice
 
   const sampleRateHz = requestedRate || (encoding === 'OGG_OPUS' ? 48000 : voice.naturalSampleRateHz);
   const spoken = name ? (voice.languages[0]?.code ?? '') : languageCode;
-  return { input, voice, encoding, wav, sampleRateHz, speakingRate, pitchSemitones, volumeGainDb, languageCode: spoken };
+  return { input: normalizeInput(input, spoken), voice, encoding, wav, sampleRateHz, speakingRate, pitchSemitones, volumeGainDb, languageCode: spoken };
+}
+
+/** Numbers, dates, units and abbreviations written out as spoken in `languageCode` (src/text-normalization/). */
+function normalizeInput(input: SynthesisPlan['input'], languageCode: string): SynthesisPlan['input'] {
+  const normalize = normalizerFor(languageCode);
+  if (!normalize) return input;
+  if (input.kind === 'text') return { kind: 'text', text: normalize(input.text) };
+  return { kind: 'template', pieces: input.pieces.map((p) => ({ ...p, text: normalize(p.text) })) };
 }
 
 /** All the text a plan speaks, in order. */
