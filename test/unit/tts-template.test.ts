@@ -31,11 +31,11 @@ test('planning fills slots, merges adjacent dynamic text, and keeps fixed text f
   const parts = parseTemplate('Итак, мы переводим {sum} {name}. Спасибо!');
   assert.deepEqual(planTemplate(parts, { sum: '1000', name: 'Азамату' }, ''), [
     { kind: 'fixed', text: 'Итак, мы переводим' },
-    { kind: 'dynamic', text: '1000 Азамату' },
-    { kind: 'fixed', text: '. Спасибо!' },
+    { kind: 'dynamic', text: '1000 Азамату.' },
+    { kind: 'fixed', text: 'Спасибо!' },
   ]);
   assert.deepEqual(planTemplate(parseTemplate('{a}, {b} and {c}'), { a: '1', b: '2', c: '3' }, ''), [
-    { kind: 'dynamic', text: '1 , 2' },
+    { kind: 'dynamic', text: '1, 2' },
     { kind: 'fixed', text: 'and' },
     { kind: 'dynamic', text: '3' },
   ]);
@@ -66,4 +66,17 @@ test('slot names that are Object.prototype members are ordinary names, never a T
     const slots = Object.defineProperty({}, name, { value: 'it', enumerable: true }) as Record<string, string>;
     assert.deepEqual(planTemplate(parts, slots, '')[1], { kind: 'dynamic', text: 'it' });
   }
+});
+
+test('punctuation stays with the piece it closes: a trailing "." is never a fragment of its own', () => {
+  assert.deepEqual(planTemplate(parseTemplate('Hello {name}.'), { name: 'Alice' }, ''), [
+    { kind: 'fixed', text: 'Hello' },
+    { kind: 'dynamic', text: 'Alice.' },
+  ]);
+  assert.deepEqual(planTemplate(parseTemplate('{greeting}, dear {name}! See you.'), { greeting: 'Hi', name: 'Bob' }, ''), [
+    { kind: 'dynamic', text: 'Hi,' },
+    { kind: 'fixed', text: 'dear' },
+    { kind: 'dynamic', text: 'Bob!' },
+    { kind: 'fixed', text: 'See you.' },
+  ]);
 });

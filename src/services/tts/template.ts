@@ -93,7 +93,15 @@ export function planTemplate(parts: readonly TemplatePart[], slots: Readonly<Rec
       pushDynamic(valueOf(part.name) || backupPhrase.trim());
       return;
     }
-    const text = part.text.trim();
+    let text = part.text.trim();
+    // Punctuation that closes the previous piece stays with it ("{name}." is "Alice." with a falling end, not
+    // "Alice" plus a "." that synthesises to silence), so each piece ends the way the whole sentence would there.
+    const closing = /^[.,!?;:…»)\]"'”’-]+/u.exec(text)?.[0];
+    const last = plan.at(-1);
+    if (closing && last) {
+      last.text += closing;
+      text = text.slice(closing.length).trim();
+    }
     if (text.length === 0) return; // spacing only
     const between = parts[index - 1]?.kind === 'slot' && parts[index + 1]?.kind === 'slot';
     // Short glue between two slots ("{sum} rubles to {name}") stays fixed: it is worth caching.
