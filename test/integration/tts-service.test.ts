@@ -21,7 +21,7 @@ import type { ListVoicesResponse__Output } from '../../src/generated/gatehouse/t
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { assertRejects } from '../helpers/assert-status.js';
 import { envelopeCorrelation, speechSeconds } from '../helpers/tts-audio.js';
-import { splicePieces } from '../../src/services/tts/splice.js';
+import { joinPauseMs, splicePieces } from '../../src/services/tts/splice.js';
 
 const RU = 'Привет! Это проверка синтеза русской речи.';
 const EN = 'Hello! This is a test of English speech synthesis.';
@@ -177,9 +177,13 @@ describe('template splicing', () => {
     // The same pieces synthesised as plain text and joined with the service's own splicer must give the same clip,
     // up to eSpeak's own run-to-run jitter (its waveforms differ slightly between runs of the same text).
     const fixed = await decodeReply(await synthesize({ input: { text: 'Итак, мы переводим' }, voice: { name: 'ru' } }), 'LINEAR16', 22050);
-    const slot = await decodeReply(await synthesize({ input: { text: '1000 Азамату' }, voice: { name: 'ru' } }), 'LINEAR16', 22050);
+    // The slot is normalised after the fixed text: "переводим 1000" says "тысячу".
+    const slot = await decodeReply(await synthesize({ input: { text: 'тысячу Азамату' }, voice: { name: 'ru' } }), 'LINEAR16', 22050);
     const spliced = (await decodeReply(first, 'LINEAR16', 22050)).samples;
-    const joined = splicePieces([{ samples: fixed.samples, reference: true }, { samples: slot.samples, reference: false }], { sampleRateHz: 22050, crossfadeMs: config.crossfadeMs });
+    const joined = splicePieces(
+      [{ samples: fixed.samples, reference: true, pauseAfterMs: joinPauseMs('Итак, мы переводим') }, { samples: slot.samples, reference: false }],
+      { sampleRateHz: 22050, crossfadeMs: config.crossfadeMs },
+    );
     // eSpeak's length jitter is measured: 15 runs of "1000 Азамату" spanned 21665-22150 samples (22 ms), so the
     // bound is 40 ms; a lost or doubled piece would differ by a second or more, and the envelope check below is the
     // strict one.

@@ -133,7 +133,18 @@ function normalizeInput(input: SynthesisPlan['input'], languageCode: string): Sy
   const normalize = normalizerFor(languageCode);
   if (!normalize) return input;
   if (input.kind === 'text') return { kind: 'text', text: normalize(input.text) };
-  return { kind: 'template', pieces: input.pieces.map((p) => ({ ...p, text: normalize(p.text) })) };
+  // Each piece is normalised after the text before it, so "переводим {sum}" says "тысячу", as the whole sentence
+  // would; a paragraph separator (whitespace to the rules, never in a piece) marks where the piece starts.
+  return {
+    kind: 'template',
+    pieces: input.pieces.map((p, i) => {
+      const before = input.pieces[i - 1]?.text;
+      if (before === undefined) return { ...p, text: normalize(p.text) };
+      const both = normalize(`${before}\u2029${p.text}`);
+      const at = both.lastIndexOf('\u2029');
+      return { ...p, text: at >= 0 ? both.slice(at + 1).trim() : normalize(p.text) };
+    }),
+  };
 }
 
 /** All the text a plan speaks, in order. */
