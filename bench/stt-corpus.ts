@@ -15,6 +15,8 @@ export const TEST_DATA_DIR = '/usr/share/pocketsphinx/test/data';
 export interface CorpusEntry {
   /** File name without directory. */
   name: string;
+  /** The pocketsphinx-testdata set it belongs to: `goforward`, `librivox` or `cards`. */
+  set: string;
   /** Absolute path: 16 kHz mono 16-bit, raw (`.raw`) or WAV (`.wav`). */
   wavPath: string;
   /** What was said, lower case. */
@@ -31,15 +33,15 @@ function durationSeconds(path: string): number {
 /** goforward.raw, the five LibriVox sentences and the five "cards" commands, with their transcripts. */
 export function loadTestCorpus(dir = TEST_DATA_DIR): CorpusEntry[] {
   const out: CorpusEntry[] = [];
-  const add = (path: string, reference: string): void => {
-    out.push({ name: path.split('/').pop()!, wavPath: path, reference: reference.trim().replace(/\s+/g, ' '), seconds: durationSeconds(path) });
+  const add = (set: string, path: string, reference: string): void => {
+    out.push({ name: path.split('/').pop()!, set, wavPath: path, reference: reference.trim().replace(/\s+/g, ' '), seconds: durationSeconds(path) });
   };
-  add(join(dir, 'goforward.raw'), 'go forward ten meters');
+  add('goforward', join(dir, 'goforward.raw'), 'go forward ten meters');
   // Lines look like "<s> he was not an ill disposed young man </s> (sense_and_sensibility_01_austen_64kb-0880)".
   const parse = (file: string, sub: string): void => {
     for (const line of readFileSync(join(dir, sub, file), 'utf8').split('\n')) {
       const m = /^<s>\s*(.*?)\s*<\/s>\s*\((.+)\)\s*$/.exec(line.trim());
-      if (m) add(join(dir, sub, `${m[2]}.wav`), m[1]!);
+      if (m) add(sub, join(dir, sub, `${m[2]}.wav`), m[1]!);
     }
   };
   parse('transcription', 'librivox');

@@ -132,6 +132,13 @@ try {
     const full = (slots: Record<string, string>) => ({ input: { text: fill(slots) }, voice: { name: c.voice } });
     const spliced = (slots: Record<string, string>) => ({ input: { templateInput: { template: c.template, slots } }, voice: { name: c.voice } });
     await timeUnary(client, spliced(c.slots[0]!)); // fills the cache
+    // Length of the spliced audio against the same sentence synthesised whole (issue: within 5%).
+    for (const slots of c.slots) {
+      const whole = (await timeUnary(client, full(slots))).seconds;
+      const spliced1 = (await timeUnary(client, spliced(slots))).seconds;
+      const diff = (spliced1 / whole - 1) * 100;
+      console.log(`  ${c.voice.padEnd(6)} length: whole ${whole.toFixed(2)} s, template ${spliced1.toFixed(2)} s (${diff >= 0 ? '+' : ''}${diff.toFixed(1)}%, ${Math.abs(diff) <= 5 ? 'within 5%' : 'OVER 5%'}) ${JSON.stringify(slots)}`);
+    }
     const wire = { full: [] as number[], spliced: [] as number[] };
     const local = { full: [] as number[], spliced: [] as number[] };
     // Interleaved, so background load hits both sides alike.

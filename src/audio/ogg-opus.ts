@@ -240,14 +240,43 @@ export function looksLikeOgg(buf: Uint8Array): boolean {
   return buf.length >= 4 && buf[0] === 0x4f && buf[1] === 0x67 && buf[2] === 0x67 && buf[3] === 0x53;
 }
 
-/** Checks the first Ogg page's structure, CRC and OpusHead; returns a description of the problem or undefined. */
-function checkFirstPage(buf: Uint8Array): string | undefined {
-  if (buf.length < 27) return `it is only ${buf.length} bytes long, shorter than one Ogg page header`;
+/** Length in bytes of the Ogg page at the start of `buf`, or undefined while its header is not all there yet. */
+export function firstOggPageLength(buf: Uint8Array): number | undefined {
+  if (buf.length < 27) return undefined;
   const segments = buf[26]!;
+  if (buf.length < 27 + segments) return undefined;
   let bodyBytes = 0;
-  for (let i = 0; i < segments; i++) bodyBytes += buf[27 + i] ?? 0;
-  const pageBytes = 27 + segments + bodyBytes;
-  if (buf.length < pageBytes) return 'the first Ogg page is truncated';
+  for (let i = 0; i < segments; i++) bodyBytes += buf[27 + i]!;
+  return 27 + segments + bodyBytes;
+}
+
+/**
+ * What is wrong with an OpusHead packet (RFC 7845 section 5.1), or undefined. The decoder library would accept some
+ * of these and then fail, or index past the header, while decoding.
+ */
+function opusHeadProblem(head: Uint8Array): string | undefined {
+  const version = head[8]!;
+  if (version >> 4 !== 0) return `OpusHead version ${version} is not supported (only version 0.x is)`;
+  const channels = head[9]!;
+  if (channels === 0) return 'OpusHead declares 0 channels';
+  const family = head[18]!;
+  if (family === 0) return channels <= 2 ? undefined : `OpusHead declares ${channels} channels with channel mapping family 0, which allows at most 2`;
+  // Any other family carries a mapping table: stream count, coupled count and one byte per channel.
+  if (head.length < 21 + channels) {
+    return `OpusHead declares channel mapping family ${family} but has no channel mapping table for its ${channels} channels`;
+  }
+  const streams = head[19]!;
+  const coupled = head[20]!;
+  if (streams === 0 || coupled > streams) return `OpusHead's channel mapping table declares ${streams} streams of which ${coupled} coupled`;
+  return undefined;
+}
+
+/** Checks the first Ogg page's structure, CRC and OpusHead; returns a description of the problem or undefined. */
+export function checkFirstPage(buf: Uint8Array): string | undefined {
+  if (buf.length < 27) return `it is only ${buf.length} bytes long, shorter than one Ogg page header`;
+  const pageBytes = firstOggPageLength(buf);
+  if (pageBytes === undefined || buf.length < pageBytes) return 'the first Ogg page is truncated';
+  const segments = buf[26]!;
   const page = Buffer.from(buf.subarray(0, pageBytes));
   const stored = page.readUInt32LE(22);
   page.writeUInt32LE(0, 22);
@@ -256,7 +285,7 @@ function checkFirstPage(buf: Uint8Array): string | undefined {
   if (body.length < 19 || body.toString('ascii', 0, 8) !== 'OpusHead') {
     return 'the first Ogg page does not hold an OpusHead packet (not Opus audio?)';
   }
-  return undefined;
+  return opusHeadProblem(body);
 }
 
 /**

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 
-import { encodeAudio, encodeWav, pcm16ToBuffer, resamplePcm16 } from '../../src/audio/index.js';
+import { encodeAudio, encodeWav, oggCrc32, pcm16ToBuffer, resamplePcm16 } from '../../src/audio/index.js';
 import { callUnary, openBidiStream } from '../../src/client/grpc-client.js';
 import { wordErrors } from '../../src/engines/pocketsphinx/word-error-rate.js';
 import type { RecognizeResponse__Output } from '../../src/generated/gatehouse/stt/v1/RecognizeResponse.js';
@@ -259,6 +259,20 @@ describe('SpeechToText over mTLS', () => {
       await assertRejects(recognize(client, { encoding: 'OGG_OPUS' }, broken), 'INVALID_ARGUMENT', /no audio could be decoded/);
       await assertRejects(stream(client, [streamingConfig({ encoding: 'OGG_OPUS' }), ...chunks(broken, 1000).map((c) => ({ audioContent: c }))]), 'INVALID_ARGUMENT', /no audio could be decoded/);
       await assertRejects(stream(client, [streamingConfig({ encoding: 'OGG_OPUS' }), { audioContent: RAW.subarray(0, 3200) }]), 'INVALID_ARGUMENT', /not a valid Ogg Opus stream/);
+    });
+
+    it('an OpusHead with channel mapping family 1 and no mapping table, whole or streamed in small chunks', async () => {
+      const opus = Buffer.from(encodeAudio(SAMPLES, 16000, 'OGG_OPUS'));
+      // The first page holds only the 19-byte OpusHead; declare family 1 (which needs a table) and fix the CRC.
+      const headAt = 27 + opus[26]!;
+      opus[headAt + 18] = 1;
+      opus.writeUInt32LE(0, 22);
+      opus.writeUInt32LE(oggCrc32(opus.subarray(0, headAt + opus[27]!)), 22);
+      const why = /channel mapping family 1 but has no channel mapping table/;
+      await assertRejects(recognize(client, { encoding: 'OGG_OPUS' }, opus), 'INVALID_ARGUMENT', why);
+      for (const size of [7, 1000]) {
+        await assertRejects(stream(client, [streamingConfig({ encoding: 'OGG_OPUS' }), ...chunks(opus, size).slice(0, 200).map((c) => ({ audioContent: c }))]), 'INVALID_ARGUMENT', why);
+      }
     });
 
     it('config problems: rate, channels, language, alternatives, grammar, unknown hint words', async () => {

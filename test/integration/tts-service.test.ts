@@ -21,7 +21,7 @@ import type { ListVoicesResponse__Output } from '../../src/generated/gatehouse/t
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { assertRejects } from '../helpers/assert-status.js';
 import { envelopeCorrelation, speechSeconds } from '../helpers/tts-audio.js';
-import { splicePieces } from '../../src/services/tts/splice.js';
+import { joinPauseMs, splicePieces } from '../../src/services/tts/splice.js';
 
 const RU = 'Привет! Это проверка синтеза русской речи.';
 const EN = 'Hello! This is a test of English speech synthesis.';
@@ -73,6 +73,9 @@ describe('ListVoices', () => {
     assert.deepEqual({ ...kal }, { languageCodes: ['en-US', 'en'], name: 'kal16', ssmlGender: 'MALE', naturalSampleRateHertz: 16000, engine: 'flite' });
     assert.ok(en.voices.some((v) => v.name === 'en-US' && v.engine === 'espeak-ng'));
     assert.equal((await callUnary<ListVoicesResponse__Output>(client, 'listVoices', { languageCode: 'tlh' })).voices.length, 0);
+    // en-US lists voices that speak en-US, not eSpeak's en-GB or en-029 voices that also answer to "en".
+    for (const v of en.voices) assert.ok(v.languageCodes.some((c) => c === 'en-US' || c.startsWith('en-US-')), `${v.name} speaks ${v.languageCodes.join(',')}`);
+    assert.ok(!en.voices.some((v) => v.name === 'en' || v.name === 'en-029'), en.voices.map((v) => v.name).join(','));
     await assertRejects(callUnary(client, 'listVoices', { languageCode: 'not a language!' }), 'INVALID_ARGUMENT', /language_code "not a language!" is not a BCP-47 language code/);
   });
 });
@@ -174,9 +177,13 @@ describe('template splicing', () => {
     // The same pieces synthesised as plain text and joined with the service's own splicer must give the same clip,
     // up to eSpeak's own run-to-run jitter (its waveforms differ slightly between runs of the same text).
     const fixed = await decodeReply(await synthesize({ input: { text: 'Итак, мы переводим' }, voice: { name: 'ru' } }), 'LINEAR16', 22050);
-    const slot = await decodeReply(await synthesize({ input: { text: '1000 Азамату' }, voice: { name: 'ru' } }), 'LINEAR16', 22050);
+    // The slot is normalised after the fixed text: "переводим 1000" says "тысячу".
+    const slot = await decodeReply(await synthesize({ input: { text: 'тысячу Азамату' }, voice: { name: 'ru' } }), 'LINEAR16', 22050);
     const spliced = (await decodeReply(first, 'LINEAR16', 22050)).samples;
-    const joined = splicePieces([{ samples: fixed.samples, reference: true }, { samples: slot.samples, reference: false }], { sampleRateHz: 22050, crossfadeMs: config.crossfadeMs });
+    const joined = splicePieces(
+      [{ samples: fixed.samples, reference: true, pauseAfterMs: joinPauseMs('Итак, мы переводим') }, { samples: slot.samples, reference: false }],
+      { sampleRateHz: 22050, crossfadeMs: config.crossfadeMs },
+    );
     // eSpeak's length jitter is measured: 15 runs of "1000 Азамату" spanned 21665-22150 samples (22 ms), so the
     // bound is 40 ms; a lost or doubled piece would differ by a second or more, and the envelope check below is the
     // strict one.
@@ -204,6 +211,20 @@ describe('template splicing', () => {
   });
 });
 
+describe('voice by script', () => {
+  test('text in Cyrillic without voice or language is spoken by a Russian voice, and audio_info says so', async () => {
+    const reply = await synthesize({ input: { text: 'Привет, мир' } });
+    assert.equal(reply.audioInfo!.voiceName, 'ru');
+    assert.equal(reply.audioInfo!.languageCode, 'ru');
+    const en = await synthesize({ input: { text: 'Hello, world' } });
+    assert.equal(en.audioInfo!.languageCode, 'en-US');
+    // Read as Russian, "Привет, мир" is about a second; spelled in English letters it was twice that.
+    assert.ok(reply.audioInfo!.durationSeconds < 1.5, `${reply.audioInfo!.durationSeconds} s`);
+    const template = await synthesize({ input: { templateInput: { template: 'Итак, мы переводим {sum} {name}', slots: { sum: '1000', name: 'Азамату' } } } });
+    assert.equal(template.audioInfo!.languageCode, 'ru');
+  });
+});
+
 describe('bad input gets a code and a message a person can act on', () => {
   const cases: [string, unknown, keyof typeof import('@grpc/grpc-js').status, RegExp][] = [
     ['no input', { audioConfig: {} }, 'INVALID_ARGUMENT', /^input is required/],
@@ -223,6 +244,11 @@ describe('bad input gets a code and a message a person can act on', () => {
     ['unbalanced }', { input: { templateInput: { template: 'Итак, sum} рублей' } } }, 'INVALID_ARGUMENT', /template has an unbalanced "\}" at character 10/],
     ['empty slot', { input: { templateInput: { template: 'Итак, {} рублей' } } }, 'INVALID_ARGUMENT', /empty slot "\{\}" at character 7/],
     ['empty template', { input: { templateInput: { template: '' } } }, 'INVALID_ARGUMENT', /template is empty/],
+    ['speaking rate NaN', { input: { text: 'hi' }, audioConfig: { speakingRate: Number.NaN } }, 'INVALID_ARGUMENT', /^audio_config.speaking_rate must be between 0.25 and 4, got NaN$/],
+    ['only control and zero-width characters', { input: { text: '\u0001\u200b\u200d\u0007\ufeff\u2060' } }, 'INVALID_ARGUMENT', /^input.text has only whitespace, control or zero-width characters/],
+    ['a template of control characters', { input: { templateInput: { template: '\u0002{a}\u200b', slots: { a: '\u200c\u0003' } } } }, 'INVALID_ARGUMENT', /^input.template_input has nothing to say once slots are filled/],
+    ['a slot named constructor without a value', { input: { templateInput: { template: 'Hello {constructor}' } } }, 'INVALID_ARGUMENT', /no value for slot "constructor"/],
+    ['a slot named __proto__ without a value', { input: { templateInput: { template: 'Hello {__proto__}', slots: { toString: 'x' } } } }, 'INVALID_ARGUMENT', /no value for slot "__proto__"/],
   ];
   for (const [name, request, code, message] of cases) {
     test(name, async () => {

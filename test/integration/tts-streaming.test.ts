@@ -74,7 +74,7 @@ test('the first chunk arrives long before synthesis of a long text finishes; the
   assert.ok(messages.length > 50, `${messages.length} messages`);
   assert.ok(at[0]! < 500, `first chunk after ${at[0]!.toFixed(0)} ms`);
   assert.ok(at[0]! < total / 5, `first chunk at ${at[0]!.toFixed(0)} ms of ${total.toFixed(0)} ms`);
-  assert.deepEqual({ ...messages[0]!.audioInfo }, { audioEncoding: 'LINEAR16', sampleRateHertz: 48000, container: 'RAW', voiceName: 'en-US', durationSeconds: 0 });
+  assert.deepEqual({ ...messages[0]!.audioInfo }, { audioEncoding: 'LINEAR16', sampleRateHertz: 48000, container: 'RAW', voiceName: 'en-US', durationSeconds: 0, languageCode: 'en-US' });
   assert.ok(messages.slice(1).every((m) => m.audioInfo === null), 'audio_info only on the first message');
   assert.ok(seconds > 60 && seconds < 240, `${seconds} s of audio for ${LONG.length} characters`);
   assert.ok(rmsDbfs(pcm) > -35);

@@ -52,3 +52,27 @@ test('the cross-fade leaves no click at the join', () => {
   assert.ok(maxStep < 200, `largest sample step ${maxStep}`);
   assert.equal(out.length, 3200 - 160);
 });
+
+test('joins get the pause the engine makes there in a whole sentence: by the punctuation before them, scaled by rate', async () => {
+  const { joinPauseMs, JOIN_PAUSES_MS } = await import('../../src/services/tts/splice.js');
+  assert.equal(joinPauseMs('мы переводим'), JOIN_PAUSES_MS.word);
+  assert.equal(joinPauseMs('Dear customer,'), JOIN_PAUSES_MS.clause);
+  assert.equal(joinPauseMs('тысячу Азамату.'), JOIN_PAUSES_MS.sentence);
+  assert.equal(joinPauseMs('he said "yes!"'), JOIN_PAUSES_MS.sentence);
+  assert.equal(joinPauseMs('Dear customer,', 2), JOIN_PAUSES_MS.clause / 2);
+});
+
+test('pauseAfterMs sets the silence at a join', () => {
+  const rate = 16000;
+  // 200 ms of tone between 300 ms of silence on each side.
+  const piece = (): Int16Array => {
+    const s = new Int16Array(Math.round(0.8 * rate));
+    for (let i = Math.round(0.3 * rate); i < Math.round(0.5 * rate); i++) s[i] = Math.round(8000 * Math.sin(i / 5));
+    return s;
+  };
+  const joined = (pauseAfterMs: number): number =>
+    splicePieces([{ samples: piece(), reference: true, pauseAfterMs }, { samples: piece(), reference: true }], { sampleRateHz: rate, crossfadeMs: 0 }).length / rate;
+  // First piece keeps its 300 ms lead, the second its 300 ms tail: 1.0 s of both plus the pause.
+  assert.ok(Math.abs(joined(30) - 1.03) < 0.025, `${joined(30)} s`);
+  assert.ok(Math.abs(joined(340) - 1.34) < 0.025, `${joined(340)} s`);
+});

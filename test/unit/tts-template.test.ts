@@ -31,11 +31,11 @@ test('planning fills slots, merges adjacent dynamic text, and keeps fixed text f
   const parts = parseTemplate('Итак, мы переводим {sum} {name}. Спасибо!');
   assert.deepEqual(planTemplate(parts, { sum: '1000', name: 'Азамату' }, ''), [
     { kind: 'fixed', text: 'Итак, мы переводим' },
-    { kind: 'dynamic', text: '1000 Азамату' },
-    { kind: 'fixed', text: '. Спасибо!' },
+    { kind: 'dynamic', text: '1000 Азамату.' },
+    { kind: 'fixed', text: 'Спасибо!' },
   ]);
   assert.deepEqual(planTemplate(parseTemplate('{a}, {b} and {c}'), { a: '1', b: '2', c: '3' }, ''), [
-    { kind: 'dynamic', text: '1 , 2' },
+    { kind: 'dynamic', text: '1, 2' },
     { kind: 'fixed', text: 'and' },
     { kind: 'dynamic', text: '3' },
   ]);
@@ -49,4 +49,34 @@ test('a missing or blank slot uses the backup phrase, or fails naming every miss
   ]);
   invalid(() => planTemplate(parts, { sum: '5', name: '  ' }, ''), /no value for slot "name"; give it a value or set input.template_input.backup_phrase/);
   invalid(() => planTemplate(parts, {}, ''), /no value for slots "sum", "name"; give them values/);
+});
+
+test('slot names that are Object.prototype members are ordinary names, never a TypeError', () => {
+  const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'];
+  for (const name of names) {
+    const parts = parseTemplate(`Say {${name}} now`);
+    // Without a value: the usual INVALID_ARGUMENT naming the slot, not Object.prototype's member read as a value.
+    invalid(() => planTemplate(parts, {}, ''), new RegExp(`no value for slot "${name.replace(/_/g, '_')}"`));
+    assert.deepEqual(planTemplate(parts, {}, 'something'), [
+      { kind: 'fixed', text: 'Say' },
+      { kind: 'dynamic', text: 'something' },
+      { kind: 'fixed', text: 'now' },
+    ]);
+    // With a value given as an own property (how protobufjs builds the map), it is used.
+    const slots = Object.defineProperty({}, name, { value: 'it', enumerable: true }) as Record<string, string>;
+    assert.deepEqual(planTemplate(parts, slots, '')[1], { kind: 'dynamic', text: 'it' });
+  }
+});
+
+test('punctuation stays with the piece it closes: a trailing "." is never a fragment of its own', () => {
+  assert.deepEqual(planTemplate(parseTemplate('Hello {name}.'), { name: 'Alice' }, ''), [
+    { kind: 'fixed', text: 'Hello' },
+    { kind: 'dynamic', text: 'Alice.' },
+  ]);
+  assert.deepEqual(planTemplate(parseTemplate('{greeting}, dear {name}! See you.'), { greeting: 'Hi', name: 'Bob' }, ''), [
+    { kind: 'dynamic', text: 'Hi,' },
+    { kind: 'fixed', text: 'dear' },
+    { kind: 'dynamic', text: 'Bob!' },
+    { kind: 'fixed', text: 'See you.' },
+  ]);
 });

@@ -48,3 +48,11 @@ test('unknown names and languages are NOT_FOUND; malformed codes INVALID_ARGUMEN
   assert.equal(catalog.list('').length, 6);
   assert.equal(catalog.list('de').length, 0);
 });
+
+test('listing by a regional code lists only voices that speak it; a bare language lists its regions', () => {
+  assert.deepEqual(catalog.list('en-US').map((v) => v.name), ['en-US', 'en-US+f3', 'kal16']);
+  assert.deepEqual(catalog.list('en-GB').map((v) => v.name), ['en']);
+  assert.deepEqual(catalog.list('en').map((v) => v.name), ['en', 'en-US', 'en-US+f3', 'kal16']);
+  assert.ok(catalog.speaks('en-AU'), 'selection still falls back to the generic language');
+  assert.ok(!catalog.speaks('de'));
+});

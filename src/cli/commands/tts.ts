@@ -25,7 +25,7 @@ Audio flags:
   -o, --output FILE     where to write the audio; "-" for stdout. The extension picks the format:
                         .wav (LINEAR16 in WAV), .opus/.ogg (OGG_OPUS), .raw/.pcm (LINEAR16), .ulaw, .alaw
   --voice NAME          voice name from "tts voices" (e.g. ru, en-US, en-US+f3, kal16); a language code also works
-  --language CODE       pick the best voice for this language instead of naming one
+  --language CODE       pick the best voice for this language instead of naming one (neither: from the text's script)
   --gender male|female  preferred gender when choosing by language
   --encoding ENC        linear16, mulaw, alaw or ogg-opus (overrides the extension)
   --sample-rate HZ      8000, 16000, 22050, 24000 or 48000 (default: the voice's own; 48000 for Opus)
@@ -162,7 +162,7 @@ async function synthesize(client: grpc.Client, settings: ClientSettings, input: 
 
 function describe(info: AudioInfo | null | undefined, bytes: number, seconds: number | undefined): string {
   const container = info?.container === 'WAV' ? ' in WAV' : '';
-  return `${seconds === undefined ? '' : `${seconds.toFixed(2)} s, `}${String(info?.audioEncoding)}${container} ${info?.sampleRateHertz} Hz, voice ${info?.voiceName} (${(bytes / 1024).toFixed(1)} KiB)`;
+  return `${seconds === undefined ? '' : `${seconds.toFixed(2)} s, `}${String(info?.audioEncoding)}${container} ${info?.sampleRateHertz} Hz, voice ${info?.voiceName}${info?.languageCode ? ` speaking ${info.languageCode}` : ''} (${(bytes / 1024).toFixed(1)} KiB)`;
 }
 
 async function unaryTo(client: grpc.Client, settings: ClientSettings, request: unknown, output: string): Promise<number> {

@@ -15,10 +15,38 @@ import { FLITE_VOICES } from './flite-voices.js';
 /** Samples per emitted chunk (100 ms), so backpressure and cancel act at a fine grain. */
 const CHUNK_SAMPLES = 1600;
 
-/** Splits text after sentence punctuation; keeps every character. */
+/**
+ * Longest text given to one Flite run, in characters. A run delivers nothing until it has synthesised all of its
+ * text, and Flite spells a long token letter by letter: 600 characters without a space are about 165 s of audio and
+ * 1.6 s of CPU, so a 5,000-character "sentence" ran past the hung-worker timeout and cost the worker. Runs of at most
+ * this many characters take well under a second each and stream as they finish.
+ */
+export const MAX_RUN_CHARS = 200;
+
+/** Splits `sentence` into runs of at most `max` characters, at the last space or comma before the limit when there is one. */
+function splitLong(sentence: string, max: number): string[] {
+  const out: string[] = [];
+  let rest = [...sentence]; // by code point, so a surrogate pair is never cut in half
+  while (rest.length > max) {
+    let cut = -1;
+    for (let i = max; i > max / 2; i--) {
+      if (/[\s,]/.test(rest[i]!)) {
+        cut = i;
+        break;
+      }
+    }
+    if (cut < 0) cut = max;
+    out.push(rest.slice(0, cut).join('').trim());
+    rest = rest.slice(cut);
+  }
+  out.push(rest.join('').trim());
+  return out.filter((p) => p.length > 0);
+}
+
+/** Splits text after sentence punctuation, and overlong sentences into runs of at most {@link MAX_RUN_CHARS}; keeps every character. */
 export function splitSentences(text: string): string[] {
   const parts = text.match(/[^.!?;]+[.!?;]*\s*|[.!?;]+\s*/g) ?? [];
-  return parts.map((p) => p.trim()).filter((p) => p.length > 0);
+  return parts.map((p) => p.trim()).filter((p) => p.length > 0).flatMap((p) => splitLong(p, MAX_RUN_CHARS));
 }
 
 /** Compiles Flite once for this worker and returns a backend that runs one WASI instance per sentence. */

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { findCmnPrior } from './cmn-prior.js';
 import { loadPocketSphinxLibrary, POCKETSPHINX_PACKAGES, type NativePointer, type PocketSphinxLibrary, type PocketSphinxLibraryPaths } from './pocketsphinx-library.js';
 import type { ProcessOutcome, RecognitionAlternative, RecognizedWord, SessionConfig, UtteranceResult } from './recognition-result.js';
 import { RecognizerRequestError, RecognizerUnavailableError } from './recognizer-errors.js';
@@ -25,6 +26,16 @@ const MS_PER_FRAME = 1000 / FRAME_RATE;
 const GRAMMAR_SEARCH = 'gatehouse_grammar';
 /** How many n-best entries to walk at most when collecting distinct alternatives. */
 const NBEST_WALK_MAX = 50;
+/** Weight of the starting cepstral mean when a session begins, in frames: as much as 5 s of speech (PocketSphinx's own window). */
+const CMN_PRIOR_WEIGHT_FRAMES = 500;
+/** Weight of the starting mean while measuring a caller's own audio, in frames (0.5 s): the audio decides, a click cannot. */
+const CMN_MEASURE_WEIGHT_FRAMES = 50;
+/**
+ * Search used while measuring the cepstral mean: a one-word grammar, so the pass costs the front end and little search.
+ * The mean comes from the front end (frames the voice activity detector passes), which does not depend on the search.
+ */
+const CMN_SEARCH = 'gatehouse_cmn';
+const CMN_SEARCH_JSGF = '#JSGF V1.0;\ngrammar gatehouse_cmn;\npublic <any> = a;\n';
 
 /** How to build a decoder. */
 export interface DecoderOptions {
@@ -34,6 +45,11 @@ export interface DecoderOptions {
   endSilenceMs?: number;
   /** Library names or paths; default the Debian sonames. */
   libraries?: PocketSphinxLibraryPaths;
+  /**
+   * Cepstral mean every recognition starts from (13 values for en-us). Default: the mean measured on real speech for
+   * this model and rate (cmn-prior.ts), else the model's own `-cmninit`.
+   */
+  cmnPrior?: readonly number[];
 }
 
 function modelFiles(modelDir: string): { hmm: string; lm: string; dict: string } {
@@ -88,9 +104,11 @@ export class PocketSphinxDecoder {
   private readonly ps: NativePointer;
   private readonly logmath: NativePointer;
   private readonly defaultSearch: string;
-  /** Live-CMN state right after init, restored at every session start so results never depend on earlier callers. */
-  private readonly cmn: { ptr: NativePointer; initial: Float32Array } | null;
-  private config: Required<Omit<SessionConfig, 'grammarJsgf' | 'phrases'>> = { maxAlternatives: 1, interimResults: false };
+  /** Live-CMN state and the warm mean restored at every session start, so results never depend on earlier callers. */
+  private readonly cmn: { ptr: NativePointer; prior: Float32Array } | null;
+  /** The light search for measuring a caller's cepstral mean, or null when the dictionary lacks its word. */
+  private readonly cmnSearch: string | null;
+  private config: Required<Omit<SessionConfig, 'grammarJsgf' | 'phrases'>> = { maxAlternatives: 1, interimResults: false, measureCmn: false };
   private grammarSet = false;
   private active = false;
   private uttStarted = false;
@@ -113,18 +131,60 @@ export class PocketSphinxDecoder {
     }
     this.logmath = this.lib.psGetLogmath(this.ps);
     this.defaultSearch = this.lib.psGetSearch(this.ps) ?? '_default';
-    this.cmn = this.captureCmn();
+    this.cmn = this.captureCmn(options.cmnPrior ?? findCmnPrior(f.hmm, DECODER_SAMPLE_RATE_HZ));
+    this.cmnSearch = this.lib.psSetJsgfString(this.ps, CMN_SEARCH, CMN_SEARCH_JSGF) >= 0 ? CMN_SEARCH : null;
   }
 
-  private captureCmn(): { ptr: NativePointer; initial: Float32Array } | null {
+  private captureCmn(prior: ArrayLike<number> | undefined): { ptr: NativePointer; prior: Float32Array } | null {
     const feat = this.lib.psGetFeat(this.ps);
     if (feat === 0n) return null;
     const head = this.lib.featHead(feat);
     // A sanity check on the struct layout we assumed: the en-us model has 13 cepstra. If it does not hold, skip resets.
     if (head.cmnStruct === 0n || head.cepsize < 1 || head.cepsize > 64) return null;
-    const initial = new Float32Array(head.cepsize);
-    this.lib.cmnLiveGet(head.cmnStruct, initial);
-    return { ptr: head.cmnStruct, initial };
+    if (prior && prior.length === head.cepsize) return { ptr: head.cmnStruct, prior: Float32Array.from(prior) };
+    const own = new Float32Array(head.cepsize);
+    this.lib.cmnLiveGet(head.cmnStruct, own);
+    return { ptr: head.cmnStruct, prior: own };
+  }
+
+  /** The warm cepstral mean sessions start from (a copy). */
+  get cmnPrior(): Float32Array | null {
+    return this.cmn ? Float32Array.from(this.cmn.prior) : null;
+  }
+
+  /**
+   * Measures the cepstral mean of `samples` (16 kHz) the way a recognition of them would see it, starting from the warm
+   * mean with a light weight. Runs outside any session, on a one-word search; returns null when there is no live-CMN
+   * state or `shouldAbort` said stop. Used for unary recognition and by scripts/estimate-cmn-prior.ts.
+   */
+  measureCepstralMean(samples: Int16Array, shouldAbort: () => boolean = () => false): Float32Array | null {
+    if (this.active) throw new Error('decoder: measureCepstralMean() inside a session');
+    return this.measureMean(samples, shouldAbort);
+  }
+
+  private measureMean(samples: Int16Array, shouldAbort: () => boolean): Float32Array | null {
+    if (!this.cmn) return null;
+    const search = this.lib.psGetSearch(this.ps);
+    if (this.cmnSearch) this.lib.psSetSearch(this.ps, this.cmnSearch);
+    this.lib.cmnSetPrior(this.cmn.ptr, this.cmn.prior, CMN_MEASURE_WEIGHT_FRAMES);
+    this.lib.psStartStream(this.ps);
+    this.lib.psStartUtt(this.ps);
+    let aborted = false;
+    for (let i = 0; i < samples.length; i += BLOCK_SAMPLES) {
+      if (shouldAbort()) {
+        aborted = true;
+        break;
+      }
+      const block = samples.subarray(i, Math.min(samples.length, i + BLOCK_SAMPLES));
+      this.lib.psProcessRaw(this.ps, block, block.length, 0, 0);
+    }
+    // Ending the utterance is what makes PocketSphinx fold the frames' sum into its mean.
+    this.lib.psEndUtt(this.ps);
+    if (search) this.lib.psSetSearch(this.ps, search);
+    if (aborted) return null;
+    const mean = new Float32Array(this.cmn.prior.length);
+    this.lib.cmnLiveGet(this.cmn.ptr, mean);
+    return mean;
   }
 
   /** Words of `words` that the pronunciation dictionary lacks (case-insensitive). */
@@ -161,8 +221,10 @@ export class PocketSphinxDecoder {
     this.config = {
       maxAlternatives: Math.min(10, Math.max(1, config.maxAlternatives ?? 1)),
       interimResults: config.interimResults ?? false,
+      measureCmn: config.measureCmn ?? false,
     };
-    if (this.cmn) this.lib.cmnLiveSet(this.cmn.ptr, this.cmn.initial);
+    // Every session starts from the same warm mean: nothing of an earlier caller's audio carries over.
+    if (this.cmn) this.lib.cmnSetPrior(this.cmn.ptr, this.cmn.prior, CMN_PRIOR_WEIGHT_FRAMES);
     this.lib.psStartStream(this.ps);
     this.lib.psStartUtt(this.ps);
     this.active = true;
@@ -179,10 +241,22 @@ export class PocketSphinxDecoder {
     const t0 = performance.now();
     const finals: UtteranceResult[] = [];
     let inSpeech = false;
+    if (this.config.measureCmn && this.samplesSeen === 0 && samples.length > 0 && this.cmn) {
+      // The whole audio is here (unary recognition): normalise it by its own mean, as the model was trained
+      // (`-cmn batch` in its feat.params), instead of by a mean that only adapts after seconds of speech.
+      this.lib.psEndUtt(this.ps); // the empty utterance begin() opened
+      const mean = this.measureMean(samples, shouldAbort);
+      this.lib.cmnSetPrior(this.cmn.ptr, mean ?? this.cmn.prior, CMN_PRIOR_WEIGHT_FRAMES);
+      this.lib.psStartStream(this.ps);
+      this.lib.psStartUtt(this.ps);
+      if (!mean) return { inSpeech, finals, decodeMs: performance.now() - t0, aborted: true };
+    }
     for (let i = 0; i < samples.length; i += BLOCK_SAMPLES) {
       if (shouldAbort()) return { inSpeech, finals, decodeMs: performance.now() - t0, aborted: true };
       const block = samples.subarray(i, Math.min(samples.length, i + BLOCK_SAMPLES));
       this.lib.psProcessRaw(this.ps, block, block.length, 0, 0);
+      // Streaming: adapt the mean to this caller's audio block by block, not only at utterance ends or every 8 s.
+      if (this.cmn && !this.config.measureCmn) this.lib.cmnLiveUpdate(this.cmn.ptr);
       this.samplesSeen += block.length;
       inSpeech = this.lib.psGetInSpeech(this.ps) !== 0;
       if (inSpeech && !this.uttStarted) this.uttStarted = true;

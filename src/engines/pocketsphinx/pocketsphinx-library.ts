@@ -59,6 +59,13 @@ export interface PocketSphinxLibrary {
   featHead(feat: NativePointer): { cepsize: number; cmnStruct: NativePointer };
   cmnLiveGet(cmn: NativePointer, out: Float32Array): void;
   cmnLiveSet(cmn: NativePointer, vec: Float32Array): void;
+  /** Folds the frames seen so far into the live-CMN mean now (PocketSphinx does it at utterance ends and every 8 s). */
+  cmnLiveUpdate(cmn: NativePointer): void;
+  /**
+   * Sets the live-CMN mean to `vec` with the weight of `weightFrames` frames of audio (cmn_live_set always uses 500):
+   * a light weight lets the next utterance's own frames decide the mean. Writes the fields of `cmn_t` (sphinxbase/cmn.h).
+   */
+  cmnSetPrior(cmn: NativePointer, vec: Float32Array, weightFrames: number): void;
   /** Turns SphinxBase's logging to stderr off for the whole process. */
   silenceLog(): void;
 }
@@ -101,12 +108,16 @@ export function loadPocketSphinxLibrary(paths: PocketSphinxLibraryPaths = {}): P
       compute_feat: 'void *',
       cmn_struct: 'void *',
     });
+    // struct cmn_t in sphinxbase/cmn.h (5prealpha): the live mean, variance, running sum and its frame count.
+    const CmnStruct = koffi.struct('gatehouse_cmn_t', { cmn_mean: 'void *', cmn_var: 'void *', sum: 'void *', nframe: 'int32_t', veclen: 'int32_t' });
+    const cmnNframeOffset = koffi.offsetof(CmnStruct, 'nframe');
     const cmdLnParse = sb.func('void *cmd_ln_parse_r(void *inout, void *defn, int32_t argc, const char **argv, int32_t strict)');
     const cmdLnFree = sb.func('int cmd_ln_free_r(void *cmdln)');
     const errSetLogfp = sb.func('void err_set_logfp(void *fp)');
     const logmathExp = sb.func('double logmath_exp(void *lmath, int32_t logb_p)');
     const cmnLiveGet = sb.func('void cmn_live_get(void *cmn, _Out_ float *vec)');
     const cmnLiveSet = sb.func('void cmn_live_set(void *cmn, const float *vec)');
+    const cmnLiveUpdate = sb.func('void cmn_live_update(void *cmn)');
     const ckdFree = sb.func('void ckd_free(void *ptr)');
     const psArgs = ps.func('void *ps_args()');
     const psInit = ps.func('void *ps_init(void *config)');
@@ -188,6 +199,15 @@ export function loadPocketSphinxLibrary(paths: PocketSphinxLibraryPaths = {}): P
       },
       cmnLiveGet: (c, out) => void cmnLiveGet(c, out),
       cmnLiveSet: (c, v) => void cmnLiveSet(c, v),
+      cmnLiveUpdate: (c) => void cmnLiveUpdate(c),
+      cmnSetPrior: (c, v, w) => {
+        const head = koffi.decode(c, CmnStruct) as { cmn_mean: unknown; sum: unknown; veclen: number };
+        if (head.veclen !== v.length) throw new Error(`cmn_t has ${head.veclen} coefficients, the prior ${v.length}`);
+        const vector = koffi.array('float', v.length);
+        koffi.encode(p(head.cmn_mean), vector, Array.from(v));
+        koffi.encode(p(head.sum), vector, Array.from(v, (x) => x * w));
+        koffi.encode(c, cmnNframeOffset, 'int32_t', w);
+      },
       silenceLog: () => void errSetLogfp(null),
     };
   } catch (err) {

@@ -54,4 +54,9 @@ export interface SessionConfig {
   grammarJsgf?: string;
   /** Words and phrases the caller expects; every word must be in the dictionary. */
   phrases?: string[];
+  /**
+   * The first `process` call brings all the audio (unary recognition): measure its cepstral mean first and decode
+   * normalised by it, as the model was trained. Default false: start from the warm mean and adapt as audio flows.
+   */
+  measureCmn?: boolean;
 }

@@ -28,13 +28,14 @@ export interface ValidRecognitionConfig {
   grammarJsgf?: string;
 }
 
-const ENCODINGS: Record<string, AudioEncodingName> = {
-  ENCODING_UNSPECIFIED: 'LINEAR16',
-  LINEAR16: 'LINEAR16',
-  MULAW: 'MULAW',
-  ALAW: 'ALAW',
-  OGG_OPUS: 'OGG_OPUS',
-};
+// A Map, not an object literal: the key comes from the request ("constructor" must not find Object.prototype's).
+const ENCODINGS = new Map<string, AudioEncodingName>([
+  ['ENCODING_UNSPECIFIED', 'LINEAR16'],
+  ['LINEAR16', 'LINEAR16'],
+  ['MULAW', 'MULAW'],
+  ['ALAW', 'ALAW'],
+  ['OGG_OPUS', 'OGG_OPUS'],
+]);
 
 /**
  * Checks `config` (found at `path`, e.g. `config` or `streaming_config.config`). Throws one INVALID_ARGUMENT that
@@ -44,7 +45,7 @@ export function validateRecognitionConfig(config: RecognitionConfig__Output | nu
   if (!config) throw invalidArgument(`${path} is required`, [{ field: path, description: 'is required' }]);
   const v: FieldViolation[] = [];
   const f = (name: string): string => `${path}.${name}`;
-  const encoding = ENCODINGS[String(config.encoding)];
+  const encoding = ENCODINGS.get(String(config.encoding));
   if (!encoding) v.push({ field: f('encoding'), description: `${quoteValue(config.encoding)} is not a supported encoding; use LINEAR16, MULAW, ALAW or OGG_OPUS` });
   const rate = config.sampleRateHertz;
   if (rate !== 0 && (!Number.isInteger(rate) || rate < MIN_SAMPLE_RATE_HZ || rate > MAX_SAMPLE_RATE_HZ)) {

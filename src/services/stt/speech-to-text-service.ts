@@ -84,7 +84,8 @@ export function createSpeechToTextService(options: SpeechToTextServiceOptions): 
       }
       const session = await acquire(ctx);
       try {
-        await session.begin({ maxAlternatives: cfg.maxAlternatives, phrases: cfg.phrases, grammarJsgf: cfg.grammarJsgf });
+        // All the audio is here: the decoder normalises it by its own cepstral mean (see decoder.ts).
+        await session.begin({ maxAlternatives: cfg.maxAlternatives, phrases: cfg.phrases, grammarJsgf: cfg.grammarJsgf, measureCmn: true });
         const outcome = await session.process(samples);
         const finals = [...outcome.finals, ...(await session.finish())];
         account(session);

@@ -14,6 +14,8 @@ import {
   decodeAudio,
   decodeMulaw,
   float32ToPcm16,
+  checkFirstPage,
+  firstOggPageLength,
   looksLikeOgg,
   looksLikeWav,
   parseWav,
@@ -58,6 +60,8 @@ export class StreamAudioDecoder {
   private opus: OggOpusDecoder | undefined;
   private opusSamples = 0;
   private opusBytes = 0;
+  /** Bytes of an Ogg stream held back until its first page is complete (at most one page, 65,307 bytes). */
+  private headBytes: Buffer = Buffer.alloc(0);
   private chunks = 0;
 
   constructor(
@@ -105,7 +109,18 @@ export class StreamAudioDecoder {
   private async pushOpus(chunk: Uint8Array): Promise<Int16Array> {
     const prefix = 'audio_content is not a valid Ogg Opus stream';
     if (!this.opus) {
-      if (!looksLikeOgg(chunk)) throw new AudioFormatError('BAD_OGG_OPUS', `${prefix}: it does not start with an Ogg page ("OggS")`);
+      // Hold bytes back until the first page is whole, so its OpusHead is checked as Recognize checks it.
+      const head = Buffer.concat([this.headBytes, chunk]);
+      if (!looksLikeOgg(head.subarray(0, 4)) && head.length >= 4) throw new AudioFormatError('BAD_OGG_OPUS', `${prefix}: it does not start with an Ogg page ("OggS")`);
+      const pageBytes = firstOggPageLength(head);
+      if (head.length < 4 || pageBytes === undefined || head.length < pageBytes) {
+        this.headBytes = head;
+        return new Int16Array(0);
+      }
+      const problem = checkFirstPage(head);
+      if (problem) throw new AudioFormatError('BAD_OGG_OPUS', `${prefix}: ${problem}`);
+      this.headBytes = Buffer.alloc(0);
+      chunk = head;
       this.opus = new OggOpusDecoder();
       await this.opus.ready;
       this.coding = 'opus';
@@ -131,6 +146,9 @@ export class StreamAudioDecoder {
 
   /** Ends the stream: returns the resampler's tail. Throws when an Opus stream decoded to nothing. */
   async end(): Promise<Int16Array> {
+    if (!this.opus && this.headBytes.length > 0) {
+      throw new AudioFormatError('BAD_OGG_OPUS', `audio_content is not a valid Ogg Opus stream: ${checkFirstPage(this.headBytes) ?? 'the first Ogg page is truncated'}`);
+    }
     if (this.coding === 'opus' && this.opus) {
       const rest = await this.opus.flush();
       // Nothing decoded from bytes that began like Ogg: headers only, or garbage after them.

@@ -69,7 +69,11 @@ export interface TemplatePlanPiece {
  * joins the dynamic piece. Throws INVALID_ARGUMENT naming a slot that has no value when there is no backup phrase.
  */
 export function planTemplate(parts: readonly TemplatePart[], slots: Readonly<Record<string, string>>, backupPhrase: string): TemplatePlanPiece[] {
-  const missing = parts.filter((p): p is { kind: 'slot'; name: string } => p.kind === 'slot' && !(slots[p.name] ?? '').trim());
+  // Slot names are client input: look them up among the map's own entries only, never on a plain object, where
+  // "constructor" or "__proto__" would find Object.prototype's members.
+  const values = new Map(Object.entries(slots).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const valueOf = (name: string): string => (values.get(name) ?? '').trim();
+  const missing = parts.filter((p): p is { kind: 'slot'; name: string } => p.kind === 'slot' && !valueOf(p.name));
   if (missing.length > 0 && !backupPhrase.trim()) {
     const names = [...new Set(missing.map((m) => m.name))];
     const list = boundList(names.map((n) => quoteValue(n)), ', ', 'slots');
@@ -86,10 +90,18 @@ export function planTemplate(parts: readonly TemplatePart[], slots: Readonly<Rec
   };
   parts.forEach((part, index) => {
     if (part.kind === 'slot') {
-      pushDynamic((slots[part.name] ?? '').trim() || backupPhrase.trim());
+      pushDynamic(valueOf(part.name) || backupPhrase.trim());
       return;
     }
-    const text = part.text.trim();
+    let text = part.text.trim();
+    // Punctuation that closes the previous piece stays with it ("{name}." is "Alice." with a falling end, not
+    // "Alice" plus a "." that synthesises to silence), so each piece ends the way the whole sentence would there.
+    const closing = /^[.,!?;:…»)\]"'”’-]+/u.exec(text)?.[0];
+    const last = plan.at(-1);
+    if (closing && last) {
+      last.text += closing;
+      text = text.slice(closing.length).trim();
+    }
     if (text.length === 0) return; // spacing only
     const between = parts[index - 1]?.kind === 'slot' && parts[index + 1]?.kind === 'slot';
     // Short glue between two slots ("{sum} rubles to {name}") stays fixed: it is worth caching.

@@ -23,7 +23,7 @@ import { concatPcm16 } from '../../audio/pcm.js';
 import type { HostedService } from '../hosted-service.js';
 import { createOutputStream, encodeClip } from './audio-output.js';
 import { FragmentCache } from './fragment-cache.js';
-import { analysePiece, splicePieces, type PieceAnalysis } from './splice.js';
+import { analysePiece, joinPauseMs, splicePieces, type PieceAnalysis } from './splice.js';
 import { planSynthesis, type SynthesisPlan } from './synthesis-plan.js';
 import type { TtsConfig } from './tts-config.js';
 import { createTtsMetrics, type TtsMetrics } from './tts-metrics.js';
@@ -118,7 +118,9 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
     if (plan.input.kind === 'text') return collect(plan, plan.input.text, signal);
     const pieces = await Promise.all(
       plan.input.pieces.map(async (piece) => {
-        if (piece.kind === 'dynamic') return { samples: await collect(plan, piece.text, signal), reference: false };
+        // The join after a piece gets the pause the engine would make there in the whole sentence.
+        const pauseAfterMs = joinPauseMs(piece.text, plan.speakingRate);
+        if (piece.kind === 'dynamic') return { samples: await collect(plan, piece.text, signal), reference: false, pauseAfterMs };
         const key = FragmentCache.key(plan.voice.name, plan.speakingRate, plan.pitchSemitones, piece.text);
         // Fixed fragments are shared by concurrent callers, so one caller's cancel must not fail the others:
         // they run without the caller's signal (they are short), and the caller stops waiting below.
@@ -127,7 +129,7 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
           return { samples, analysis: analysePiece(samples, plan.voice.naturalSampleRateHz) };
         });
         metrics.templateCache.inc({ result: outcome });
-        return { ...fragment, reference: true };
+        return { ...fragment, reference: true, pauseAfterMs };
       }),
     );
     if (signal.aborted) throw signal.reason;
@@ -140,6 +142,7 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
     container: plan.wav ? 'WAV' : 'RAW',
     voiceName: plan.voice.name,
     durationSeconds,
+    languageCode: plan.languageCode,
   });
 
   const implementation = {

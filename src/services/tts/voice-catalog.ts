@@ -45,12 +45,23 @@ export class VoiceCatalog {
     });
   }
 
-  /** Every voice, or those speaking `languageCode` (matching either way by prefix: "en" finds "en-US" and vice versa). */
+  /**
+   * Every voice, or those that speak `languageCode`: the code itself or a region of it ("en" lists en-US and en-GB
+   * voices; "en-US" lists only voices that speak en-US, not an en-GB voice that also says "en").
+   */
   list(languageCode: string): CatalogVoice[] {
     const code = languageCode.trim();
     if (!code) return [...this.voices];
     checkLanguageCode(code, 'language_code');
-    return this.voices.filter((v) => v.languages.some((l) => languageFit(l.code, code) !== undefined));
+    return this.voices.filter((v) => v.languages.some((l) => {
+      const fit = languageFit(l.code, code);
+      return fit === 0 || fit === 1;
+    }));
+  }
+
+  /** Whether some voice can be selected for `languageCode` (as `select` would find one). */
+  speaks(languageCode: string): boolean {
+    return this.voices.some((v) => v.languages.some((l) => languageFit(l.code, languageCode) !== undefined));
   }
 
   /**

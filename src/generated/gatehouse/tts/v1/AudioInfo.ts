@@ -16,6 +16,11 @@ export interface AudioInfo {
    * Set on unary replies; on streams the length is not known up front.
    */
   'durationSeconds'?: (number | string);
+  /**
+   * The language the voice speaks this text in: the requested one, or, when the request named neither voice nor
+   * language, the one chosen from the text's script (Cyrillic: "ru").
+   */
+  'languageCode'?: (string);
 }
 
 /**
@@ -30,4 +35,9 @@ export interface AudioInfo__Output {
    * Set on unary replies; on streams the length is not known up front.
    */
   'durationSeconds': (number);
+  /**
+   * The language the voice speaks this text in: the requested one, or, when the request named neither voice nor
+   * language, the one chosen from the text's script (Cyrillic: "ru").
+   */
+  'languageCode': (string);
 }
