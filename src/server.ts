@@ -140,7 +140,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         const startedAt = performance.now();
         try {
           await service.start();
-          health.set(service.name, 'SERVING');
+          // A service may lose and regain its backend later (the order store): health follows it.
+          const serving = service.watchServing?.((now) => health.set(service.name, now ? 'SERVING' : 'NOT_SERVING')) ?? true;
+          health.set(service.name, serving ? 'SERVING' : 'NOT_SERVING');
           logger.info('service ready', { service: service.name, warmUpMs: Math.round(performance.now() - startedAt) });
         } catch (error) {
           health.set(service.name, 'NOT_SERVING');
