@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CheeseTypeName } from './cheese-types.js';
 import { newOrderId } from './order-id.js';
@@ -64,7 +64,12 @@ export function openSqliteOrderStore(options: SqliteOrderStoreOptions): OrderSto
       handle = openHandle(options, now);
       return handle;
     } catch (error) {
-      throw toStoreFault(error);
+      const fault = toStoreFault(error);
+      // SQLite says only "unable to open" when the directory is read-only (WAL needs its -shm file there).
+      if (fault.kind === 'unavailable' && options.path !== ':memory:' && !writable(dirname(options.path))) {
+        throw new StoreFault('read-only', `SQLite: ${dirname(options.path)} is not writable (${fault.message})`, { cause: error });
+      }
+      throw fault;
     }
   };
   /** Runs `work` on the open connection; a fault that may have broken it closes it for a clean reopen. */
@@ -223,6 +228,15 @@ function sqliteFaultKind(code: string): StoreFaultKind | undefined {
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
   if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_PROTOCOL' || code === 'SQLITE_PERM' || code === 'SQLITE_NOLFS') return 'unavailable';
   return undefined;
+}
+
+function writable(directory: string): boolean {
+  try {
+    accessSync(directory, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function toRecord(row: OrderRow): OrderRecord {
