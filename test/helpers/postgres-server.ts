@@ -1,6 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,15 +14,15 @@ const RUN_AS = { uid: 65534, gid: 65534 };
 
 /** A real PostgreSQL server in a temporary directory, for tests and benchmarks. */
 export interface PostgresServer {
-  /** `postgres://postgres@127.0.0.1:<port>/gatehouse` (trust authentication, loopback only). */
+  /** `postgres://postgres@127.0.0.1:<port>/gatehouse` (the superuser is trusted on loopback; other roles need their password). */
   readonly url: string;
   readonly port: number;
   /** Stops the server (fast shutdown: sessions are ended, committed data stays). */
   stop(): Promise<void>;
   /** Starts it again on the same port and data directory. */
   start(): Promise<void>;
-  /** Runs SQL through psql, returns its unaligned output. */
-  psql(sql: string): string;
+  /** Runs SQL through psql as `postgres` (in `database`, default `gatehouse`), returns its unaligned output. */
+  psql(sql: string, database?: string): string;
   /** Stops the server and removes its directory. */
   close(): Promise<void>;
 }
@@ -51,6 +51,14 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   // setpriv execs the program itself (runuser would stay in between and swallow signals), so kill() reaches postgres.
   const asUser = (command: string, args: string[]) => [`--reuid=${RUN_AS.uid}`, `--regid=${RUN_AS.gid}`, '--clear-groups', join(POSTGRES_BIN, command), ...args];
   execFileSync('setpriv', asUser('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']), { stdio: 'pipe' });
+  // The superuser `postgres` is trusted on loopback (tests and psql); any other role must give its password, so
+  // tests of credentials really test them.
+  writeFileSync(join(data, 'pg_hba.conf'), [
+    'local all all trust',
+    'host all postgres 127.0.0.1/32 trust',
+    'host all all 127.0.0.1/32 scram-sha-256',
+    '',
+  ].join('\n'));
   const port = await freePort();
   let child: ChildProcess | undefined;
   let log = '';
@@ -81,7 +89,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     running.kill('SIGINT');
     await exited;
   };
-  const psql = (sql: string) => execFileSync(join(POSTGRES_BIN, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', 'gatehouse', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+  const psql = (sql: string, database = 'gatehouse') => execFileSync(join(POSTGRES_BIN, 'psql'),
+    ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
 
   await start();
   execFileSync(join(POSTGRES_BIN, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'gatehouse'], { stdio: 'pipe' });

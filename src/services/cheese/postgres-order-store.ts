@@ -60,8 +60,7 @@ export async function openPostgresOrderStore(options: PostgresOrderStoreOptions)
   const now = options.nowMs ?? Date.now;
   const report = options.onProblem ?? (() => undefined);
   const connection: pg.ClientConfig = {
-    connectionString: options.url,
-    ...(options.passwordFile ? { password: readFileSync(options.passwordFile, 'utf8').replace(/\r?\n$/, '') } : {}),
+    connectionString: options.passwordFile ? withPassword(options.url, readFileSync(options.passwordFile, 'utf8').replace(/\r?\n$/, '')) : options.url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
     statement_timeout: options.statementTimeoutMs ?? 5000,
     // A server that stops answering mid-query (network partition) fails the call instead of holding it.
@@ -229,6 +228,17 @@ function createChangeFeed(connection: pg.ClientConfig, report: (message: string)
       await open?.end().catch(() => undefined);
     },
   };
+}
+
+/**
+ * The URL with the password from the file in it: node-postgres lets the
+ * connection string's (absent) password win over a separate `password`
+ * option, so the file's goes where the driver looks. Never logged.
+ */
+function withPassword(url: string, password: string): string {
+  const parsed = new URL(url);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
 }
 
 function toRecord(row: OrderRow): OrderRecord {
