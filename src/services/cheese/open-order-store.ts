@@ -5,6 +5,9 @@ import { describePostgresUrl } from './postgres-faults.js';
 import { openPostgresOrderStore } from './postgres-order-store.js';
 import { openSqliteOrderStore } from './sqlite-order-store.js';
 
+/** Connection problems (pool, change feed) are logged at most once per this many ms. */
+const PROBLEM_LOG_INTERVAL_MS = 10_000;
+
 /** How to open the configured order store, and how to name it in logs. */
 export interface OrderStoreChoice {
   open: () => Promise<OrderStore>;
@@ -30,12 +33,19 @@ export function chooseOrderStore(storage: StorageConfig, stock: StockLevels, log
     };
   }
   const describe = `PostgreSQL ${describePostgresUrl(url)}`;
+  let lastProblemMs = -Infinity;
   return {
     describe,
     open: () => openPostgresOrderStore({
       url, passwordFile: storage.passwordFile, stock, poolSize: storage.poolSize,
       connectTimeoutMs: storage.connectTimeoutMs, statementTimeoutMs: storage.statementTimeoutMs,
-      onProblem: (message) => logger?.warn('order store connection problem', { store: describe, problem: message }),
+      onProblem: (message) => {
+        // A restarting server drops every pooled connection at once: one line per interval, not one per connection.
+        const nowMs = Date.now();
+        if (nowMs - lastProblemMs < PROBLEM_LOG_INTERVAL_MS) return;
+        lastProblemMs = nowMs;
+        logger?.warn('order store connection problem', { store: describe, problem: message });
+      },
     }),
   };
 }
