@@ -72,10 +72,13 @@ describe('SQLite store faults', { skip }, () => {
   it('a damaged page: FAILED_PRECONDITION without RetryInfo and NOT_SERVING; repaired: serving again', async () => {
     const fs = tmpfs(32);
     const gw = await gatewayOn(fs);
-    for (let i = 0; i < 300; i += 1) await order(gw, `page-${i}`);
+    await order(gw, 'page-0');
     const path = join(fs.dir, 'orders.db');
-    // Move every page into the main file, then overwrite three table pages, keeping the good bytes to repair with.
+    // Enough rows for many pages (written directly: 300 calls would take long), every page moved into the main
+    // file, then three table pages overwritten, keeping the good bytes to repair with.
     const other = new Database(path);
+    const insert = other.prepare("INSERT INTO orders (id, idempotency_key, ordered_by, type, age_months, quantity, ordered_at_ms) VALUES (?, ?, 'x', 'BRIE', 3, 1, 0)");
+    other.transaction(() => { for (let i = 1; i < 300; i += 1) insert.run(`ord_page${i}`, `page-${i}`); })();
     other.pragma('wal_checkpoint(TRUNCATE)');
     other.close();
     const good = Buffer.alloc(3 * 4096);
