@@ -1,10 +1,10 @@
-import { status as Status } from '@grpc/grpc-js';
 import { GatehouseError } from '../../errors.js';
+import type { Reason } from '../../status/reasons.js';
 import type { StoreFault, StoreFaultKind } from './order-store.js';
 
 interface FaultStatus {
-  code: Status;
-  reason: string;
+  /** Its catalogue entry (src/status/reasons.ts) gives the code: UNAVAILABLE, RESOURCE_EXHAUSTED or FAILED_PRECONDITION. */
+  reason: Reason;
   /** Client-safe; the cause stays in the log. */
   message: string;
   /** RetryInfo; absent when retrying cannot help. */
@@ -15,20 +15,20 @@ const SAME_KEY = 'retry with the same idempotency_key, which never places an ord
 
 /** What a client is told for each kind of store fault: a code it can act on, never INTERNAL. */
 const FAULT_STATUS: Readonly<Record<StoreFaultKind, FaultStatus>> = Object.freeze({
-  'unavailable': { code: Status.UNAVAILABLE, reason: 'STORE_UNAVAILABLE', retryDelayMs: 1000,
+  'unavailable': { reason: 'STORE_UNAVAILABLE', retryDelayMs: 1000,
     message: `the order store is unavailable; ${SAME_KEY}, in 1 s` },
-  'busy': { code: Status.UNAVAILABLE, reason: 'STORE_BUSY', retryDelayMs: 200,
+  'busy': { reason: 'STORE_BUSY', retryDelayMs: 200,
     message: `the order store is busy; ${SAME_KEY}, in 200 ms` },
-  'disk-full': { code: Status.RESOURCE_EXHAUSTED, reason: 'STORE_FULL', retryDelayMs: 5000,
+  'disk-full': { reason: 'STORE_FULL', retryDelayMs: 5000,
     message: `the order store is out of disk space and nothing was written; ${SAME_KEY} once space is freed (in 5 s)` },
-  'read-only': { code: Status.UNAVAILABLE, reason: 'STORE_READ_ONLY', retryDelayMs: 2000,
+  'read-only': { reason: 'STORE_READ_ONLY', retryDelayMs: 2000,
     message: `the order store is read-only at the moment and nothing was written; ${SAME_KEY}, in 2 s` },
-  'corrupt': { code: Status.FAILED_PRECONDITION, reason: 'STORE_DAMAGED',
+  'corrupt': { reason: 'STORE_DAMAGED',
     message: 'the order store is damaged and needs an operator to repair it; retrying will not help until then' },
 });
 
 /** The client's status for a store fault, carrying the fault as its private cause. */
 export function storeFaultError(fault: StoreFault): GatehouseError {
   const mapped = FAULT_STATUS[fault.kind];
-  return new GatehouseError(mapped.code, mapped.reason, mapped.message, { retryDelayMs: mapped.retryDelayMs, cause: fault });
+  return new GatehouseError(mapped.reason, mapped.message, { retryDelayMs: mapped.retryDelayMs, cause: fault });
 }
