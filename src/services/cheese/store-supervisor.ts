@@ -102,7 +102,8 @@ export function createStoreSupervisor(options: StoreSupervisorOptions): StoreSup
         return await work(store);
       } catch (error) {
         if (!(error instanceof StoreFault)) throw error;
-        fail(error, 'call');
+        // A busy store (a lock, a statement timeout) is still there: the call is retried, the service stays SERVING.
+        if (error.kind !== 'busy') fail(error, 'call');
         throw storeFaultError(error) satisfies GatehouseError;
       }
     },
