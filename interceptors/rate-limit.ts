@@ -5,7 +5,8 @@ import { ForwardingCall } from './forwarding-call.js';
 import { methodNames } from './method-names.js';
 import { methodSettingsCache, type MethodOverrides } from './method-policy.js';
 import { plainRejection, type RejectionToStatus } from './rejection.js';
-import { createTokenBuckets, type BucketLimit, type TokenBuckets } from './token-bucket.js';
+import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit-store.js';
+import type { BucketLimit, TakeResult } from './token-bucket.js';
 
 /** `gatehouse_rate_limited_total`: calls refused by a rate limit or the per-connection stream cap. */
 export const RATE_LIMITED_METRIC = Object.freeze({
@@ -19,8 +20,14 @@ export interface RateLimitOptions {
   defaults: BucketLimit;
   /** Per service (`package.Service`) or method (`package.Service/Method`) overrides. */
   methods?: MethodOverrides<BucketLimit>;
-  /** Most buckets kept at once per method (memory bound). Default 100000. */
+  /** Most buckets kept at once per method (memory bound) by the default in-memory store. Default 100000. */
   maxBuckets?: number;
+  /**
+   * Where buckets live. Default: in this process's memory, so the limit holds
+   * per process; a shared store (Redis, built in src/) makes it hold across
+   * workers and pods.
+   */
+  store?: RateLimitStore;
   /** Where `gatehouse_rate_limited_total` lives; omitted, nothing is counted. */
   registry?: Registry;
   /** Builds the RESOURCE_EXHAUSTED status with RetryInfo (rich details come from src/). Default: plain status. */
@@ -51,25 +58,25 @@ export function rateLimitedCounter(registry: Registry | undefined): RateLimitedC
  */
 export function createRateLimitInterceptor(options: RateLimitOptions): ServerInterceptor {
   const limitFor = methodSettingsCache(options.defaults, options.methods);
-  // One bucket table per method, keyed by caller alone: no key string to build per call.
-  const bucketsByPath = new Map<string, TokenBuckets>();
-  const bucketsFor = (path: string): TokenBuckets => {
-    let buckets = bucketsByPath.get(path);
-    if (buckets === undefined) {
-      buckets = createTokenBuckets({ maxBuckets: options.maxBuckets, nowMs: options.nowMs });
-      bucketsByPath.set(path, buckets);
-    }
-    return buckets;
-  };
+  const store = options.store ?? createMemoryRateLimitStore({ maxBuckets: options.maxBuckets, nowMs: options.nowMs });
   const reject = options.reject ?? plainRejection;
   const countRefusal = rateLimitedCounter(options.registry);
 
+  /**
+   * A shared store answers asynchronously: like authentication, the layer then
+   * holds the request's messages and half-close until the decision, and drops
+   * them when the call is refused, so the handler never starts on it.
+   */
   class RateLimitCall extends ForwardingCall {
+    /** 0 passing through, 1 waiting for the store, 2 refused. */
+    private phase: 0 | 1 | 2 = 0;
+    private held: unknown[] | undefined;
+    private halfClosed = false;
+
     constructor(
       next: ConstructorParameters<typeof ForwardingCall>[0],
       private readonly path: string,
       private readonly limit: BucketLimit,
-      private readonly buckets: TokenBuckets,
     ) {
       super(next);
     }
@@ -77,9 +84,47 @@ export function createRateLimitInterceptor(options: RateLimitOptions): ServerInt
     override onReceiveMetadata(metadata: Metadata): void {
       const state = peekCallState(metadata);
       const caller = state?.principal?.subject ?? state?.peer?.identity ?? this.next.getConnectionInfo().remoteAddress ?? 'unknown';
-      const result = this.buckets.take(caller, this.limit);
+      const result = store.take(this.path, caller, this.limit);
+      if (!(result instanceof Promise)) {
+        this.decide(result, metadata);
+        return;
+      }
+      this.phase = 1;
+      // Stores never reject (they apply their own fallback); a bug there must not leave the call hanging.
+      result.then((settled) => this.decide(settled, metadata), () => this.decide({ allowed: true }, metadata));
+    }
+
+    override onReceiveMessage(message: unknown): void {
+      if (this.phase === 0) this.listener.onReceiveMessage(message);
+      else if (this.phase === 1) (this.held ??= []).push(message);
+    }
+
+    override onReceiveHalfClose(): void {
+      if (this.phase === 0) this.listener.onReceiveHalfClose();
+      else if (this.phase === 1) this.halfClosed = true;
+    }
+
+    private decide(result: TakeResult, metadata: Metadata): void {
       if (result.allowed) {
+        const wasWaiting = this.phase === 1;
+        this.phase = 0;
         this.listener.onReceiveMetadata(metadata);
+        if (!wasWaiting) return;
+        const held = this.held;
+        this.held = undefined;
+        if (held) for (const message of held) this.listener.onReceiveMessage(message);
+        if (this.halfClosed) this.listener.onReceiveHalfClose();
+        return;
+      }
+      this.phase = 2;
+      this.held = undefined;
+      if (result.unavailable) {
+        this.next.sendStatus(reject({
+          code: Status.UNAVAILABLE,
+          reason: 'RATE_LIMITER_UNAVAILABLE',
+          message: `the shared rate limiter cannot decide at the moment and this gateway refuses calls then; retry in ${result.retryAfterMs} ms`,
+          retryDelayMs: result.retryAfterMs,
+        }));
         return;
       }
       countRefusal(this.path);
@@ -98,6 +143,6 @@ export function createRateLimitInterceptor(options: RateLimitOptions): ServerInt
     const limit = limitFor(method.path);
     // Unlimited methods get no layer at all.
     if (limit.requestsPerSecond <= 0) return call as ReturnType<ServerInterceptor>;
-    return new RateLimitCall(call, method.path, limit, bucketsFor(method.path)).asInterceptingCall();
+    return new RateLimitCall(call, method.path, limit).asInterceptingCall();
   };
 }

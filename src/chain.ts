@@ -7,6 +7,7 @@ import { createCallOutcomeInterceptor } from '../interceptors/call-outcome.js';
 import { createDeadlineInterceptor } from '../interceptors/deadline.js';
 import { createMetricsInterceptor } from '../interceptors/metrics.js';
 import { createRateLimitInterceptor } from '../interceptors/rate-limit.js';
+import type { RateLimitStore } from '../interceptors/rate-limit-store.js';
 import { inServices, not, select } from '../interceptors/select.js';
 import { createStatusInterceptor } from '../interceptors/status.js';
 import { createMetadataLimitsInterceptor } from '../interceptors/metadata-limits.js';
@@ -30,6 +31,8 @@ export interface ChainDependencies {
   services: readonly Pick<HostedService, 'name' | 'definition'>[];
   /** Tracing from src/telemetry/; default no SDK (incoming trace ids still reach the logs through W3C Trace Context). */
   telemetry?: { tracer: Tracer; propagator: TextMapPropagator; sdkEnabled: boolean };
+  /** Where rate-limit buckets live (src/rate-limit/build-rate-limit-store.ts); default in this process's memory. */
+  rateLimitStore?: RateLimitStore;
   /** The server records message sizes (interceptors/message-sizes.ts), so access lines carry bytes in and out. */
   messageBytes?: boolean;
 }
@@ -85,10 +88,11 @@ export function buildInterceptorChain(deps: ChainDependencies): grpc.ServerInter
     select(applicationOnly, createStreamCapInterceptor({
       maxConcurrentStreamsPerConnection: config.rateLimits.maxConcurrentStreamsPerConnection, registry, reject: rejectionToStatus,
     })),
-    // Rate limit: token bucket per caller and method; after authentication, which names the caller.
+    // Rate limit: token bucket per caller and method (in Redis when configured, shared by every process); after
+    // authentication, which names the caller.
     select(applicationOnly, createRateLimitInterceptor({
       defaults: config.rateLimits.default, methods: config.rateLimits.methods, maxBuckets: config.rateLimits.maxBuckets, registry,
-      reject: rejectionToStatus,
+      reject: rejectionToStatus, store: deps.rateLimitStore,
     })),
   ];
 }

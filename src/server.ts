@@ -16,6 +16,7 @@ import type { Logger } from './logging/logger.js';
 import { createReflectionServices, REFLECTION_SERVICE_NAMES } from './reflection/reflection-service.js';
 import { refuseMisreadableRequests } from './proto/strict-decoding.js';
 import { buildServices } from './services/build-services.js';
+import { buildRateLimitStore } from './rate-limit/build-rate-limit-store.js';
 import type { HostedService } from './services/hosted-service.js';
 import { createServerCredentials, type ListenerCredentials } from './tls/server-credentials.js';
 import { hookHttp2Servers } from './auth/http2-hooks.js';
@@ -75,9 +76,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   // grpc-js logs client-supplied metadata values itself; its lines go through the redacting logger.
   routeGrpcJsLogs(logger, config.logging.level);
+  // Redis when rateLimits.redisUrl is set (shared by every worker and pod), else per-process memory.
+  const rateLimitStore = buildRateLimitStore(config.rateLimits, { registry, logger });
   const main = new grpc.Server({
     interceptors: (options.buildChain ?? buildInterceptorChain)({
-      config, registry, logger, health, services: [...services, healthService], telemetry: options.telemetry, messageBytes: true,
+      config, registry, logger, health, services: [...services, healthService], telemetry: options.telemetry, messageBytes: true, rateLimitStore,
     }),
     ...messageSizes,
     ...(config.server.maxConnectionAgeMs > 0 ? {
@@ -140,7 +143,9 @@ export function createGateway(options: GatewayOptions): Gateway {
         const startedAt = performance.now();
         try {
           await service.start();
-          health.set(service.name, 'SERVING');
+          // A service may lose and regain its backend later (the order store): health follows it.
+          const serving = service.watchServing?.((now) => health.set(service.name, now ? 'SERVING' : 'NOT_SERVING')) ?? true;
+          health.set(service.name, serving ? 'SERVING' : 'NOT_SERVING');
           logger.info('service ready', { service: service.name, warmUpMs: Math.round(performance.now() - startedAt) });
         } catch (error) {
           health.set(service.name, 'NOT_SERVING');
@@ -164,6 +169,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       await warmUp;
       await Promise.allSettled(services.map((service) => service.stop()));
       healthOnly.forceShutdown();
+      await rateLimitStore.close?.();
       listenerCredentials?.close();
       await admin?.close();
       await options.telemetry?.shutdown();

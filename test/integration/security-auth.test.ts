@@ -14,6 +14,7 @@ import { callClientStream, callUnary, createClient } from '../../src/client/grpc
 import { loadServiceDefinition } from '../../src/proto/load.js';
 import { createStatusDetailsCodec } from '../../src/status/status-details.js';
 import { createCheeseService } from '../../src/services/cheese/cheese-service.js';
+import { openSqliteOrderStore } from '../../src/services/cheese/sqlite-order-store.js';
 import type { HostedService } from '../../src/services/hosted-service.js';
 import { assertRejects } from '../helpers/assert-status.js';
 import { devTokenFor } from '../helpers/dev-token.js';
@@ -99,7 +100,7 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
     };
     gw = await startGateway({
       devTokens: false,
-      services: [createCheeseService({ sqlitePath: join(dir, 'orders.db'), stock: { BRIE: 100 } }), ttsService],
+      services: [createCheeseService({ openStore: async () => openSqliteOrderStore({ path: join(dir, 'orders.db'), stock: { BRIE: 100 } }), describeStore: 'SQLite' }), ttsService],
       overrides: {
         'auth.issuer': [ISSUER, 'gatehouse-dev'],
         'auth.audience': AUDIENCE,
