@@ -1,11 +1,11 @@
-import { status as Status, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
 import { Counter, type Registry } from 'prom-client';
-import { peekCallState } from './call-state.js';
-import { ForwardingCall } from './forwarding-call.js';
+import type { GatewayCall, Step } from './gateway-call.js';
+import type { PartialStatus } from './grpc-compat.js';
 import { methodNames } from './method-names.js';
-import { methodSettingsCache, type MethodOverrides } from './method-policy.js';
+import { resolveMethodSettings, type MethodOverrides } from './method-policy.js';
 import { plainRejection, type RejectionToStatus } from './rejection.js';
-import { createTokenBuckets, type BucketLimit, type TokenBuckets } from './token-bucket.js';
+import { createTokenBuckets, type BucketLimit, type TakeResult } from './token-bucket.js';
 
 /** `gatehouse_rate_limited_total`: calls refused by a rate limit or the per-connection stream cap. */
 export const RATE_LIMITED_METRIC = Object.freeze({
@@ -13,91 +13,95 @@ export const RATE_LIMITED_METRIC = Object.freeze({
   help: 'Calls refused with RESOURCE_EXHAUSTED by a per-identity rate limit or the per-connection concurrent stream cap.',
 });
 
-/** Options for {@link createRateLimitInterceptor}. */
+/**
+ * Where buckets live: in this process (token-bucket.ts), or shared by every
+ * worker and pod (a Redis-backed store). `take` may answer with a promise; the
+ * gateway call then holds the request until it settles. Answer synchronously
+ * when you can: that path allocates nothing.
+ */
+export interface RateLimiter {
+  /** Takes one token from `caller`'s bucket for this method. */
+  take(caller: string, limit: BucketLimit): TakeResult | Promise<TakeResult>;
+}
+
+/** Options for {@link createRateLimitStep}. */
 export interface RateLimitOptions {
   /** Bucket for every method without an override; `requestsPerSecond: 0` leaves methods unlimited. */
   defaults: BucketLimit;
   /** Per service (`package.Service`) or method (`package.Service/Method`) overrides. */
   methods?: MethodOverrides<BucketLimit>;
-  /** Most buckets kept at once per method (memory bound). Default 100000. */
+  /** Most buckets kept at once per method by the default in-process limiter (memory bound). Default 100000. */
   maxBuckets?: number;
+  /** The limiter of a method (called once per limited method, at start). Default: in-process token buckets per method. */
+  limiterFor?: (path: string) => RateLimiter;
   /** Where `gatehouse_rate_limited_total` lives; omitted, nothing is counted. */
   registry?: Registry;
   /** Builds the RESOURCE_EXHAUSTED status with RetryInfo (rich details come from src/). Default: plain status. */
   reject?: RejectionToStatus;
-  /** Monotonic clock in ms. Default `performance.now`. */
+  /** Monotonic clock in ms for the default limiter. Default `performance.now`. */
   nowMs?: () => number;
 }
 
-/** Per-method label set of the refusal counter, built once. */
-export type RateLimitedCounter = (path: string) => void;
+/** Counts one refusal of one method; label set resolved once per method. */
+export type RateLimitedCounter = (path: string) => () => void;
 
 /** The refusal counter on `registry`, or a no-op without one; created once per registry. */
 export function rateLimitedCounter(registry: Registry | undefined): RateLimitedCounter {
-  if (registry === undefined) return () => undefined;
+  if (registry === undefined) return () => () => undefined;
   const counter = (registry.getSingleMetric(RATE_LIMITED_METRIC.name) as Counter<'grpc_service' | 'grpc_method'> | undefined)
     ?? new Counter({ ...RATE_LIMITED_METRIC, labelNames: ['grpc_service', 'grpc_method'], registers: [registry] });
   return (path) => {
     const names = methodNames(path, false, false);
-    counter.inc({ grpc_service: names.service, grpc_method: names.method });
+    const child = counter.labels({ grpc_service: names.service, grpc_method: names.method });
+    return () => child.inc();
   };
 }
 
 /**
  * A token bucket per caller and method. The caller is the token's subject,
- * else the client certificate's identity, else the peer address; so this layer
+ * else the client certificate's identity, else the peer address; so this step
  * belongs after authentication. A call over the limit gets RESOURCE_EXHAUSTED
- * with RetryInfo saying when a token will be there.
+ * with RetryInfo saying when a token will be there. Unlimited methods get no
+ * hook at all.
  */
-export function createRateLimitInterceptor(options: RateLimitOptions): ServerInterceptor {
-  const limitFor = methodSettingsCache(options.defaults, options.methods);
-  // One bucket table per method, keyed by caller alone: no key string to build per call.
-  const bucketsByPath = new Map<string, TokenBuckets>();
-  const bucketsFor = (path: string): TokenBuckets => {
-    let buckets = bucketsByPath.get(path);
-    if (buckets === undefined) {
-      buckets = createTokenBuckets({ maxBuckets: options.maxBuckets, nowMs: options.nowMs });
-      bucketsByPath.set(path, buckets);
-    }
-    return buckets;
-  };
+export function createRateLimitStep(options: RateLimitOptions): Step {
   const reject = options.reject ?? plainRejection;
   const countRefusal = rateLimitedCounter(options.registry);
-
-  class RateLimitCall extends ForwardingCall {
-    constructor(
-      next: ConstructorParameters<typeof ForwardingCall>[0],
-      private readonly path: string,
-      private readonly limit: BucketLimit,
-      private readonly buckets: TokenBuckets,
-    ) {
-      super(next);
-    }
-
-    override onReceiveMetadata(metadata: Metadata): void {
-      const state = peekCallState(metadata);
-      const caller = state?.principal?.subject ?? state?.peer?.identity ?? this.next.getConnectionInfo().remoteAddress ?? 'unknown';
-      const result = this.buckets.take(caller, this.limit);
-      if (result.allowed) {
-        this.listener.onReceiveMetadata(metadata);
-        return;
-      }
-      countRefusal(this.path);
-      this.next.sendStatus(reject({
-        code: Status.RESOURCE_EXHAUSTED,
-        reason: 'RATE_LIMITED',
-        message: `rate limit for ${this.path} exceeded: at most ${this.limit.requestsPerSecond} calls per second ` +
-          `(bursts of ${this.limit.burst}) per caller; retry in ${result.retryAfterMs} ms`,
-        retryDelayMs: result.retryAfterMs,
-        metadata: { requestsPerSecond: String(this.limit.requestsPerSecond), burst: String(this.limit.burst) },
-      }));
-    }
-  }
-
-  return (method, call) => {
-    const limit = limitFor(method.path);
-    // Unlimited methods get no layer at all.
-    if (limit.requestsPerSecond <= 0) return call as ReturnType<ServerInterceptor>;
-    return new RateLimitCall(call, method.path, limit, bucketsFor(method.path)).asInterceptingCall();
+  const limiterFor = options.limiterFor ?? (() => createTokenBuckets({ maxBuckets: options.maxBuckets, nowMs: options.nowMs }));
+  return {
+    name: 'rateLimit',
+    forMethod(names) {
+      const path = names.path;
+      const limit = Object.freeze(resolveMethodSettings(path, options.defaults, options.methods));
+      if (limit.requestsPerSecond <= 0) return undefined;
+      const limiter = limiterFor(path);
+      const refused = countRefusal(path);
+      const decide = (result: TakeResult): PartialStatus | undefined => {
+        if (result.allowed) return undefined;
+        refused();
+        return reject({
+          code: Status.RESOURCE_EXHAUSTED,
+          reason: 'RATE_LIMITED',
+          message: `rate limit for ${path} exceeded: at most ${limit.requestsPerSecond} calls per second ` +
+            `(bursts of ${limit.burst}) per caller; retry in ${result.retryAfterMs} ms`,
+          retryDelayMs: result.retryAfterMs,
+          metadata: { requestsPerSecond: String(limit.requestsPerSecond), burst: String(limit.burst) },
+        });
+      };
+      // A shared store that cannot answer refuses with a retryable status rather than guessing either way.
+      const unavailable = () => reject({
+        code: Status.UNAVAILABLE,
+        reason: 'RATE_LIMIT_UNAVAILABLE',
+        message: `the rate limit for ${path} could not be checked (its store did not answer); retry shortly`,
+        retryDelayMs: 1000,
+      });
+      return {
+        admit(call: GatewayCall) {
+          const caller = call.principal?.subject ?? call.peer?.identity ?? call.getConnectionInfo().remoteAddress ?? 'unknown';
+          const result = limiter.take(caller, limit);
+          return result instanceof Promise ? result.then(decide, unavailable) : decide(result);
+        },
+      };
+    },
   };
 }

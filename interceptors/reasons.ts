@@ -41,7 +41,7 @@ export const AUTH_FAILURE_REASONS = [
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 
 /** Reasons of the other refusing interceptors: deadline, stream cap, rate limit. */
-export const LIMIT_REASONS = ['DEADLINE_TOO_SHORT', 'DEADLINE_EXCEEDED', 'TOO_MANY_STREAMS', 'RATE_LIMITED'] as const;
+export const LIMIT_REASONS = ['DEADLINE_TOO_SHORT', 'DEADLINE_EXCEEDED', 'TOO_MANY_STREAMS', 'RATE_LIMITED', 'RATE_LIMIT_UNAVAILABLE'] as const;
 
 /** Every reason an interceptor may put in a {@link import('./rejection.js').Rejection}. */
 export const INTERCEPTOR_REASONS = Object.freeze([...AUTH_FAILURE_REASONS, ...LIMIT_REASONS]);

@@ -100,6 +100,7 @@ export const REASONS = Object.freeze({
   // Limits.
   RATE_LIMITED: entry(C.RESOURCE_EXHAUSTED, true, 'the caller\'s rate limit for the method is used up; retry after RetryInfo\'s delay'),
   TOO_MANY_STREAMS: entry(C.RESOURCE_EXHAUSTED, true, 'the connection has rateLimits.maxConcurrentStreamsPerConnection calls in flight; retry when one ends'),
+  RATE_LIMIT_UNAVAILABLE: entry(C.UNAVAILABLE, true, 'the shared store holding the rate-limit buckets did not answer; retry shortly'),
 
   // Health.
   HEALTH_SERVICE_UNKNOWN: entry(C.NOT_FOUND, false, 'the health service knows no service by that name (empty = the whole server)'),

@@ -45,12 +45,22 @@ export class VoiceCatalog {
     });
   }
 
-  /** Every voice, or those speaking `languageCode` (matching either way by prefix: "en" finds "en-US" and vice versa). */
-  list(languageCode: string): CatalogVoice[] {
+  /** Answers of `list` by language code: the catalog never changes, so each is computed once (bounded: codes are client input). */
+  private readonly listed = new Map<string, readonly CatalogVoice[]>();
+
+  /**
+   * Every voice, or those speaking `languageCode` (matching either way by prefix: "en" finds "en-US" and vice
+   * versa). The same frozen array for the same code: ListVoices is a hot, cheap call.
+   */
+  list(languageCode: string): readonly CatalogVoice[] {
+    const known = this.listed.get(languageCode);
+    if (known !== undefined) return known;
     const code = languageCode.trim();
-    if (!code) return [...this.voices];
-    checkLanguageCode(code, 'language_code');
-    return this.voices.filter((v) => v.languages.some((l) => languageFit(l.code, code) !== undefined));
+    if (code) checkLanguageCode(code, 'language_code');
+    const voices = Object.freeze(code ? this.voices.filter((v) => v.languages.some((l) => languageFit(l.code, code) !== undefined)) : [...this.voices]);
+    if (this.listed.size >= 256) this.listed.clear();
+    this.listed.set(languageCode, voices);
+    return voices;
   }
 
   /**
