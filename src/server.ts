@@ -114,6 +114,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   const http2Options = http2OptionsFor(config.server);
   const guard = (http2Server: Parameters<typeof guardConnections>[0]) => guardConnections(http2Server, { ...config.server, registry });
   if (!configureHttp2Servers(main, http2Options, guard)) logger.warn('grpc-js internals changed: connection limits and metadata limits are not applied');
+  // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
+  const healthOnly = new grpc.Server({ interceptors: [buildHealthListenerChain(config)], ...messageSizes });
+  // A plain grpc-js server overflows on deadlines past 2^31 ms as well; it drains with the health state instead.
+  installHttp2Hooks(healthOnly, { servedWhileDraining: () => true });
+  configureHttp2Servers(healthOnly, http2Options, guard);
+  // Before any addService, which it wraps: request bytes protobufjs would read differently from other decoders
+  // (overlong varints, ...) are refused.
+  refuseMisreadableRequests([main, healthOnly], INFRASTRUCTURE_PROTO_FILES);
   for (const service of services) main.addService(service.definition, service.implementation);
   health.implementation.addToServer(main);
   // Reflection serves protoc's own descriptors (src/reflection/), so grpcurl, Go and Python clients can list and call
@@ -123,14 +131,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     allowedIdentities: config.auth.allowedIdentities,
   });
   for (const service of reflection) main.addService(service.definition, service.implementation);
-
-  // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
-  const healthOnly = new grpc.Server({ interceptors: [buildHealthListenerChain(config)], ...messageSizes });
-  // A plain grpc-js server overflows on deadlines past 2^31 ms as well; it drains with the health state instead.
-  installHttp2Hooks(healthOnly, { servedWhileDraining: () => true });
-  configureHttp2Servers(healthOnly, http2Options, guard);
-  // Request bytes protobufjs would read differently from other decoders (overlong varints, ...) are refused.
-  refuseMisreadableRequests([main, healthOnly], INFRASTRUCTURE_PROTO_FILES);
   health.implementation.addToServer(healthOnly);
   // An unknown method is answered before any interceptor runs: give that status our words and details too.
   const normalize = createStatusNormalizer(config.server);

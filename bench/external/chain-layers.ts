@@ -10,7 +10,7 @@ import type { StepName } from '../../interceptors/gateway-call.js';
  * The layers measured alone, outermost first. Authentication and authorization are one layer here:
  * authorization alone would refuse every call, since it reads the identity authentication establishes.
  */
-export const CHAIN_LAYERS = ['call-outcome', 'tracing', 'metrics', 'access-log', 'status', 'deadline', 'auth', 'stream-cap', 'rate-limit'] as const;
+export const CHAIN_LAYERS = ['call-outcome', 'tracing', 'metrics', 'access-log', 'status', 'metadata-limits', 'deadline', 'auth', 'stream-cap', 'rate-limit'] as const;
 
 /** One measured layer, or `all` (the chain as config builds it), or `none` (the gateway with no interceptor step at all). */
 export type ChainSelection = (typeof CHAIN_LAYERS)[number] | 'all' | 'none';
@@ -18,7 +18,7 @@ export type ChainSelection = (typeof CHAIN_LAYERS)[number] | 'all' | 'none';
 /** The steps of src/chain.ts (interceptors/gateway-call.ts STEP_NAMES) each measured layer consists of. */
 export const LAYER_STEPS: Readonly<Record<(typeof CHAIN_LAYERS)[number], readonly StepName[]>> = {
   'call-outcome': ['outcome'], tracing: ['tracing'], metrics: ['metrics'], 'access-log': ['accessLog'], status: ['status'],
-  deadline: ['deadline'], auth: ['authentication', 'authorization'], 'stream-cap': ['streamCap'], 'rate-limit': ['rateLimit'],
+  'metadata-limits': ['metadataLimits'], deadline: ['deadline'], auth: ['authentication', 'authorization'], 'stream-cap': ['streamCap'], 'rate-limit': ['rateLimit'],
 };
 
 /** createGateway's `chainSteps` for `selection`: undefined builds every step, as config does. */
