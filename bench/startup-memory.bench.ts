@@ -7,8 +7,8 @@
  *     peak under load (concurrent calls to every enabled service);
  *   - what one more eSpeak, Flite or PocketSphinx worker thread costs (the difference between two runs).
  *
- * Run: npm run build && npx tsx bench/startup-memory.bench.ts [--variants compiled,tsx] [--load-seconds 4]
- *        [--concurrency 4] [--per-worker true]
+ * Run: npm run build && npx tsx bench/startup-memory.bench.ts [--variants compiled,tsx] [--configs none,tts,stt,both]
+ *        [--load-seconds 4] [--concurrency 4] [--per-worker true]
  * Each run is a fresh process with --workers 1 (one process; `server.workers` N multiplies everything by N).
  */
 
@@ -29,6 +29,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values: args } = parseArgs({
   options: {
     variants: { type: 'string', default: 'compiled,tsx' },
+    configs: { type: 'string', default: 'none,tts,stt,both' },
     'load-seconds': { type: 'string', default: '4' },
     concurrency: { type: 'string', default: '4' },
     'per-worker': { type: 'string', default: 'true' },
@@ -60,6 +61,8 @@ interface RunResult {
   idleRssMb: number;
   loadRssMb: number;
   loadCalls: number;
+  /** Calls refused under load (a full queue), not counted in loadCalls. */
+  loadFailures: number;
 }
 
 const GOFORWARD = '/usr/share/pocketsphinx/test/data/goforward.raw';
@@ -96,7 +99,9 @@ async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet
       GATEHOUSE_SERVER__TLS__GENERATE_DEV_CERTIFICATES: 'false',
       GATEHOUSE_AUTH__DEV_SIGNING_KEY__FILE: devSigningKeyFile(certs),
       GATEHOUSE_STORAGE__SQLITE_PATH: join(dataDir, 'gatehouse.db'),
-      GATEHOUSE_LOGGING__LEVEL: 'warn',
+      // "listening" is an info line; the access log would only add a line per call.
+      GATEHOUSE_LOGGING__LEVEL: 'info',
+      GATEHOUSE_LOGGING__ACCESS_LOG: 'false',
       GATEHOUSE_TTS__ENABLED: String(spec.tts),
       GATEHOUSE_STT__ENABLED: String(spec.stt),
       ...spec.env,
@@ -121,13 +126,13 @@ async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet
   });
   const clients: grpc.Client[] = [];
   try {
-    // "listening" is logged at info; at warn the first line is the one we need, so ask for it through the level.
-    const ports = await Promise.race([listening, sleep(TIMEOUT_MS).then(() => { throw new Error('no "listening" line'); })]);
+    const ports = await Promise.race([listening, sleep(TIMEOUT_MS, undefined, { ref: false }).then(() => { throw new Error(`no "listening" line:\n${output.join('\n')}`); })]);
     const listeningMs = performance.now() - started;
     const target = `127.0.0.1:${ports.grpcPort}`;
     const credentials = withBearerToken(channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }), token);
     const client = (name: string) => {
-      const c = createClient(name, target, credentials);
+      // The certificate names localhost; naming it avoids Node's warning about an IP address as TLS server name.
+      const c = createClient(name, target, credentials, { 'grpc.ssl_target_name_override': 'localhost' });
       clients.push(c);
       return c;
     };
@@ -177,19 +182,20 @@ async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet
     // Load: CONCURRENCY callers per enabled service for LOAD_MS, RSS sampled every 100 ms.
     let loadRssMb = idleRssMb;
     let loadCalls = 0;
+    let loadFailures = 0;
     const loadEnd = performance.now() + LOAD_MS;
     const sampler = setInterval(() => { loadRssMb = Math.max(loadRssMb, rssMb(child.pid!)); }, 100);
     const order = () => callUnary(cheese, 'order', { type: 'BRIE', age: 12, idempotencyKey: `bench-${Math.random()}` }, { deadline: 5000 });
     const loadFns = [order, calls.tts, calls.stt].filter((fn): fn is () => Promise<unknown> => fn !== undefined);
     await Promise.all(loadFns.flatMap((fn) => Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < loadEnd) {
-        await fn();
-        loadCalls++;
+        // A full decoder queue (RESOURCE_EXHAUSTED) is an answer too; only memory is measured here.
+        await fn().then(() => { loadCalls++; }, () => { loadFailures++; });
       }
     })));
     clearInterval(sampler);
     loadRssMb = Math.max(loadRssMb, rssMb(child.pid!));
-    return { spec, variant, listeningMs, servingMs, firstCallMs, idleRssMb, loadRssMb, loadCalls };
+    return { spec, variant, listeningMs, servingMs, firstCallMs, idleRssMb, loadRssMb, loadCalls, loadFailures };
   } finally {
     for (const c of clients) c.close();
     child.kill('SIGTERM');
@@ -208,12 +214,13 @@ async function main(): Promise<void> {
   }
   const certs = makeTemporaryDevCertificates();
   const token = devTokenFor(certs, 'alice');
-  const main: RunSpec[] = [
-    { name: 'no speech', tts: false, stt: false },
-    { name: 'TTS', tts: true, stt: false },
-    { name: 'STT', tts: false, stt: true },
-    { name: 'TTS + STT', tts: true, stt: true },
-  ];
+  const configs: Record<string, RunSpec> = {
+    none: { name: 'no speech', tts: false, stt: false },
+    tts: { name: 'TTS', tts: true, stt: false },
+    stt: { name: 'STT', tts: false, stt: true },
+    both: { name: 'TTS + STT', tts: true, stt: true },
+  };
+  const main = args.configs.split(',').map((name) => configs[name] ?? (() => { throw new Error(`--configs: unknown ${name}; known: ${Object.keys(configs).join(',')}`); })());
   console.log(`Node.js ${process.version}; one process (--workers 1); default worker threads: tts.workers 2, tts.flite.workers 1, stt.workers 2`);
   console.log(`load: ${CONCURRENCY} concurrent callers per enabled service for ${LOAD_MS / 1000} s\n`);
   const results: RunResult[] = [];
@@ -223,7 +230,7 @@ async function main(): Promise<void> {
     r.variant.padEnd(9), r.spec.name.padEnd(12), fmtMs(r.listeningMs).padStart(9),
     `${fmtMs(r.servingMs.cheese)} / ${fmtMs(r.firstCallMs.cheese)}`.padStart(24), fmtMs(r.firstCallMs.health).padStart(10),
     `${fmtMs(r.servingMs.tts)} / ${fmtMs(r.firstCallMs.tts)}`.padStart(21), `${fmtMs(r.servingMs.stt)} / ${fmtMs(r.firstCallMs.stt)}`.padStart(21),
-    fmtMb(r.idleRssMb).padStart(8), fmtMb(r.loadRssMb).padStart(9), String(r.loadCalls).padStart(6),
+    fmtMb(r.idleRssMb).padStart(8), fmtMb(r.loadRssMb).padStart(9), `${r.loadCalls}${r.loadFailures ? ` (+${r.loadFailures} refused)` : ''}`.padStart(6),
   ].join(' '));
   try {
     for (const spec of main) {
