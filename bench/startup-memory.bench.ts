@@ -3,6 +3,7 @@
  * and without the speech engines, in one run:
  *   - time from spawning the process to "listening", to each service SERVING on the health-only port, and to the
  *     first answered call of each service (cheese ListOrders, health Check, TTS Synthesize, STT Recognize);
+ *   - CPU time the process used until every service served (what start-up costs, whatever else the machine does);
  *   - resident memory (VmRSS of the one process: worker threads are in it) idle once every service serves, and the
  *     peak under load (concurrent calls to every enabled service);
  *   - what one more eSpeak, Flite or PocketSphinx worker thread costs (the difference between two runs).
@@ -58,6 +59,8 @@ interface RunResult {
   listeningMs: number;
   servingMs: Partial<Record<keyof typeof SERVICES | 'health', number>>;
   firstCallMs: Partial<Record<keyof typeof SERVICES | 'health', number>>;
+  /** CPU time the process used until every service served, in ms. */
+  readyCpuMs: number;
   idleRssMb: number;
   loadRssMb: number;
   loadCalls: number;
@@ -67,6 +70,15 @@ interface RunResult {
 
 const GOFORWARD = '/usr/share/pocketsphinx/test/data/goforward.raw';
 const SENTENCE = 'Please transfer one thousand dollars to Alice before Friday.';
+
+/** CPU time (user + system, all threads) a process has used so far, in ms: start-up cost that a busy machine does not inflate. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // After the command name: state is field 3, so utime (14) and stime (15) are at indices 11 and 12.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+/** USER_HZ, 100 on Linux x86_64 and arm64. */
+const CLOCK_TICKS_PER_SECOND = 100;
 
 /** VmRSS of a process, in MB (the process's threads included). */
 function rssMb(pid: number): number {
@@ -175,6 +187,7 @@ async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet
       ...(['cheese', 'tts', 'stt'] as const).filter((k) => k === 'cheese' || spec[k]).map(async (k) => { servingMs[k] = await serving(SERVICES[k]); }),
     ]);
 
+    const readyCpuMs = cpuMs(child.pid!);
     // Idle: after the warm-up's garbage has had a moment to go.
     await sleep(1500);
     const idleRssMb = rssMb(child.pid!);
@@ -195,7 +208,7 @@ async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet
     })));
     clearInterval(sampler);
     loadRssMb = Math.max(loadRssMb, rssMb(child.pid!));
-    return { spec, variant, listeningMs, servingMs, firstCallMs, idleRssMb, loadRssMb, loadCalls, loadFailures };
+    return { spec, variant, listeningMs, servingMs, firstCallMs, readyCpuMs, idleRssMb, loadRssMb, loadCalls, loadFailures };
   } finally {
     for (const c of clients) c.close();
     child.kill('SIGTERM');
@@ -224,13 +237,13 @@ async function main(): Promise<void> {
   console.log(`Node.js ${process.version}; one process (--workers 1); default worker threads: tts.workers 2, tts.flite.workers 1, stt.workers 2`);
   console.log(`load: ${CONCURRENCY} concurrent callers per enabled service for ${LOAD_MS / 1000} s\n`);
   const results: RunResult[] = [];
-  const header = 'variant   config       listening  cheese SERVING/1st call  health 1st  TTS SERVING/1st call  STT SERVING/1st call  RSS idle  RSS load  calls';
+  const header = 'variant   config       listening  cheese SERVING/1st call  health 1st  TTS SERVING/1st call  STT SERVING/1st call  CPU to ready  RSS idle  RSS load  calls';
   console.log(header);
   const print = (r: RunResult) => console.log([
     r.variant.padEnd(9), r.spec.name.padEnd(12), fmtMs(r.listeningMs).padStart(9),
     `${fmtMs(r.servingMs.cheese)} / ${fmtMs(r.firstCallMs.cheese)}`.padStart(24), fmtMs(r.firstCallMs.health).padStart(10),
     `${fmtMs(r.servingMs.tts)} / ${fmtMs(r.firstCallMs.tts)}`.padStart(21), `${fmtMs(r.servingMs.stt)} / ${fmtMs(r.firstCallMs.stt)}`.padStart(21),
-    fmtMb(r.idleRssMb).padStart(8), fmtMb(r.loadRssMb).padStart(9), `${r.loadCalls}${r.loadFailures ? ` (+${r.loadFailures} refused)` : ''}`.padStart(6),
+    fmtMs(r.readyCpuMs).padStart(12), fmtMb(r.idleRssMb).padStart(8), fmtMb(r.loadRssMb).padStart(9), `${r.loadCalls}${r.loadFailures ? ` (+${r.loadFailures} refused)` : ''}`.padStart(6),
   ].join(' '));
   try {
     for (const spec of main) {
