@@ -77,4 +77,14 @@ gatehouse_prepare() {
   fi
 }
 
+# One prepare at a time per clone: two `npm ci` in one node_modules corrupt it. The lock is released before the
+# caller goes on (a gateway started afterwards must not hold it).
+mkdir -p "$(dirname "${BASH_SOURCE[0]}")/../../.toolchain"
+exec 9>"$(dirname "${BASH_SOURCE[0]}")/../../.toolchain/.prepare.lock"
+if ! flock -n 9; then
+  echo "prepare: another install is running in this clone; waiting for it" >&2
+  flock 9
+fi
 gatehouse_prepare
+flock -u 9
+exec 9>&-
