@@ -70,7 +70,7 @@ gatehouse_prepare() {
   command -v node >"$root/node_modules/.gatehouse-node"
 
   echo "== build (dist/)" >&2
-  if [ -f "$root/dist/.build-stamp" ] && [ -z "$(cd "$root" && find src interceptors certs/dev-certificates.ts tsconfig.json tsconfig.build.json package-lock.json -newer dist/.build-stamp -print -quit)" ]; then
+  if [ -f "$root/dist/.build-stamp" ] && [ -z "$(cd "$root" && find src interceptors certs/dev-certificates.ts tsconfig.json tsconfig.build.json package.json package-lock.json scripts/copy-build-assets.mjs -newer dist/.build-stamp -print -quit)" ]; then
     echo "dist/ is newer than every source: build skipped" >&2
   else
     (cd "$root" && npm run --silent build >&2 && touch dist/.build-stamp)

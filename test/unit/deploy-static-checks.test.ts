@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { checkDockerfile, IMAGE_CMD, runtimeCompilerDependencies } from '../../scripts/deploy/static-checks.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const FILES = ['deploy/Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'deploy/healthcheck.mjs', '.ci/install-system-deps.sh', 'src/cli/gatehouse.ts', 'certs/dev-certificates.ts'];
+const FILES = ['deploy/Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'deploy/healthcheck.mjs', '.ci/install-system-deps.sh', 'src/cli/gatehouse.ts', 'certs/dev-certificates.ts', 'scripts/copy-build-assets.mjs'];
 const DIRS = ['proto', 'config'];
 
 /** A temporary root with the real deploy inputs, `edit` applied, and the problems checkDockerfile reports. */
