@@ -15,7 +15,9 @@
 #                  them), h2load, Python grpcio and protobuf (also the
 #                  wire-format test's reference decoder), taskset; and
 #                  protoc with the well-known types (npm run check:proto
-#                  rebuilds the reflection descriptors).
+#                  rebuilds the reflection descriptors); PostgreSQL 15 and
+#                  Redis (the tests start real ones in temporary directories:
+#                  test/helpers/postgres-server.ts, redis-server.ts).
 #   --runtime      only what the running gateway loads: the PocketSphinx
 #                  library and its US English model (the runtime image).
 #   --build        only the toolchain `npm ci` needs to build native addons
@@ -27,7 +29,8 @@ runtime_packages=(libpocketsphinx3 pocketsphinx-en-us)
 build_packages=(python3 make g++)
 dev_packages=(pocketsphinx pocketsphinx-testdata opus-tools sox prometheus curl
   golang-go golang-google-grpc-dev golang-google-protobuf-dev nghttp2-client python3-grpcio python3-protobuf util-linux
-  protobuf-compiler libprotobuf-dev)
+  protobuf-compiler libprotobuf-dev
+  postgresql-15 redis-server)
 
 mode="${1:-all}"
 case "$mode" in

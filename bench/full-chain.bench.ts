@@ -1,41 +1,35 @@
 /**
- * `npx tsx bench/full-chain.bench.ts [--seconds 1] [--rounds 7] [--concurrency 32]`
+ * `npx tsx bench/full-chain.bench.ts [--calls 200000]`
  *
- * In one process: unary calls over mTLS to a bare grpc-js server and to one
- * with the whole interceptor chain exactly as src/chain.ts builds it from
- * config (call outcome, tracing, metrics, access log, status, deadline,
- * authentication with a JWT, policy, stream cap, rate limit), rounds
- * alternating so drift hits all alike. Prints both throughputs and their ratio
- * (target: full chain >= 80% of bare), plus the same chain with a recording
- * OpenTelemetry SDK, to show what real tracing adds. Also prints CPU time per
- * call and the ratio it implies, which holds when other work shares the cores.
+ * A profiling aid, not a throughput comparison: it drives fake grpc-js calls
+ * (no sockets, no TLS, no HTTP/2) through the gateway's one interceptor, built
+ * exactly as src/chain.ts builds it from config (mTLS identity, a JWT, a
+ * traceparent, the access log at info serialised to nowhere), once with every
+ * step and once with each step alone, and prints the microseconds of CPU each
+ * costs per unary call. Use it to see which step to work on.
  *
- * The access log is on at info level and its lines are built and serialized
- * as in production; only the final write to stdout is skipped, so the figure
- * is CPU cost, not terminal speed. The rate limit is configured high enough
- * never to refuse, so its bucket is taken on every call.
+ * It says nothing about the chain's cost relative to a bare server: a client
+ * in the server's own process measures mostly the client. The figures that
+ * compare Gatehouse with bare grpc-js come from the out-of-process benchmark
+ * in bench/external/ (client on its own core, server on the other).
  */
 import * as grpc from '@grpc/grpc-js';
-import { SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace';
-import { recordMessageSizes } from '../interceptors/message-sizes.js';
-import { hookHttp2Servers } from '../src/auth/http2-hooks.js';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { STEP_NAMES, type StepName } from '../interceptors/gateway-call.js';
+import type { InterceptingServerListener } from '../interceptors/grpc-compat.js';
 import { buildInterceptorChain } from '../src/chain.js';
-import { bearerMetadata, callUnary } from '../src/client/grpc-client.js';
 import { loadConfig } from '../src/config/load.js';
-import { createHealthState } from '../src/health/health-state.js';
 import { createLogger } from '../src/logging/logger.js';
 import { createMetricsRegistry } from '../src/metrics/metrics-registry.js';
-import { createTelemetry } from '../src/telemetry/telemetry.js';
-import {
-  BENCH_AUDIENCE, BENCH_ISSUER, BENCH_KEY_ID, BENCH_POLICY, BENCH_SERVICE, createChainBenchFixture, formatPercent as pct,
-  formatRate as fmt, headline, measureRounds, median, perRoundRatios, readChainBenchOptions,
-} from './chain-bench-kit.js';
+import { BENCH_AUDIENCE, BENCH_ISSUER, BENCH_KEY_ID, BENCH_METHOD, BENCH_POLICY, BENCH_SERVICE, createChainBenchFixture } from './chain-bench-kit.js';
 
-const options = readChainBenchOptions();
-// As in src/server.ts, the credentials report on a registry with the process and Node collectors a gateway carries.
-const fixture = createChainBenchFixture({ credentialsRegistry: createMetricsRegistry() });
-const { secret, token, definition } = fixture;
-
+const { values } = parseArgs({ options: { calls: { type: 'string', default: '200000' } } });
+const calls = Number(values.calls);
+const fixture = createChainBenchFixture();
+const { secret, token, definition, certs } = fixture;
 const config = loadConfig({
   overrides: {
     'auth.issuer': BENCH_ISSUER,
@@ -49,60 +43,69 @@ const config = loadConfig({
   },
 });
 
-/** A server with the chain src/chain.ts builds, set up the way src/server.ts sets up the main listener. */
-async function startServer(kind: 'bare' | 'chain' | 'traced', credentials: grpc.ServerCredentials): Promise<number> {
-  let server: grpc.Server;
-  if (kind === 'bare') {
-    server = new grpc.Server();
-  } else {
-    const registry = createMetricsRegistry();
-    // Access lines are built and serialized; only the write to stdout is skipped.
-    const logger = createLogger({ level: config.logging.level, write: () => undefined });
-    const telemetry = kind === 'traced'
-      ? createTelemetry({ config: config.tracing, env: {}, spanProcessors: [new SimpleSpanProcessor({ exporter: discardingExporter })] })
-      : undefined;
-    const interceptors = buildInterceptorChain({
-      config, registry, logger, health: createHealthState([BENCH_SERVICE]), services: [{ name: BENCH_SERVICE, definition }], telemetry, messageBytes: true,
+const certificate = new X509Certificate(readFileSync(certs.clients.alice.cert)).toLegacyObject();
+const authContext = { transportSecurityType: 'ssl', sslPeerCertificate: certificate };
+const connectionInfo = { remoteAddress: '127.0.0.1', remotePort: 40000, localAddress: '127.0.0.1', localPort: 50051 };
+const descriptor = { path: BENCH_METHOD, requestStream: false, responseStream: false, requestDeserialize: (b: Buffer) => b, responseSerialize: (v: Buffer) => v };
+
+/** Builds the chain with `steps` and returns microseconds per call, and how many calls were refused. */
+async function measure(steps: readonly StepName[] | undefined): Promise<{ micros: number; refused: number }> {
+  const chain = buildInterceptorChain({
+    config, registry: createMetricsRegistry(), logger: createLogger({ level: 'info', write: () => undefined }),
+    services: [{ name: BENCH_SERVICE, definition }], messageBytes: true, steps,
+  });
+  let refused = 0;
+  const reply = { voices: [] };
+  const one = () => {
+    let listener: InterceptingServerListener | undefined;
+    let ended = false;
+    const base = {
+      start(l: InterceptingServerListener) { listener = l; },
+      sendMetadata() {}, sendMessage(_m: unknown, done: () => void) { done(); }, sendStatus(status: grpc.StatusObject) { ended = true; if (status.code !== 0) refused++; },
+      startRead() {}, getPeer: () => '127.0.0.1:40000', getDeadline: () => Infinity, getHost: () => 'localhost',
+      getAuthContext: () => authContext, getConnectionInfo: () => connectionInfo, getMetricsRecorder: () => ({}),
+    };
+    const call = chain.interceptor(descriptor as never, base as never);
+    call.start({
+      onReceiveMetadata() {}, onReceiveMessage() {},
+      onReceiveHalfClose() { call.sendMessage(reply, () => call.sendStatus({ code: 0, details: 'OK' })); },
+      onCancel() {},
     });
-    server = new grpc.Server({ interceptors });
-    hookHttp2Servers(server);
-    recordMessageSizes(server);
-  }
-  return fixture.serve(server, credentials);
+    const metadata = new grpc.Metadata();
+    metadata.set('authorization', `Bearer ${token}`);
+    metadata.set('traceparent', '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    listener!.onReceiveMetadata(metadata);
+    if (!ended) {
+      listener!.onReceiveMessage({});
+      listener!.onReceiveHalfClose();
+    }
+    listener!.onCancel();
+  };
+  const run = async (n: number) => {
+    // In batches, so the access log's queued lines are written between them as they would be in a server.
+    for (let done = 0; done < n; done += 1000) {
+      for (let i = 0; i < 1000; i++) one();
+      await nextTurn();
+    }
+  };
+  await run(20_000);
+  refused = 0;
+  const cpu = process.cpuUsage();
+  await run(calls);
+  const used = process.cpuUsage(cpu);
+  chain.stop();
+  return { micros: (used.user + used.system) / calls, refused };
 }
 
-/** Takes spans and drops them: the SDK's recording and processing cost without any I/O. */
-const discardingExporter: SpanExporter = {
-  export(_spans: ReadableSpan[], done) { done({ code: 0 }); },
-  shutdown: async () => undefined,
-};
-
-const clients = {
-  bare: fixture.connect(await startServer('bare', fixture.bareCredentials)),
-  chain: fixture.connect(await startServer('chain', fixture.reloadingCredentials)),
-  traced: fixture.connect(await startServer('traced', fixture.reloadingCredentials)),
-};
-// Every server gets the same request bytes, token and traceparent included: only what the server does with them differs.
-const metadata = bearerMetadata(token, { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
-
-// A call through the chain must succeed, or the bench would measure refusals.
-await callUnary(clients.chain, 'listVoices', {}, { metadata });
-const { rates: results, cpuMicros: cpu } = await measureRounds(clients, { ...options, metadata, order: ['bare', 'chain', 'traced'] });
-
-// Each round measures all three back to back, so the per-round ratio cancels most of the machine's drift.
-const ratios = perRoundRatios(results.chain, results.bare);
-const tracedRatios = perRoundRatios(results.traced, results.bare);
-console.log(await headline('full chain bench', options));
-console.log(`  bare grpc-js (mTLS, no interceptors)              ${fmt(median(results.bare))} calls/s   rounds: ${results.bare.map(fmt).join(' ')}`);
-console.log(`  full chain (${buildInterceptorChain.name} as configured, no OTel SDK) ${fmt(median(results.chain))} calls/s   rounds: ${results.chain.map(fmt).join(' ')}`);
-console.log(`  ratio full chain / bare (median of per-round ratios) ${pct(median(ratios))}   (target >= 80%; rounds: ${ratios.map(pct).join(' ')})`);
-console.log(`  full chain + recording OTel SDK (spans discarded) ${fmt(median(results.traced))} calls/s   ratio ${pct(median(tracedRatios))}`);
-// Throughput swings when other processes share the cores; CPU per call does not, and for a CPU-bound
-// loop like this one, bare CPU / chain CPU is the throughput ratio an idle machine would show.
-const cpuRatio = median(perRoundRatios(cpu.bare, cpu.chain));
-const cpuTracedRatio = median(perRoundRatios(cpu.bare, cpu.traced));
-console.log(`  CPU per call (client + server): bare ${median(cpu.bare).toFixed(1)} us, full chain ${median(cpu.chain).toFixed(1)} us, ` +
-  `+SDK ${median(cpu.traced).toFixed(1)} us`);
-console.log(`  CPU-based ratio full chain / bare ${pct(cpuRatio)} (target >= 80%); with recording SDK ${pct(cpuTracedRatio)}`);
-
+const grpcJs = (await import('@grpc/grpc-js/package.json', { with: { type: 'json' } })).default;
+console.log(`chain steps profile: ${calls} fake unary calls per line, CPU us per call (node ${process.version}, grpc-js ${grpcJs.version})`);
+const none = await measure([]);
+console.log(`  no steps (the gateway call object alone)   ${none.micros.toFixed(2)} us`);
+for (const name of STEP_NAMES) {
+  const result = await measure([name]);
+  const note = result.refused > 0 ? `   (refuses alone: ${result.refused} calls, e.g. authorization without authentication)` : '';
+  console.log(`  ${name.padEnd(15)} alone                  ${result.micros.toFixed(2)} us   (+${(result.micros - none.micros).toFixed(2)})${note}`);
+}
+const all = await measure(undefined);
+console.log(`  every step (as config/default.yaml)       ${all.micros.toFixed(2)} us   (+${(all.micros - none.micros).toFixed(2)}), refused ${all.refused}`);
 fixture.close();

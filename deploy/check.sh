@@ -5,7 +5,8 @@
 #      the Kubernetes and CRD schemas (strictly: unknown fields fail), the
 #      probes are native grpc on the health-only port 8081, drain timing,
 #      hardening, Services, HPA, PDB, NetworkPolicy, cert-manager mounts,
-#      PodMonitor, the production config loads through the server's own
+#      PodMonitor, order storage (never emptyDir, never SQLite beyond one
+#      replica: scripts/deploy/storage-checks.ts), the production config loads through the server's own
 #      loader, the Dockerfile, the Grafana dashboard, and the generated
 #      PrometheusRule;
 #   3. promtool: check config, check rules, test rules, and every dashboard
@@ -49,13 +50,15 @@ fi
 #    are deprecated (kept for kubectl 1.20's kustomize v2); other warnings show.
 kubectl_version="$("$kubectl" version --client -o json 2>/dev/null | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -n1)"
 rendered=()
+# The base renders but is no deployment by itself (it has no order storage):
+# only the overlays are checked as workloads.
 for dir in deploy/k8s/base deploy/k8s/overlays/*/; do
   dir="${dir%/}"
   name="$(basename "$dir")"
   if "$kubectl" kustomize "$dir" >"$work/$name.yaml" 2>"$work/$name.stderr"; then
     pass "kubectl kustomize $dir (kubectl $kubectl_version)"
     grep -v "is deprecated. Please use 'resources'\|is deprecated. Please use 'patches'" "$work/$name.stderr" | sed 's/^/    /' || true
-    rendered+=(--rendered "$name=$work/$name.yaml")
+    [ "$name" = base ] || rendered+=(--rendered "$name=$work/$name.yaml")
   else
     fail "kubectl kustomize $dir"
     sed 's/^/    /' "$work/$name.stderr"

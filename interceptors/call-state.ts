@@ -18,8 +18,9 @@ export interface TokenPrincipal {
 }
 
 /**
- * Typed per-call data that interceptors hand to later interceptors and to the
- * handler adapters, instead of re-parsing strings at each layer.
+ * Typed per-call data that the gateway interceptor's steps hand to each other
+ * and to the handler adapters, instead of re-parsing strings at each step.
+ * In a gateway it is the one per-call object of interceptors/gateway-call.ts.
  */
 export interface CallState {
   /** Verified client certificate identity. */
@@ -28,20 +29,26 @@ export interface CallState {
   principal?: TokenPrincipal;
   /**
    * Effective deadline after defaulting and clamping; handlers must finish by then.
-   * Set by the deadline interceptor, which also ends the call when it passes
+   * Set by the deadline step, which also ends the call when it passes
    * (handlers then see their `ctx.signal` fire).
    */
-  deadline?: Date;
+  readonly deadline?: Date;
   /** W3C trace id of the call's span, for logs and INTERNAL replies. */
   traceId?: string;
   /** Set when the handler failed with a bug: the client saw only `referenceId`; the access log writes the cause. */
   internalError?: { referenceId: string; cause: unknown };
   /**
-   * The status grpc-js actually wrote for this call, including the ones it makes
-   * itself (its deadline, oversized or undecodable messages) that no interceptor's
-   * sendStatus sees. Set by interceptors/call-outcome.ts.
+   * Present (true or false) only when a gateway interceptor runs the call: true
+   * once the call is over on the wire (grpc-js's `onCancel`), whatever ended it.
    */
-  wireStatus?: { code: number; details: string };
+  readonly callOver?: boolean;
+  /** How the call ended when it ended without the handler's status: DEADLINE_EXCEEDED or CANCELLED (gRPC codes). */
+  readonly endCode?: number;
+  /**
+   * Set by the handler adapter while its handler runs and has asked for an
+   * AbortSignal; called once when the call ends (client cancel, deadline, drain).
+   */
+  onCallEnded?: (() => void) | undefined;
 }
 
 /**
@@ -58,6 +65,11 @@ type WithState = Metadata & { [CALL_STATE]?: CallState };
 export function callStateOf(metadata: Metadata): CallState {
   const carrier = metadata as WithState;
   return (carrier[CALL_STATE] ??= {});
+}
+
+/** Attaches `state` (the gateway's per-call object) to the request metadata, before anything reads it. */
+export function attachCallState(metadata: Metadata, state: CallState): void {
+  (metadata as WithState)[CALL_STATE] = state;
 }
 
 /** The call state if any interceptor attached one; never creates it. */

@@ -1,7 +1,8 @@
-import { status as Status, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
-import { callStateOf } from './call-state.js';
-import { ForwardingCall, deadlineMs, type PartialStatus } from './forwarding-call.js';
-import { methodSettingsCache, type MethodOverrides } from './method-policy.js';
+import { status as Status } from '@grpc/grpc-js';
+import { DeadlineQueue } from './deadline-queue.js';
+import type { GatewayCall, MethodHooks, Step } from './gateway-call.js';
+import { deadlineMs, type PartialStatus } from './grpc-compat.js';
+import { resolveMethodSettings, type MethodOverrides } from './method-policy.js';
 import { plainRejection, type RejectionToStatus } from './rejection.js';
 
 /** Deadline policy of one method. */
@@ -14,16 +15,20 @@ export interface DeadlinePolicy {
   minBudgetMs: number;
 }
 
-/** Options for {@link createDeadlineInterceptor}. */
-export interface DeadlineInterceptorOptions {
+/** Options for {@link createDeadlineStep}. */
+export interface DeadlineStepOptions {
   /** Policy for every method without an override. */
   defaults: DeadlinePolicy;
   /** Per service (`package.Service`) or method (`package.Service/Method`) overrides, field by field. */
   methods?: MethodOverrides<DeadlinePolicy>;
   /** Builds the status for a refused or timed-out call (rich details come from src/). Default: plain status. */
   reject?: RejectionToStatus;
-  /** Wall clock, epoch ms. Default `Date.now`. */
-  nowMs?: () => number;
+}
+
+/** The deadline step, with what stops its timers. */
+export interface DeadlineStep extends Step {
+  /** Stops the queues' timers (the server stopped). */
+  stop(): void;
 }
 
 /**
@@ -32,94 +37,82 @@ export interface DeadlineInterceptorOptions {
  * minimum budget is left. The deadline goes on the call state (the handler's
  * `ctx.deadline`).
  *
- * When the deadline passes, this layer ends the call with DEADLINE_EXCEEDED
- * itself (grpc-js only enforces the client's own deadline) and drops whatever
- * the handler sends afterwards, so the layers outside see one status. grpc-js
- * then emits `cancelled` on the call, which fires the handler's `ctx.signal`
- * (src/call-context.ts): one timer per call, not one here and one there.
+ * A deadline the gateway imposed (a default or a cut) is enforced here: the
+ * call joins the queue of its budget (deadline-queue.ts: one timer per
+ * distinct budget, not per call) and, when it is due, ends with
+ * DEADLINE_EXCEEDED; whatever the handler sends afterwards is dropped. The
+ * client's own deadline is enforced by grpc-js, which already has a timer for
+ * it. Either way grpc-js then reports the call over, which fires the
+ * handler's `ctx.signal` (src/call-context.ts).
  */
-export function createDeadlineInterceptor(options: DeadlineInterceptorOptions): ServerInterceptor {
-  const policyFor = methodSettingsCache(options.defaults, options.methods);
+export function createDeadlineStep(options: DeadlineStepOptions): DeadlineStep {
   const reject = options.reject ?? plainRejection;
-  const now = options.nowMs ?? Date.now;
-
-  class DeadlineCall extends ForwardingCall {
-    private timer: NodeJS.Timeout | undefined;
-    private ended = false;
-    private budgetMs = 0;
-    private source: 'client' | 'server default' | 'server maximum' = 'client';
-
-    constructor(next: ConstructorParameters<typeof ForwardingCall>[0], private readonly path: string) {
-      super(next);
+  const queues = new Map<number, DeadlineQueue>();
+  const queueFor = (budgetMs: number): DeadlineQueue => {
+    let queue = queues.get(budgetMs);
+    if (queue === undefined) {
+      queue = new DeadlineQueue(budgetMs);
+      queues.set(budgetMs, queue);
     }
+    return queue;
+  };
 
-    override onReceiveMetadata(metadata: Metadata): void {
-      const policy = policyFor(this.path);
-      const arrivedMs = now();
-      const clientMs = deadlineMs(this.next.getDeadline());
-      let effectiveMs = clientMs;
-      if (!Number.isFinite(clientMs)) {
-        effectiveMs = policy.defaultMs > 0 ? arrivedMs + policy.defaultMs : Infinity;
-        this.source = 'server default';
-      } else if (policy.maxMs > 0 && clientMs - arrivedMs > policy.maxMs) {
-        effectiveMs = arrivedMs + policy.maxMs;
-        this.source = 'server maximum';
-      }
-      if (Number.isFinite(effectiveMs)) {
-        const budgetMs = effectiveMs - arrivedMs;
-        if (policy.minBudgetMs > 0 && budgetMs < policy.minBudgetMs) {
-          this.ended = true;
-          this.next.sendStatus(reject({
-            code: Status.DEADLINE_EXCEEDED,
-            reason: 'DEADLINE_TOO_SHORT',
-            message: `the call arrived with ${Math.max(0, Math.round(budgetMs))} ms left before its deadline; ${this.path} needs at least ` +
-              `${policy.minBudgetMs} ms, so it was refused before any work started: send a longer deadline`,
-            metadata: { minBudgetMs: String(policy.minBudgetMs) },
-          }));
-          return;
-        }
-        this.budgetMs = budgetMs;
-        callStateOf(metadata).deadline = new Date(effectiveMs);
-        // The call object rides as the timer argument: no closure per call.
-        this.timer = setTimeout(expire, budgetMs, this);
-      }
-      this.listener.onReceiveMetadata(metadata);
-    }
-
-    /** The deadline passed: the client gets DEADLINE_EXCEEDED now; grpc-js then emits `cancelled`, which aborts the handler. */
-    expire(): void {
-      this.timer = undefined;
-      if (this.ended) return;
-      this.ended = true;
-      this.next.sendStatus(reject({
+  return {
+    name: 'deadline',
+    forMethod(names): MethodHooks {
+      const policy = resolveMethodSettings(names.path, options.defaults, options.methods);
+      const path = names.path;
+      const defaultQueue = policy.defaultMs > 0 ? queueFor(policy.defaultMs) : undefined;
+      const maxQueue = policy.maxMs > 0 ? queueFor(policy.maxMs) : undefined;
+      // The statuses for a deadline the gateway imposed are the same for every call of the method: built once, when first needed.
+      let expiredDefault: PartialStatus | undefined;
+      let expiredMax: PartialStatus | undefined;
+      const expiry = (call: GatewayCall): PartialStatus => {
+        if (call.deadlineSource === 'server default') return (expiredDefault ??= expired(policy.defaultMs, 'server default'));
+        if (call.deadlineSource === 'server maximum') return (expiredMax ??= expired(policy.maxMs, 'server maximum'));
+        return expired(Math.max(0, call.deadlineAtMs - call.startWallMs), 'client');
+      };
+      const expired = (budgetMs: number, source: string) => reject({
         code: Status.DEADLINE_EXCEEDED,
         reason: 'DEADLINE_EXCEEDED',
-        message: `deadline of ${Math.round(this.budgetMs)} ms (${this.source}) exceeded before ${this.path} finished`,
-      }));
-    }
-
-    override sendMessage(message: unknown, callback: () => void): void {
-      if (this.ended) return; // as grpc-js does once a call is over: the write is dropped and its callback never runs
-      this.next.sendMessage(message, callback);
-    }
-    override sendStatus(status: PartialStatus): void {
-      if (this.ended) return;
-      this.ended = true;
-      this.next.sendStatus(status);
-    }
-    override onCancel(): void {
-      if (this.timer !== undefined) {
-        clearTimeout(this.timer);
-        this.timer = undefined;
-      }
-      this.ended = true;
-      this.listener.onCancel();
-    }
-  }
-
-  return (method, call) => new DeadlineCall(call, method.path).asInterceptingCall();
-}
-
-function expire(call: { expire(): void }): void {
-  call.expire();
+        message: `deadline of ${Math.round(budgetMs)} ms (${source}) exceeded before ${path} finished`,
+      });
+      return {
+        admit(call) {
+          const arrivedMs = Date.now();
+          const clientMs = deadlineMs(call.getDeadline());
+          let queue: DeadlineQueue | undefined;
+          if (clientMs === Infinity) {
+            if (defaultQueue === undefined) return undefined; // no deadline at all (watch streams)
+            call.deadlineAtMs = arrivedMs + policy.defaultMs;
+            call.deadlineSource = 'server default';
+            queue = defaultQueue;
+          } else if (maxQueue !== undefined && clientMs - arrivedMs > policy.maxMs) {
+            call.deadlineAtMs = arrivedMs + policy.maxMs;
+            call.deadlineSource = 'server maximum';
+            queue = maxQueue;
+          } else {
+            call.deadlineAtMs = clientMs;
+          }
+          const budgetMs = call.deadlineAtMs - arrivedMs;
+          if (policy.minBudgetMs > 0 && budgetMs < policy.minBudgetMs) {
+            return reject({
+              code: Status.DEADLINE_EXCEEDED,
+              reason: 'DEADLINE_TOO_SHORT',
+              message: `the call arrived with ${Math.max(0, Math.round(budgetMs))} ms left before its deadline; ${path} needs at least ` +
+                `${policy.minBudgetMs} ms, so it was refused before any work started: send a longer deadline`,
+              metadata: { minBudgetMs: String(policy.minBudgetMs) },
+            });
+          }
+          call.startWallMs = arrivedMs;
+          call.expiry = expiry;
+          queue?.add(call);
+          return undefined;
+        },
+      };
+    },
+    stop() {
+      for (const queue of queues.values()) queue.stop();
+    },
+  };
 }

@@ -1,9 +1,9 @@
-import type { Metadata, ServerInterceptor, ServiceDefinition } from '@grpc/grpc-js';
+import type { Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { performance } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { effectiveDeadlineMs, resolveOutcomeCode } from './call-outcome.js';
-import { ForwardingCall, type PartialStatus } from './forwarding-call.js';
-import { GO_CODE_NAMES, methodNames, methodsOf, type MethodNames } from './method-names.js';
+import type { GatewayCall, MethodHooks, Step } from './gateway-call.js';
+import { MethodHistogram, type HistogramSeries } from './method-histogram.js';
+import { GO_CODE_NAMES, type MethodNames } from './method-names.js';
 
 /**
  * go-grpc-middleware's server metrics, names, help and labels as its Prometheus
@@ -24,18 +24,14 @@ export const GRPC_SERVER_METRICS = Object.freeze({
 /** Prometheus's default buckets, which go-grpc-middleware uses for the handling histogram. */
 export const DEFAULT_HANDLING_BUCKETS_SECONDS: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
 
-/** Options for {@link createMetricsInterceptor}. */
-export interface MetricsInterceptorOptions {
+/** Options for {@link createMetricsStep}. */
+export interface MetricsStepOptions {
   /** Where the series are registered; never a global registry. */
   registry: Registry;
-  /** Every service the server hosts: each method's series exist (at 0) from start, as go-grpc-middleware's InitializeMetrics does. */
-  services: readonly ServiceDefinition[];
+  /** Every method the server hosts: each method's series exist (at 0) from start, as go-grpc-middleware's InitializeMetrics does. */
+  methods: readonly MethodNames[];
   /** Buckets of `grpc_server_handling_seconds`, in seconds. Default {@link DEFAULT_HANDLING_BUCKETS_SECONDS}. */
   handlingBucketsSeconds?: readonly number[];
-  /** Monotonic clock in milliseconds, for tests. Default `performance.now`. */
-  nowMs?: () => number;
-  /** Wall clock in epoch milliseconds, to tell a timed-out call from a cancelled one. Default `Date.now`. */
-  wallClockMs?: () => number;
 }
 
 const CODE_COUNT = GO_CODE_NAMES.length;
@@ -45,7 +41,7 @@ const CODE_COUNT = GO_CODE_NAMES.length;
  * handed to prom-client when Prometheus scrapes (prom-client hashes the label
  * set on every `inc`); label objects are built once here.
  */
-class MethodSeries {
+class MethodSeries implements MethodHooks {
   started = 0;
   received = 0;
   sent = 0;
@@ -54,11 +50,28 @@ class MethodSeries {
   readonly labels: Readonly<Record<'grpc_type' | 'grpc_service' | 'grpc_method', string>>;
   readonly codeLabels: readonly Readonly<Record<string, string>>[];
   readonly inflightLabels: Readonly<Record<'grpc_service' | 'grpc_method', string>>;
+  readonly seconds: HistogramSeries;
 
-  constructor(readonly names: MethodNames) {
+  constructor(names: MethodNames, histogram: MethodHistogram) {
     this.labels = Object.freeze({ grpc_type: names.type, grpc_service: names.service, grpc_method: names.method });
     this.codeLabels = GO_CODE_NAMES.map((code) => Object.freeze({ ...this.labels, grpc_code: code }));
     this.inflightLabels = Object.freeze({ grpc_service: names.service, grpc_method: names.method });
+    this.seconds = histogram.seriesFor(this.labels);
+  }
+
+  // Counted at the headers, not at start: grpc-js skips listeners (and onCancel) for a stream that closed before start.
+  admit(call: GatewayCall): undefined {
+    this.started++;
+    this.inflight++;
+    call.counters = this;
+    return undefined;
+  }
+
+  end(call: GatewayCall): void {
+    const code = call.code;
+    this.handled[code < CODE_COUNT ? code : 2]!++;
+    this.inflight--;
+    this.seconds.observe((performance.now() - call.startMs) / 1000);
   }
 }
 
@@ -67,18 +80,15 @@ class MethodSeries {
  * (Go's spelling: `OK`, `Canceled`, `DeadlineExceeded`, ...), messages each
  * way, and the handling-time histogram; plus `gatehouse_inflight_calls`.
  *
- * A call is finished in `onCancel`, which grpc-js fires exactly once at the
- * end of every call, including the calls it ends by itself (deadline, client
- * cancel) whose status no interceptor's `sendStatus` sees (DESIGN.md). Put
- * interceptors/call-outcome.ts first in the chain so such calls get the code
- * grpc-js wrote.
+ * A call is finished when grpc-js says it is over (`onCancel`, which fires
+ * exactly once at the end of every call, including the calls it ends by itself
+ * whose status no interceptor sees; DESIGN.md), with the code the outcome step
+ * saw on the wire.
  */
-export function createMetricsInterceptor(options: MetricsInterceptorOptions): ServerInterceptor {
-  const now = options.nowMs ?? (() => performance.now());
-  const wallClock = options.wallClockMs ?? Date.now;
+export function createMetricsStep(options: MetricsStepOptions): Step {
+  const m = GRPC_SERVER_METRICS;
+  const histogram = new MethodHistogram(m.seconds.name, m.seconds.help, options.handlingBucketsSeconds ?? DEFAULT_HANDLING_BUCKETS_SECONDS, options.registry);
   const byPath = new Map<string, MethodSeries>();
-  for (const names of methodsOf(options.services)) byPath.set(names.path, new MethodSeries(names));
-
   const flush = () => {
     for (const series of byPath.values()) {
       if (series.started > 0) { started.inc(series.labels, series.started); series.started = 0; }
@@ -91,81 +101,32 @@ export function createMetricsInterceptor(options: MetricsInterceptorOptions): Se
     }
   };
   const labelNames = ['grpc_type', 'grpc_service', 'grpc_method'] as const;
-  const m = GRPC_SERVER_METRICS;
   // Each counter flushes all pending counts, so one scrape sees a consistent set whichever it collects first.
   const started = new Counter({ ...m.started, labelNames, registers: [options.registry], collect: flush });
   const handled = new Counter({ ...m.handled, labelNames: [...labelNames, 'grpc_code'], registers: [options.registry], collect: flush });
   const received = new Counter({ ...m.received, labelNames, registers: [options.registry], collect: flush });
   const sent = new Counter({ ...m.sent, labelNames, registers: [options.registry], collect: flush });
-  const seconds = new Histogram({
-    ...m.seconds, labelNames, buckets: [...(options.handlingBucketsSeconds ?? DEFAULT_HANDLING_BUCKETS_SECONDS)], registers: [options.registry],
-  });
   const inflight = new Gauge({
     ...m.inflight, labelNames: ['grpc_service', 'grpc_method'], registers: [options.registry],
     collect() {
       for (const series of byPath.values()) this.set(series.inflightLabels, series.inflight);
     },
   });
-  // Series exist from start, at zero, for every method and code.
-  for (const series of byPath.values()) {
-    started.inc(series.labels, 0);
-    received.inc(series.labels, 0);
-    sent.inc(series.labels, 0);
-    for (const labels of series.codeLabels) handled.inc(labels, 0);
-    seconds.zero(series.labels);
-    inflight.set(series.inflightLabels, 0);
-  }
-
-  const seriesFor = (path: string, requestStream: boolean, responseStream: boolean): MethodSeries => {
-    let series = byPath.get(path);
+  const seriesFor = (names: MethodNames): MethodSeries => {
+    let series = byPath.get(names.path);
     if (series === undefined) {
-      // A method registered after start (grpc-js answers unknown paths itself, so this set stays bounded).
-      series = new MethodSeries(methodNames(path, requestStream, responseStream));
-      byPath.set(path, series);
+      series = new MethodSeries(names, histogram);
+      byPath.set(names.path, series);
+      // Series exist from start, at zero, for every method and code.
+      started.inc(series.labels, 0);
+      received.inc(series.labels, 0);
+      sent.inc(series.labels, 0);
+      for (const labels of series.codeLabels) handled.inc(labels, 0);
+      inflight.set(series.inflightLabels, 0);
     }
     return series;
   };
-
-  class MetricsCall extends ForwardingCall {
-    private startMs = -1;
-    private seenCode = -1;
-    private metadata: Metadata | undefined;
-
-    constructor(next: ConstructorParameters<typeof ForwardingCall>[0], private readonly series: MethodSeries) {
-      super(next);
-    }
-
-    override onReceiveMetadata(metadata: Metadata): void {
-      // Counted here, not in start: grpc-js skips listeners (and onCancel) for a stream that closed before start.
-      this.metadata = metadata;
-      this.startMs = now();
-      this.series.started++;
-      this.series.inflight++;
-      this.listener.onReceiveMetadata(metadata);
-    }
-    override onReceiveMessage(message: unknown): void {
-      this.series.received++;
-      this.listener.onReceiveMessage(message);
-    }
-    override sendMessage(message: unknown, callback: () => void): void {
-      this.series.sent++;
-      this.next.sendMessage(message, callback);
-    }
-    override sendStatus(status: PartialStatus): void {
-      if (this.seenCode < 0) this.seenCode = status.code;
-      this.next.sendStatus(status);
-    }
-    override onCancel(): void {
-      if (this.startMs >= 0) {
-        const code = resolveOutcomeCode(this.metadata, this.seenCode, effectiveDeadlineMs(this.metadata, this.next.getDeadline()), wallClock());
-        this.series.handled[code < CODE_COUNT ? code : 2]!++;
-        this.series.inflight--;
-        seconds.observe(this.series.labels, (now() - this.startMs) / 1000);
-        this.startMs = -1;
-      }
-      this.listener.onCancel();
-    }
-  }
-
-  return (method, call) => new MetricsCall(call, seriesFor(method.path, method.requestStream, method.responseStream)).asInterceptingCall();
+  for (const names of options.methods) seriesFor(names);
+  // A method registered after start is prepared on its first call (grpc-js answers unknown paths itself, so this stays bounded).
+  return { name: 'metrics', forMethod: seriesFor };
 }

@@ -1,11 +1,12 @@
-import { status as Status, type Metadata, type ServerInterceptor } from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
 import { Counter, type Registry } from 'prom-client';
-import { peekCallState } from './call-state.js';
-import { ForwardingCall } from './forwarding-call.js';
+import type { GatewayCall, Step } from './gateway-call.js';
+import type { PartialStatus } from './grpc-compat.js';
 import { methodNames } from './method-names.js';
-import { methodSettingsCache, type MethodOverrides } from './method-policy.js';
+import { resolveMethodSettings, type MethodOverrides } from './method-policy.js';
 import { plainRejection, type RejectionToStatus } from './rejection.js';
-import { createTokenBuckets, type BucketLimit, type TokenBuckets } from './token-bucket.js';
+import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit-store.js';
+import type { BucketLimit, TakeResult } from './token-bucket.js';
 
 /** `gatehouse_rate_limited_total`: calls refused by a rate limit or the per-connection stream cap. */
 export const RATE_LIMITED_METRIC = Object.freeze({
@@ -13,91 +14,91 @@ export const RATE_LIMITED_METRIC = Object.freeze({
   help: 'Calls refused with RESOURCE_EXHAUSTED by a per-identity rate limit or the per-connection concurrent stream cap.',
 });
 
-/** Options for {@link createRateLimitInterceptor}. */
+/** Options for {@link createRateLimitStep}. */
 export interface RateLimitOptions {
   /** Bucket for every method without an override; `requestsPerSecond: 0` leaves methods unlimited. */
   defaults: BucketLimit;
   /** Per service (`package.Service`) or method (`package.Service/Method`) overrides. */
   methods?: MethodOverrides<BucketLimit>;
-  /** Most buckets kept at once per method (memory bound). Default 100000. */
+  /** Most buckets kept at once per method (memory bound) by the default in-memory store. Default 100000. */
   maxBuckets?: number;
+  /**
+   * Where buckets live. Default: in this process's memory, so the limit holds
+   * per process; a shared store (Redis, built in src/) makes it hold across
+   * workers and pods, and may answer with a promise (the call is held meanwhile).
+   */
+  store?: RateLimitStore;
   /** Where `gatehouse_rate_limited_total` lives; omitted, nothing is counted. */
   registry?: Registry;
   /** Builds the RESOURCE_EXHAUSTED status with RetryInfo (rich details come from src/). Default: plain status. */
   reject?: RejectionToStatus;
-  /** Monotonic clock in ms. Default `performance.now`. */
+  /** Monotonic clock in ms for the default in-memory store. Default `performance.now`. */
   nowMs?: () => number;
 }
 
-/** Per-method label set of the refusal counter, built once. */
-export type RateLimitedCounter = (path: string) => void;
+/** Counts one refusal of one method; label set resolved once per method. */
+export type RateLimitedCounter = (path: string) => () => void;
 
 /** The refusal counter on `registry`, or a no-op without one; created once per registry. */
 export function rateLimitedCounter(registry: Registry | undefined): RateLimitedCounter {
-  if (registry === undefined) return () => undefined;
+  if (registry === undefined) return () => () => undefined;
   const counter = (registry.getSingleMetric(RATE_LIMITED_METRIC.name) as Counter<'grpc_service' | 'grpc_method'> | undefined)
     ?? new Counter({ ...RATE_LIMITED_METRIC, labelNames: ['grpc_service', 'grpc_method'], registers: [registry] });
   return (path) => {
     const names = methodNames(path, false, false);
-    counter.inc({ grpc_service: names.service, grpc_method: names.method });
+    const child = counter.labels({ grpc_service: names.service, grpc_method: names.method });
+    return () => child.inc();
   };
 }
 
 /**
  * A token bucket per caller and method. The caller is the token's subject,
- * else the client certificate's identity, else the peer address; so this layer
+ * else the client certificate's identity, else the peer address; so this step
  * belongs after authentication. A call over the limit gets RESOURCE_EXHAUSTED
- * with RetryInfo saying when a token will be there.
+ * with RetryInfo saying when a token will be there. Unlimited methods get no
+ * hook at all.
  */
-export function createRateLimitInterceptor(options: RateLimitOptions): ServerInterceptor {
-  const limitFor = methodSettingsCache(options.defaults, options.methods);
-  // One bucket table per method, keyed by caller alone: no key string to build per call.
-  const bucketsByPath = new Map<string, TokenBuckets>();
-  const bucketsFor = (path: string): TokenBuckets => {
-    let buckets = bucketsByPath.get(path);
-    if (buckets === undefined) {
-      buckets = createTokenBuckets({ maxBuckets: options.maxBuckets, nowMs: options.nowMs });
-      bucketsByPath.set(path, buckets);
-    }
-    return buckets;
-  };
+export function createRateLimitStep(options: RateLimitOptions): Step {
   const reject = options.reject ?? plainRejection;
   const countRefusal = rateLimitedCounter(options.registry);
-
-  class RateLimitCall extends ForwardingCall {
-    constructor(
-      next: ConstructorParameters<typeof ForwardingCall>[0],
-      private readonly path: string,
-      private readonly limit: BucketLimit,
-      private readonly buckets: TokenBuckets,
-    ) {
-      super(next);
-    }
-
-    override onReceiveMetadata(metadata: Metadata): void {
-      const state = peekCallState(metadata);
-      const caller = state?.principal?.subject ?? state?.peer?.identity ?? this.next.getConnectionInfo().remoteAddress ?? 'unknown';
-      const result = this.buckets.take(caller, this.limit);
-      if (result.allowed) {
-        this.listener.onReceiveMetadata(metadata);
-        return;
-      }
-      countRefusal(this.path);
-      this.next.sendStatus(reject({
-        code: Status.RESOURCE_EXHAUSTED,
-        reason: 'RATE_LIMITED',
-        message: `rate limit for ${this.path} exceeded: at most ${this.limit.requestsPerSecond} calls per second ` +
-          `(bursts of ${this.limit.burst}) per caller; retry in ${result.retryAfterMs} ms`,
-        retryDelayMs: result.retryAfterMs,
-        metadata: { requestsPerSecond: String(this.limit.requestsPerSecond), burst: String(this.limit.burst) },
-      }));
-    }
-  }
-
-  return (method, call) => {
-    const limit = limitFor(method.path);
-    // Unlimited methods get no layer at all.
-    if (limit.requestsPerSecond <= 0) return call as ReturnType<ServerInterceptor>;
-    return new RateLimitCall(call, method.path, limit, bucketsFor(method.path)).asInterceptingCall();
+  const store = options.store ?? createMemoryRateLimitStore({ maxBuckets: options.maxBuckets, nowMs: options.nowMs });
+  return {
+    name: 'rateLimit',
+    forMethod(names) {
+      const path = names.path;
+      const limit = Object.freeze(resolveMethodSettings(path, options.defaults, options.methods));
+      if (limit.requestsPerSecond <= 0) return undefined;
+      const refused = countRefusal(path);
+      const decide = (result: TakeResult): PartialStatus | undefined => {
+        if (result.allowed) return undefined;
+        if (result.unavailable) {
+          // The shared store could not decide and rateLimits.onStoreError is deny.
+          return reject({
+            code: Status.UNAVAILABLE,
+            reason: 'RATE_LIMITER_UNAVAILABLE',
+            message: `the shared rate limiter cannot decide at the moment and this gateway refuses calls then; retry in ${result.retryAfterMs} ms`,
+            retryDelayMs: result.retryAfterMs,
+          });
+        }
+        refused();
+        return reject({
+          code: Status.RESOURCE_EXHAUSTED,
+          reason: 'RATE_LIMITED',
+          message: `rate limit for ${path} exceeded: at most ${limit.requestsPerSecond} calls per second ` +
+            `(bursts of ${limit.burst}) per caller; retry in ${result.retryAfterMs} ms`,
+          retryDelayMs: result.retryAfterMs,
+          metadata: { requestsPerSecond: String(limit.requestsPerSecond), burst: String(limit.burst) },
+        });
+      };
+      // Stores never reject (they apply their own fallback); a bug there must not leave the call hanging.
+      const allowOnBug = () => undefined;
+      return {
+        admit(call: GatewayCall) {
+          const caller = call.principal?.subject ?? call.peer?.identity ?? call.getConnectionInfo().remoteAddress ?? 'unknown';
+          const result = store.take(path, caller, limit);
+          return result instanceof Promise ? result.then(decide, allowOnBug) : decide(result);
+        },
+      };
+    },
   };
 }

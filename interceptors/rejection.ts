@@ -1,5 +1,5 @@
 import type { status as Status } from '@grpc/grpc-js';
-import type { PartialStatus } from './forwarding-call.js';
+import type { PartialStatus } from './grpc-compat.js';
 import type { InterceptorReason } from './reasons.js';
 
 /** Why an interceptor refuses a call, in the words of the one error model (src/errors.ts). */

@@ -1,23 +1,21 @@
-import type { ServerInterceptingCall, ServerInterceptor } from '@grpc/grpc-js';
+import type { Step } from './gateway-call.js';
 
-/** Decides, from a method's full path (`/pkg.Service/Method`), whether an interceptor applies. */
+/** Decides, from a method's full path (`/pkg.Service/Method`), whether a step applies. */
 export type MethodPredicate = (path: string) => boolean;
 
 /**
- * Applies `interceptor` only to methods matching `predicate`; other calls pass
- * straight through. Exemptions (health, reflection) live here, outside the
- * interceptors, so no interceptor carries special cases.
+ * Applies `step` only to methods matching `predicate`; for the others it does
+ * nothing, decided once per method at start, so an exempt call pays nothing.
+ * Exemptions (health, reflection) live here, outside the steps, so no step
+ * carries special cases.
  */
-export function select(predicate: MethodPredicate, interceptor: ServerInterceptor): ServerInterceptor {
-  return (methodDescriptor, call) =>
-    // Returning the inner call unchanged is a no-op layer; grpc-js only calls its interface.
-    predicate(methodDescriptor.path) ? interceptor(methodDescriptor, call) : (call as ServerInterceptingCall);
+export function onlyFor<S extends Step>(predicate: MethodPredicate, step: S): S {
+  return { ...step, forMethod: (method) => (predicate(method.path) ? step.forMethod(method) : undefined) };
 }
 
 /**
  * True for methods of any of the named services (`grpc.health.v1.Health`, ...).
- * It runs on every call: the service part of the path is cut once and looked up
- * in a set, with no closure or array work per call.
+ * The service part of the path is cut and looked up in a set.
  */
 export function inServices(serviceNames: readonly string[]): MethodPredicate {
   const names = new Set(serviceNames);
@@ -27,7 +25,7 @@ export function inServices(serviceNames: readonly string[]): MethodPredicate {
   };
 }
 
-/** Negates a predicate: `select(not(inServices(exempt)), auth)`. */
+/** Negates a predicate: `onlyFor(not(inServices(exempt)), authentication)`. */
 export function not(predicate: MethodPredicate): MethodPredicate {
   return (path) => !predicate(path);
 }

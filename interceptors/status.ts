@@ -1,11 +1,9 @@
-import type { Metadata, ServerInterceptor } from '@grpc/grpc-js';
-import { ForwardingCall, type PartialStatus } from './forwarding-call.js';
+import type { Metadata } from '@grpc/grpc-js';
+import type { Step } from './gateway-call.js';
+import type { PartialStatus } from './grpc-compat.js';
 
-/** The trailer that carries `google.rpc.Status`. */
-const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
-
-/** Options for {@link createStatusInterceptor}. */
-export interface StatusInterceptorOptions {
+/** Options for {@link createStatusStep}. */
+export interface StatusStepOptions {
   /**
    * Makes a non-OK status that arrived without rich details well-formed: the
    * server passes its one error mapping (src/status/), which turns UNKNOWN from
@@ -13,34 +11,23 @@ export interface StatusInterceptorOptions {
    * gives every other code an `ErrorInfo`. `requestMetadata` carries the call
    * state (trace id; where the private cause is left for the access log).
    */
-  normalize: (status: PartialStatus, requestMetadata: Metadata | undefined) => PartialStatus;
+  normalize: (status: PartialStatus, requestMetadata?: Metadata) => PartialStatus;
 }
 
 /**
- * The last line of status mapping: every non-OK status leaving the layers
- * inside it carries `grpc-status-details-bin`. Handlers built on src/handler.ts
- * already produce such statuses; this catches the rest: raw grpc-js handlers
- * (health, reflection), a synchronous throw grpc-js turned into UNKNOWN, and
- * interceptors that refused a call without details. OK passes untouched.
+ * The last line of status mapping: every non-OK status leaving the handler or
+ * a refusing step carries `grpc-status-details-bin`. Handlers built on
+ * src/handler.ts already produce such statuses; this catches the rest: raw
+ * grpc-js handlers (health, reflection), a synchronous throw grpc-js turned
+ * into UNKNOWN, and steps that refused a call without details. OK passes
+ * untouched (the gateway call never asks for it).
  */
-export function createStatusInterceptor(options: StatusInterceptorOptions): ServerInterceptor {
+export function createStatusStep(options: StatusStepOptions): Step {
   const normalize = options.normalize;
-
-  class StatusCall extends ForwardingCall {
-    private metadata: Metadata | undefined;
-
-    override onReceiveMetadata(metadata: Metadata): void {
-      this.metadata = metadata;
-      this.listener.onReceiveMetadata(metadata);
-    }
-    override sendStatus(status: PartialStatus): void {
-      if (status.code !== 0 && !(status.metadata != null && status.metadata.get(STATUS_DETAILS_KEY).length > 0)) {
-        this.next.sendStatus(normalize(status, this.metadata));
-      } else {
-        this.next.sendStatus(status);
-      }
-    }
-  }
-
-  return (_method, call) => new StatusCall(call).asInterceptingCall();
+  return {
+    name: 'status',
+    forMethod: () => undefined,
+    // The mapping itself leaves a status with details as it is (bounding its message only).
+    outbound: (status, call) => normalize(status, call.metadata),
+  };
 }

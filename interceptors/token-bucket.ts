@@ -6,8 +6,11 @@ export interface BucketLimit {
   burst: number;
 }
 
-/** What {@link TokenBuckets.take} decided. */
-export type TakeResult = { allowed: true } | { allowed: false; retryAfterMs: number };
+/**
+ * What {@link TokenBuckets.take} (or a RateLimitStore) decided. `unavailable`:
+ * refused because a shared store could not decide (its `onStoreError: deny`).
+ */
+export type TakeResult = { allowed: true } | { allowed: false; retryAfterMs: number; unavailable?: boolean };
 
 const ALLOWED: TakeResult = Object.freeze({ allowed: true });
 

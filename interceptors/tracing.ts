@@ -1,35 +1,27 @@
-import type { Metadata, ServerInterceptor } from '@grpc/grpc-js';
+import type { Metadata } from '@grpc/grpc-js';
 import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
-  isSpanContextValid,
-  propagation,
-  trace,
   type Attributes,
-  type Span,
   type TextMapGetter,
   type TextMapPropagator,
   type Tracer,
 } from '@opentelemetry/api';
-import { callStateOf } from './call-state.js';
-import { effectiveDeadlineMs, resolveOutcomeCode } from './call-outcome.js';
-import { ForwardingCall, type PartialStatus } from './forwarding-call.js';
-import { CODE_NAMES, methodNames } from './method-names.js';
+import type { GatewayCall, MethodHooks, Step } from './gateway-call.js';
+import { CODE_NAMES } from './method-names.js';
 
-/** Options for {@link createTracingInterceptor}. */
-export interface TracingInterceptorOptions {
+/** Options for {@link createTracingStep}. */
+export interface TracingStepOptions {
   /**
-   * Makes the server spans. Omit it when no SDK runs: the layer then only lifts
-   * the incoming trace id for logs and makes no span at all. A tracer whose
+   * Makes the server spans. Omit it when no SDK runs: the step then only lifts
+   * the incoming W3C trace id for logs and makes no span at all. A tracer whose
    * spans do not record (the API's no-op tracer, or one sampled out) costs a
    * span object per call and nothing more.
    */
   tracer?: Tracer;
-  /** Reads `traceparent`/`tracestate` from request metadata. Default: the API's global propagator (a no-op until an SDK sets one). */
+  /** Reads `traceparent`/`tracestate` from request metadata when a tracer is given. Required with `tracer`. */
   propagator?: TextMapPropagator;
-  /** Wall clock in epoch ms, to tell a timed-out call from a cancelled one. Default `Date.now`. */
-  wallClockMs?: () => number;
 }
 
 /** Reads W3C trace context headers out of grpc-js request metadata. */
@@ -50,10 +42,43 @@ export const metadataGetter: TextMapGetter<Metadata> = {
  */
 const SERVER_ERROR_CODES: ReadonlySet<number> = new Set([2, 4, 12, 13, 14, 15]);
 
-/** Span name and the attributes fixed per method, computed once per method. */
-interface MethodSpanInfo {
-  name: string;
-  attributes: Attributes;
+/**
+ * The trace id of a valid incoming W3C `traceparent` (version-traceid-parentid-flags), accepted as the W3C
+ * Trace Context propagator accepts it: lowercase hex, version ff and all-zero ids invalid, nothing after the
+ * flags for version 00, one optional space either side. Checked by hand (the no-SDK path runs on every call):
+ * the only allocation is the trace id itself.
+ */
+export function incomingTraceId(metadata: Metadata): string | undefined {
+  const values = metadata.get('traceparent');
+  if (values.length === 0) return undefined;
+  let value = values[0];
+  if (typeof value !== 'string') return undefined;
+  let start = 0;
+  let end = value.length;
+  if (value.charCodeAt(0) === 32) start = 1;
+  if (end > start && value.charCodeAt(end - 1) === 32) end--;
+  // version(2) - traceid(32) - spanid(16) - flags(2) = 55 characters, then optionally "-..." for later versions.
+  if (end - start < 55) return undefined;
+  if (start !== 0 || end !== value.length) value = value.slice(start, end);
+  const version = value.slice(0, 2);
+  if (version === 'ff' || !isHex(value, 0, 2) || value.charCodeAt(2) !== 45 || !isHex(value, 3, 35) || value.charCodeAt(35) !== 45
+    || !isHex(value, 36, 52) || value.charCodeAt(52) !== 45 || !isHex(value, 53, 55)) return undefined;
+  if (value.length > 55 && (version === '00' || value.charCodeAt(55) !== 45)) return undefined;
+  if (isZeros(value, 3, 35) || isZeros(value, 36, 52)) return undefined;
+  return value.slice(3, 35);
+}
+
+function isHex(value: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = value.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+function isZeros(value: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (value.charCodeAt(i) !== 48) return false;
+  return true;
 }
 
 /**
@@ -61,88 +86,57 @@ interface MethodSpanInfo {
  * the OpenTelemetry RPC semantic conventions (`rpc.system`=`grpc`,
  * `rpc.service`, `rpc.method`, `rpc.grpc.status_code`), child of the incoming
  * W3C `traceparent` when there is one. The trace id goes on the call state
- * for logs and INTERNAL replies.
+ * for logs and INTERNAL replies, before any later step runs.
  *
- * With no SDK (no tracer given) the layer does only the metadata lookup; with
- * a tracer whose spans do not record it also skips attributes, status and timing.
+ * With no SDK (no tracer given) the step only reads the trace id; with a
+ * tracer whose spans do not record it also skips attributes, status and timing.
  */
-export function createTracingInterceptor(options: TracingInterceptorOptions): ServerInterceptor {
+export function createTracingStep(options: TracingStepOptions): Step {
   const tracer = options.tracer;
-  const propagator = options.propagator ?? propagation;
-  const wallClock = options.wallClockMs ?? Date.now;
-  const byPath = new Map<string, MethodSpanInfo>();
-  const infoFor = (path: string): MethodSpanInfo => {
-    let info = byPath.get(path);
-    if (info === undefined) {
-      const names = methodNames(path, false, false);
-      info = {
-        name: `${names.service}/${names.method}`,
-        attributes: Object.freeze({ 'rpc.system': 'grpc', 'rpc.service': names.service, 'rpc.method': names.method }),
+  if (tracer === undefined) {
+    const hooks: MethodHooks = {
+      admit(call) {
+        call.traceId = incomingTraceId(call.metadata!);
+        return undefined;
+      },
+    };
+    return { name: 'tracing', forMethod: () => hooks };
+  }
+  const propagator = options.propagator;
+  if (propagator === undefined) throw new Error('tracing: a tracer needs a propagator');
+  return {
+    name: 'tracing',
+    forMethod(names) {
+      // Span name and the attributes fixed per method, computed once per method.
+      const name = `${names.service}/${names.method}`;
+      const attributes: Attributes = Object.freeze({ 'rpc.system': 'grpc', 'rpc.service': names.service, 'rpc.method': names.method });
+      return {
+        admit(call) {
+          const parent = propagator.extract(ROOT_CONTEXT, call.metadata!, metadataGetter);
+          const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes }, parent);
+          const traceId = span.spanContext().traceId;
+          // A non-recording span still carries an incoming trace id: logs can be joined with the caller's trace.
+          if (traceId !== '00000000000000000000000000000000') call.traceId = traceId;
+          if (span.isRecording()) {
+            call.span = span;
+            const connection = call.getConnectionInfo();
+            if (connection.remoteAddress !== undefined) span.setAttribute('network.peer.address', connection.remoteAddress);
+            if (connection.remotePort !== undefined) span.setAttribute('network.peer.port', connection.remotePort);
+          }
+          return undefined;
+        },
+        end: endSpan,
       };
-      byPath.set(path, info);
-    }
-    return info;
+    },
   };
+}
 
-  /** No SDK: only the caller's trace id, so logs can be joined with the caller's trace. */
-  class TraceIdCall extends ForwardingCall {
-    override onReceiveMetadata(metadata: Metadata): void {
-      const spanContext = trace.getSpanContext(propagator.extract(ROOT_CONTEXT, metadata, metadataGetter));
-      if (spanContext !== undefined && isSpanContextValid(spanContext)) callStateOf(metadata).traceId = spanContext.traceId;
-      this.listener.onReceiveMetadata(metadata);
-    }
-  }
-
-  if (tracer === undefined) return (_method, call) => new TraceIdCall(call).asInterceptingCall();
-  const spanTracer: Tracer = tracer;
-
-  class TracingCall extends ForwardingCall {
-    private span: Span | undefined;
-    private seenCode = -1;
-    private seenDetails: string | undefined;
-    private metadata: Metadata | undefined;
-
-    constructor(next: ConstructorParameters<typeof ForwardingCall>[0], private readonly info: MethodSpanInfo) {
-      super(next);
-    }
-
-    override onReceiveMetadata(metadata: Metadata): void {
-      const parent = propagator.extract(ROOT_CONTEXT, metadata, metadataGetter);
-      const span = spanTracer.startSpan(this.info.name, { kind: SpanKind.SERVER, attributes: this.info.attributes }, parent);
-      const spanContext = span.spanContext();
-      // A non-recording span still carries an incoming trace id: logs can be joined with the caller's trace.
-      if (spanContext.traceId !== '00000000000000000000000000000000') callStateOf(metadata).traceId = spanContext.traceId;
-      if (span.isRecording()) {
-        this.span = span;
-        this.metadata = metadata;
-        const connection = this.next.getConnectionInfo();
-        if (connection.remoteAddress !== undefined) span.setAttribute('network.peer.address', connection.remoteAddress);
-        if (connection.remotePort !== undefined) span.setAttribute('network.peer.port', connection.remotePort);
-      }
-      this.listener.onReceiveMetadata(metadata);
-    }
-    override sendStatus(status: PartialStatus): void {
-      if (this.span !== undefined && this.seenCode < 0) {
-        this.seenCode = status.code;
-        this.seenDetails = status.details;
-      }
-      this.next.sendStatus(status);
-    }
-    override onCancel(): void {
-      const span = this.span;
-      if (span !== undefined) {
-        this.span = undefined;
-        const code = resolveOutcomeCode(this.metadata, this.seenCode, effectiveDeadlineMs(this.metadata, this.next.getDeadline()), wallClock());
-        span.setAttribute('rpc.grpc.status_code', code);
-        if (SERVER_ERROR_CODES.has(code)) {
-          const wire = this.metadata === undefined ? undefined : callStateOf(this.metadata).wireStatus;
-          span.setStatus({ code: SpanStatusCode.ERROR, message: wire?.details ?? this.seenDetails ?? CODE_NAMES[code] });
-        }
-        span.end();
-      }
-      this.listener.onCancel();
-    }
-  }
-
-  return (method, call) => new TracingCall(call, infoFor(method.path)).asInterceptingCall();
+function endSpan(call: GatewayCall): void {
+  const span = call.span;
+  if (span === undefined) return;
+  call.span = undefined;
+  const code = call.code;
+  span.setAttribute('rpc.grpc.status_code', code);
+  if (SERVER_ERROR_CODES.has(code)) span.setStatus({ code: SpanStatusCode.ERROR, message: call.details ?? CODE_NAMES[code] });
+  span.end();
 }

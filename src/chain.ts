@@ -1,37 +1,54 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { TextMapPropagator, Tracer } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Registry } from 'prom-client';
-import { createAccessLogInterceptor } from '../interceptors/access-log.js';
-import { createCallOutcomeInterceptor } from '../interceptors/call-outcome.js';
-import { createDeadlineInterceptor } from '../interceptors/deadline.js';
-import { createMetricsInterceptor } from '../interceptors/metrics.js';
-import { createRateLimitInterceptor } from '../interceptors/rate-limit.js';
-import { inServices, not, select } from '../interceptors/select.js';
-import { createStatusInterceptor } from '../interceptors/status.js';
-import { createMetadataLimitsInterceptor } from '../interceptors/metadata-limits.js';
-import { createStreamCapInterceptor } from '../interceptors/stream-cap.js';
-import { createTracingInterceptor } from '../interceptors/tracing.js';
-import { buildSecurity } from './auth/build-security.js';
-import { createStatusNormalizer } from './status/normalize-status.js';
-import { rejectionToStatus } from './status/rejection-status.js';
+import { createAccessLogStep } from '../interceptors/access-log.js';
+import { createOutcomeStep } from '../interceptors/call-outcome.js';
+import { createDeadlineStep } from '../interceptors/deadline.js';
+import { createGatewayInterceptor, type Step, type StepName } from '../interceptors/gateway-call.js';
+import { methodsOf } from '../interceptors/method-names.js';
+import { createMetadataLimitsStep } from '../interceptors/metadata-limits.js';
+import { createMetricsStep } from '../interceptors/metrics.js';
+import { createPeerCache } from '../interceptors/peer-cache.js';
+import { createRateLimitStep } from '../interceptors/rate-limit.js';
+import type { RateLimitStore } from '../interceptors/rate-limit-store.js';
+import { inServices, not, onlyFor } from '../interceptors/select.js';
+import { createStatusStep } from '../interceptors/status.js';
+import { createStreamCapStep } from '../interceptors/stream-cap.js';
+import { createTracingStep } from '../interceptors/tracing.js';
+import { buildSecurity, type Security } from './auth/build-security.js';
 import type { Config } from './config/schema.js';
-import type { HealthState } from './health/health-state.js';
 import type { Logger } from './logging/logger.js';
 import type { HostedService } from './services/hosted-service.js';
+import { createStatusNormalizer } from './status/normalize-status.js';
+import { rejectionToStatus } from './status/rejection-status.js';
 
-/** Everything the interceptors are built from; each takes only what it needs. */
+/** Everything the steps are built from; each takes only what it needs. */
 export interface ChainDependencies {
   config: Config;
   registry: Registry;
   logger: Logger;
-  health: HealthState;
-  /** Every service on the main listener, including health and reflection, for per-method series and policy. */
+  /** Every service on the main listener, including health and reflection, for per-method series, plans and policy. */
   services: readonly Pick<HostedService, 'name' | 'definition'>[];
-  /** Tracing from src/telemetry/; default no SDK (incoming trace ids still reach the logs through W3C Trace Context). */
+  /** Tracing from src/telemetry/; default no SDK (incoming trace ids still reach the logs). */
   telemetry?: { tracer: Tracer; propagator: TextMapPropagator; sdkEnabled: boolean };
-  /** The server records message sizes (interceptors/message-sizes.ts), so access lines carry bytes in and out. */
+  /** The server records message sizes (grpc-compat's `recordMessageSizes`), so access lines carry bytes in and out. */
   messageBytes?: boolean;
+  /** Only these steps, in the chain's order (benchmarks measure each alone). Default every step. */
+  steps?: readonly StepName[];
+  /** Where rate-limit buckets live (src/rate-limit/build-rate-limit-store.ts); default in this process's memory. */
+  rateLimitStore?: RateLimitStore;
+}
+
+/** The built chain: one interceptor, and what owns timers (started and stopped with the gateway). */
+export interface GatewayChain {
+  /** The one grpc-js interceptor of the main listener. */
+  readonly interceptor: grpc.ServerInterceptor;
+  /** The security steps' keys, verifier and policy. */
+  readonly security: Security;
+  /** Starts what the steps own (JWKS fetches); resolves once the first key sets are in. */
+  start(): Promise<void>;
+  /** Stops every timer the steps own. */
+  stop(): void;
 }
 
 /** Services that every client, authenticated or not, may call: probes and tooling. */
@@ -42,64 +59,70 @@ export const INFRASTRUCTURE_SERVICES = Object.freeze([
 ]);
 
 /**
- * The one ordered interceptor list of the main listener, outermost first.
- * Order matters: tracing must wrap everything so every other layer can log the
- * trace id; metrics and logging must see the final status, including the
- * rejections auth and rate limiting produce; deadlines apply before any work.
+ * The one ordered list of steps of the main listener, outermost first, run by
+ * one grpc-js interceptor (interceptors/gateway-call.ts) on one object per
+ * call. Order matters: tracing first so every later step and log line has the
+ * trace id; metrics and the access log see the final code, refusals included;
+ * deadlines apply before any work; authorization and limits need the caller
+ * that authentication names. Building it starts nothing.
  */
-export function buildInterceptorChain(deps: ChainDependencies): grpc.ServerInterceptor[] {
+export function buildInterceptorChain(deps: ChainDependencies): GatewayChain {
   const { config, registry, logger } = deps;
-  const applicationOnly = not(inServices(INFRASTRUCTURE_SERVICES));
-  // One status mapping for every layer that writes or passes statuses (src/status/normalize-status.ts).
+  const appOnly = not(inServices(INFRASTRUCTURE_SERVICES)); // decided per method at start, not per call
+  const peers = createPeerCache();
+  const methods = methodsOf(deps.services.map((service) => service.definition));
+  const security = buildSecurity({ config, registry, logger, services: deps.services, exemptServices: INFRASTRUCTURE_SERVICES, peers });
+  // One status mapping for every step that writes or passes statuses (src/status/normalize-status.ts).
   const normalize = createStatusNormalizer(config.server);
-  const security = buildSecurity({ config, registry, logger, services: deps.services, exemptServices: INFRASTRUCTURE_SERVICES });
-  return [
-    // Call outcome: first, because it wraps grpc-js's own call object. grpc-js ends some calls itself (its deadline,
-    // oversized or undecodable messages) without any interceptor's sendStatus seeing it; this records what was
-    // really written, for metrics, logs and spans, and gives those statuses clear messages and rich details.
-    createCallOutcomeInterceptor({ normalize }),
-    // Tracing: one SERVER span per call, child of an incoming traceparent; puts the trace id on the call state
-    // before any other layer runs, so logs and INTERNAL replies carry it. Near-free without an SDK.
-    createTracingInterceptor({
-      tracer: deps.telemetry?.sdkEnabled ? deps.telemetry.tracer : undefined,
-      propagator: deps.telemetry?.propagator ?? new W3CTraceContextPropagator(),
-    }),
-    // Metrics: go-grpc-middleware's series for every call, refusals below included; series exist from start.
-    createMetricsInterceptor({ registry, services: deps.services.map((service) => service.definition) }),
-    // Access log: one line per call when it ends, with the final code and, for bugs, the cause under its reference id.
+  const deadline = createDeadlineStep({ defaults: config.deadlines, methods: config.deadlines.methods, reject: rejectionToStatus });
+  const all: Step[] = [
+    // Call outcome: what grpc-js really wrote, its own statuses (its deadline, oversized or undecodable requests)
+    // included, each through the one mapping (clear words, details, bounded); a stream the client reset is CANCELLED.
+    createOutcomeStep({ normalize }),
+    // Tracing: the incoming trace id (and, with an SDK, one SERVER span) before anything else, for logs and replies.
+    createTracingStep(deps.telemetry?.sdkEnabled ? { tracer: deps.telemetry.tracer, propagator: deps.telemetry.propagator } : {}),
+    // Metrics: go-grpc-middleware's series for every call, refusals below included; every method's series from start.
+    createMetricsStep({ registry, methods }),
+    // Access log: one line per call with the final code, queued at the end and written off the request path.
     ...(config.logging.accessLog
-      ? [createAccessLogInterceptor({ sink: logger, codeLevels: config.logging.accessLogLevels, messageBytes: deps.messageBytes })]
-      : []),
-    // Status: every non-OK status leaving the layers below carries grpc-status-details-bin; UNKNOWN becomes INTERNAL.
-    createStatusInterceptor({ normalize }),
+      ? [createAccessLogStep({ sink: logger, codeLevels: config.logging.accessLogLevels, peers, messageBytes: deps.messageBytes })] : []),
+    // Status: every non-OK status leaving the steps below or the handler carries details; UNKNOWN becomes INTERNAL.
+    createStatusStep({ normalize }),
     // Metadata limits: entries and bytes per call, RESOURCE_EXHAUSTED naming them (Node would reset the stream).
-    createMetadataLimitsInterceptor({ maxEntries: config.server.maxMetadataEntries, maxBytes: config.server.maxMetadataBytes, reject: rejectionToStatus }),
-    // Deadline: default, clamp and minimum budget per method, before any work; the handler's signal fires at it.
-    createDeadlineInterceptor({ defaults: config.deadlines, methods: config.deadlines.methods, reject: rejectionToStatus }),
-    // Authentication: the client certificate's identity and, when sent, a verified bearer token (RFC 8705 binding
-    // checked) on the call state; the token header is removed here. Probes and tooling exempt.
-    select(applicationOnly, security.authentication),
+    createMetadataLimitsStep({ maxEntries: config.server.maxMetadataEntries, maxBytes: config.server.maxMetadataBytes, reject: rejectionToStatus }),
+    // Deadline: default, clamp and minimum budget per method before any work; one timer per budget, not per call.
+    deadline,
+    // Authentication: certificate identity and a verified bearer token (maybe async: unknown kid); probes exempt.
+    onlyFor(appOnly, security.authentication),
     // Authorization: the per-method policy (config/policy.yaml) on that identity and token; unknown methods denied.
-    select(applicationOnly, security.authorization),
-    // Concurrent calls per client connection, with a clear RESOURCE_EXHAUSTED (probes and tooling exempt).
-    select(applicationOnly, createStreamCapInterceptor({
-      maxConcurrentStreamsPerConnection: config.rateLimits.maxConcurrentStreamsPerConnection, registry, reject: rejectionToStatus,
-    })),
-    // Rate limit: token bucket per caller and method; after authentication, which names the caller.
-    select(applicationOnly, createRateLimitInterceptor({
+    onlyFor(appOnly, security.authorization),
+    // Stream cap: concurrent calls per client connection, with a clear RESOURCE_EXHAUSTED; probes exempt.
+    onlyFor(appOnly, createStreamCapStep({
+      maxConcurrentStreamsPerConnection: config.rateLimits.maxConcurrentStreamsPerConnection, registry, reject: rejectionToStatus })),
+    // Rate limit: token bucket per caller and method (maybe async: a shared store), after the caller is known.
+    onlyFor(appOnly, createRateLimitStep({
       defaults: config.rateLimits.default, methods: config.rateLimits.methods, maxBuckets: config.rateLimits.maxBuckets, registry,
-      reject: rejectionToStatus,
-    })),
+      reject: rejectionToStatus, store: deps.rateLimitStore })),
   ];
+  const steps = deps.steps === undefined ? all : all.filter((step) => deps.steps!.includes(step.name));
+  return {
+    interceptor: createGatewayInterceptor({ steps, methods, messageBytes: deps.messageBytes }),
+    security,
+    start: () => security.start(),
+    stop() {
+      deadline.stop();
+      security.stop();
+    },
+  };
 }
 
 /**
- * The interceptors of the plaintext health-only listener: only the
- * call-outcome layer with the one status mapping, so statuses grpc-js writes
- * there (an undecodable or oversized request, a malformed grpc-timeout, a
- * second request message) get Gatehouse's words and details as on the main
- * listener. Health needs no auth, limits or access log.
+ * The interceptor of the plaintext health-only listener: only the call
+ * outcome step with the one status mapping, so statuses grpc-js writes there
+ * (an undecodable or oversized request, a malformed grpc-timeout, a second
+ * request message) get Gatehouse's words and details as on the main listener.
+ * Health needs no auth, limits or access log.
  */
-export function buildHealthListenerChain(config: Config): grpc.ServerInterceptor[] {
-  return [createCallOutcomeInterceptor({ normalize: createStatusNormalizer(config.server) })];
+export function buildHealthListenerChain(config: Config): grpc.ServerInterceptor {
+  return createGatewayInterceptor({ steps: [createOutcomeStep({ normalize: createStatusNormalizer(config.server) })] });
 }

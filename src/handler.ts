@@ -17,10 +17,10 @@ export type Send<Res> = (message: Res) => Promise<void>;
  */
 export function unary<Req, Res>(fn: (request: Req, ctx: CallContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    const { ctx, close } = openCallContext(call, call.getPath());
-    invoke(() => fn(call.request, ctx)).then(
-      (reply) => { close(); if (ctx.signal.aborted) callback(toStatus(ctx.signal.reason, call.metadata, ctx.signal)); else callback(null, reply); },
-      (error: unknown) => { close(); callback(toStatus(error, call.metadata, ctx.signal)); },
+    const opened = openCallContext(call, call.getPath());
+    invoke(() => fn(call.request, opened.ctx)).then(
+      (reply) => { const aborted = opened.settle(); if (aborted) callback(toStatus(aborted, call.metadata)); else callback(null, reply); },
+      (error: unknown) => callback(toStatus(opened.settle() ?? error, call.metadata)),
     );
   };
 }
@@ -30,10 +30,10 @@ export function serverStream<Req, Res>(
   fn: (request: Req, ctx: CallContext, send: Send<Res>) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Res> {
   return (call) => {
-    const { ctx, close } = openCallContext(call, call.getPath());
-    invoke(() => fn(call.request, ctx, sender(call, ctx.signal))).then(
-      () => { close(); if (ctx.signal.aborted) call.emit('error', toStatus(ctx.signal.reason, call.metadata, ctx.signal)); else call.end(); },
-      (error: unknown) => { close(); call.emit('error', toStatus(error, call.metadata, ctx.signal)); },
+    const opened = openCallContext(call, call.getPath());
+    invoke(() => fn(call.request, opened.ctx, sender(call, opened.ctx))).then(
+      () => { const aborted = opened.settle(); if (aborted) call.emit('error', toStatus(aborted, call.metadata)); else call.end(); },
+      (error: unknown) => call.emit('error', toStatus(opened.settle() ?? error, call.metadata)),
     );
   };
 }
@@ -43,10 +43,10 @@ export function clientStream<Req, Res>(
   fn: (requests: AsyncIterable<Req>, ctx: CallContext) => Promise<Res>,
 ): grpc.handleClientStreamingCall<Req, Res> {
   return (call, callback) => {
-    const { ctx, close } = openCallContext(call, call.getPath());
-    invoke(() => fn(readMessages<Req>(call, ctx.signal), ctx)).then(
-      (reply) => { close(); if (ctx.signal.aborted) callback(toStatus(ctx.signal.reason, call.metadata, ctx.signal)); else callback(null, reply); },
-      (error: unknown) => { close(); callback(toStatus(error, call.metadata, ctx.signal)); },
+    const opened = openCallContext(call, call.getPath());
+    invoke(() => fn(readMessages<Req>(call, opened.ctx.signal), opened.ctx)).then(
+      (reply) => { const aborted = opened.settle(); if (aborted) callback(toStatus(aborted, call.metadata)); else callback(null, reply); },
+      (error: unknown) => callback(toStatus(opened.settle() ?? error, call.metadata)),
     );
   };
 }
@@ -56,10 +56,10 @@ export function bidiStream<Req, Res>(
   fn: (requests: AsyncIterable<Req>, ctx: CallContext, send: Send<Res>) => Promise<void>,
 ): grpc.handleBidiStreamingCall<Req, Res> {
   return (call) => {
-    const { ctx, close } = openCallContext(call, call.getPath());
-    invoke(() => fn(readMessages<Req>(call, ctx.signal), ctx, sender(call, ctx.signal))).then(
-      () => { close(); if (ctx.signal.aborted) call.emit('error', toStatus(ctx.signal.reason, call.metadata, ctx.signal)); else call.end(); },
-      (error: unknown) => { close(); call.emit('error', toStatus(error, call.metadata, ctx.signal)); },
+    const opened = openCallContext(call, call.getPath());
+    invoke(() => fn(readMessages<Req>(call, opened.ctx.signal), opened.ctx, sender(call, opened.ctx))).then(
+      () => { const aborted = opened.settle(); if (aborted) call.emit('error', toStatus(aborted, call.metadata)); else call.end(); },
+      (error: unknown) => call.emit('error', toStatus(opened.settle() ?? error, call.metadata)),
     );
   };
 }
@@ -73,10 +73,13 @@ function invoke<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function sender<Res>(stream: grpc.ServerWritableStream<unknown, Res> | grpc.ServerDuplexStream<unknown, Res>, signal: AbortSignal): Send<Res> {
+/** Sends with backpressure; the context's signal is asked for only when a send has to wait or the call is already over. */
+function sender<Res>(stream: grpc.ServerWritableStream<unknown, Res> | grpc.ServerDuplexStream<unknown, Res>, ctx: CallContext): Send<Res> {
   return (message) => {
-    if (signal.aborted) return Promise.reject(signal.reason);
+    if (stream.cancelled && ctx.signal.aborted) return Promise.reject(ctx.signal.reason);
     if (stream.write(message)) return Promise.resolve();
+    const signal = ctx.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       const onDrain = () => { signal.removeEventListener('abort', onAbort); resolve(); };
       const onAbort = () => { stream.removeListener('drain', onDrain); reject(signal.reason); };

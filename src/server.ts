@@ -2,11 +2,12 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthServiceDefinition } from 'grpc-health-check';
 import { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startAdminServer, type AdminServer } from './admin/admin-server.js';
-import { buildHealthListenerChain, buildInterceptorChain, type ChainDependencies } from './chain.js';
+import { startAdminServer } from './admin/admin-server.js';
+import { buildHealthListenerChain, buildInterceptorChain, INFRASTRUCTURE_SERVICES } from './chain.js';
 import { createStatusNormalizer } from './status/normalize-status.js';
-import { wordUnknownMethodStatus } from './status/unknown-method-status.js';
-import { recordMessageSizes } from '../interceptors/message-sizes.js';
+import { recordMessageSizes, wordUnknownMethodStatus } from '../interceptors/grpc-compat.js';
+import type { StepName } from '../interceptors/gateway-call.js';
+import { inServices } from '../interceptors/select.js';
 import { registerHealthMetrics } from './metrics/health-metrics.js';
 import { createMetricsRegistry } from './metrics/metrics-registry.js';
 import type { Telemetry } from './telemetry/telemetry.js';
@@ -14,12 +15,13 @@ import type { Config } from './config/schema.js';
 import { createHealthState, type HealthState } from './health/health-state.js';
 import type { Logger } from './logging/logger.js';
 import { createReflectionServices, REFLECTION_SERVICE_NAMES } from './reflection/reflection-service.js';
-import { refuseMisreadableRequests } from './proto/strict-decoding.js';
 import { buildServices } from './services/build-services.js';
 import type { HostedService } from './services/hosted-service.js';
-import { createServerCredentials, type ListenerCredentials } from './tls/server-credentials.js';
-import { hookHttp2Servers } from './auth/http2-hooks.js';
+import { createServerCredentials } from './tls/server-credentials.js';
+import { installHttp2Hooks } from './auth/http2-hooks.js';
 import { routeGrpcJsLogs } from './logging/grpc-js-logger.js';
+import { refuseMisreadableRequests } from './proto/strict-decoding.js';
+import { buildRateLimitStore } from './rate-limit/build-rate-limit-store.js';
 import { guardConnections } from './transport/connection-guard.js';
 import { configureHttp2Servers, type Http2ServerOptionsPatch } from './transport/grpc-http2-servers.js';
 
@@ -35,8 +37,8 @@ export interface GatewayOptions {
   services?: HostedService[];
   /** Services to host in addition to those config enables. */
   extraServices?: HostedService[];
-  /** Builds the main listener's interceptors; default `buildInterceptorChain` (the external benchmark measures layers alone). */
-  buildChain?: (deps: ChainDependencies) => grpc.ServerInterceptor[];
+  /** Only these steps of the interceptor chain (the external benchmark measures each alone). Default every step config enables. */
+  chainSteps?: readonly StepName[];
 }
 
 /** Where a started gateway listens; ports are the real ones when config asked for 0. */
@@ -55,11 +57,24 @@ export interface Gateway {
   listen(): Promise<GatewayAddresses>;
   /** Resolves when every service's warm-up has settled (succeeded or failed). */
   warmedUp(): Promise<void>;
-  /** The drain sequence: NOT_SERVING, refuse new calls, let in-flight calls finish within the grace, cancel the rest. */
+  /**
+   * The drain sequence: NOT_SERVING, refuse new connections and calls, let
+   * in-flight calls finish within the grace, cancel the rest; then stop every
+   * component `listen()` started, in reverse order.
+   */
   shutdown(): Promise<void>;
 }
 
-/** Builds the gateway from config. It listens nowhere until `listen()`. */
+/** Something `listen()` started and `shutdown()` stops, in reverse order. */
+interface StartedComponent {
+  name: string;
+  stop(): void | Promise<void>;
+}
+
+/**
+ * Builds the gateway from config. It listens nowhere, fetches nothing and
+ * starts no timer until `listen()`.
+ */
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
   const registry = options.registry ?? createMetricsRegistry();
@@ -75,10 +90,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   // grpc-js logs client-supplied metadata values itself; its lines go through the redacting logger.
   routeGrpcJsLogs(logger, config.logging.level);
+  // Redis when rateLimits.redisUrl is set (shared by every worker and pod), else per-process memory.
+  const rateLimitStore = buildRateLimitStore(config.rateLimits, { registry, logger });
+  const chain = buildInterceptorChain({
+    config, registry, logger, services: [...services, healthService], telemetry: options.telemetry, messageBytes: true, steps: options.chainSteps,
+    rateLimitStore,
+  });
   const main = new grpc.Server({
-    interceptors: (options.buildChain ?? buildInterceptorChain)({
-      config, registry, logger, health, services: [...services, healthService], telemetry: options.telemetry, messageBytes: true,
-    }),
+    interceptors: [chain.interceptor],
     ...messageSizes,
     ...(config.server.maxConnectionAgeMs > 0 ? {
       'grpc.max_connection_age_ms': config.server.maxConnectionAgeMs,
@@ -86,19 +105,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     } : {}),
   });
   recordMessageSizes(main); // before any addService: sizes for the access log's bytes in/out
-  // Node keeps only the first of repeated authorization headers (keep them all, so authentication refuses such
-  // requests) and rebuilds the client certificate for every call (read it once per connection): src/auth/http2-hooks.ts.
-  if (!hookHttp2Servers(main)) logger.warn('grpc-js internals changed: requests with two authorization headers cannot be detected');
+  // Repeated authorization headers, grpc-timeout overflow, one certificate object per connection, and the drain
+  // refusing newcomers: src/auth/http2-hooks.ts. Probes still read NOT_SERVING on this listener while it drains.
+  const http2 = installHttp2Hooks(main, { servedWhileDraining: inServices(INFRASTRUCTURE_SERVICES.slice(0, 1)) });
+  if (!http2) logger.warn('grpc-js internals changed: duplicate authorization headers and drain newcomers cannot be refused');
   // Slow or silent connections and per-address floods are closed, and Node's header limits sit above the
   // metadata limits so a flood gets a status from the chain instead of an HTTP/2 reset: src/transport/.
   const http2Options = http2OptionsFor(config.server);
   const guard = (http2Server: Parameters<typeof guardConnections>[0]) => guardConnections(http2Server, { ...config.server, registry });
   if (!configureHttp2Servers(main, http2Options, guard)) logger.warn('grpc-js internals changed: connection limits and metadata limits are not applied');
-  // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
-  const healthOnly = new grpc.Server({ interceptors: buildHealthListenerChain(config), ...messageSizes });
-  configureHttp2Servers(healthOnly, http2Options, guard);
-  // Request bytes protobufjs would read differently from other decoders (overlong varints, ...) are refused.
-  refuseMisreadableRequests([main, healthOnly], INFRASTRUCTURE_PROTO_FILES);
   for (const service of services) main.addService(service.definition, service.implementation);
   health.implementation.addToServer(main);
   // Reflection serves protoc's own descriptors (src/reflection/), so grpcurl, Go and Python clients can list and call
@@ -109,6 +124,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   for (const service of reflection) main.addService(service.definition, service.implementation);
 
+  // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
+  const healthOnly = new grpc.Server({ interceptors: [buildHealthListenerChain(config)], ...messageSizes });
+  // A plain grpc-js server overflows on deadlines past 2^31 ms as well; it drains with the health state instead.
+  installHttp2Hooks(healthOnly, { servedWhileDraining: () => true });
+  configureHttp2Servers(healthOnly, http2Options, guard);
+  // Request bytes protobufjs would read differently from other decoders (overlong varints, ...) are refused.
+  refuseMisreadableRequests([main, healthOnly], INFRASTRUCTURE_PROTO_FILES);
   health.implementation.addToServer(healthOnly);
   // An unknown method is answered before any interceptor runs: give that status our words and details too.
   const normalize = createStatusNormalizer(config.server);
@@ -116,44 +138,56 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (!wordUnknownMethodStatus(server, normalize)) logger.warn('grpc-js internals changed: unknown methods get grpc-js\'s own UNIMPLEMENTED status');
   }
 
-  let admin: AdminServer | undefined;
-  let listenerCredentials: ListenerCredentials | undefined;
   let warmUp: Promise<void> = Promise.resolve();
+  const started: StartedComponent[] = [];
 
   return {
     health,
     registry,
     services,
     async listen() {
+      // Key sets first (JWKS fetches, refresh timers): services turn SERVING only once their keys are in.
+      const keysReady = chain.start();
+      started.push({ name: 'interceptor chain', stop: () => chain.stop() });
+      started.push({ name: 'rate-limit store', stop: async () => { await rateLimitStore.close?.(); } });
       // Certificate, key and CA follow their files; a broken replacement is refused and the last good one serves.
-      listenerCredentials = createServerCredentials(config.server.tls, { registry, logger });
-      const grpcPort = await bind(main, config.server.host, config.server.port, listenerCredentials.credentials);
+      const credentials = createServerCredentials(config.server.tls, { registry, logger });
+      started.push({ name: 'listener credentials', stop: () => credentials.close() });
+      const grpcPort = await bind(main, config.server.host, config.server.port, credentials.credentials);
       const addresses: GatewayAddresses = { grpcPort };
       if (config.health.enabled) {
         addresses.healthPort = await bind(healthOnly, config.health.host, config.health.port, grpc.ServerCredentials.createInsecure());
+        started.push({ name: 'health listener', stop: () => healthOnly.forceShutdown() });
       }
       if (config.admin.enabled) {
-        admin = await startAdminServer({ host: config.admin.host, port: config.admin.port, health, registry });
-        addresses.adminPort = admin.port;
+        const adminServer = await startAdminServer({ host: config.admin.host, port: config.admin.port, health, registry });
+        started.push({ name: 'admin server', stop: () => adminServer.close() });
+        addresses.adminPort = adminServer.port;
       }
       warmUp = Promise.all(services.map(async (service) => {
         const startedAt = performance.now();
         try {
           await service.start();
-          health.set(service.name, 'SERVING');
+          await keysReady;
+          // A service may lose and regain its backend later (the order store): health follows it.
+          const serving = service.watchServing?.((now) => health.set(service.name, now ? 'SERVING' : 'NOT_SERVING')) ?? true;
+          health.set(service.name, serving ? 'SERVING' : 'NOT_SERVING');
           logger.info('service ready', { service: service.name, warmUpMs: Math.round(performance.now() - startedAt) });
         } catch (error) {
           health.set(service.name, 'NOT_SERVING');
           logger.error('service failed to start; it stays NOT_SERVING', { service: service.name, error: errorMessage(error) });
         }
       })).then(() => undefined);
+      started.push({ name: 'services', stop: async () => { await warmUp; await Promise.allSettled(services.map((service) => service.stop())); } });
       return addresses;
     },
     warmedUp: () => warmUp,
     async shutdown() {
       const graceMs = config.server.shutdownGraceMs;
+      // In this order: probes read NOT_SERVING, and from the same moment new connections and streams are refused.
       health.beginDrain();
-      logger.info('draining: health is NOT_SERVING, new calls are refused', { graceMs });
+      http2?.beginDrain();
+      logger.info('draining: health is NOT_SERVING, new connections and calls are refused', { graceMs });
       const drained = new Promise<boolean>((resolve) => main.tryShutdown(() => resolve(true)));
       // tryShutdown has no timeout and a long stream could hold it forever (DESIGN.md).
       const finished = await Promise.race([drained, sleep(graceMs, false, { ref: false })]);
@@ -161,11 +195,14 @@ export function createGateway(options: GatewayOptions): Gateway {
         logger.warn('grace period over: cancelling the calls still running', { graceMs });
         main.forceShutdown();
       }
-      await warmUp;
-      await Promise.allSettled(services.map((service) => service.stop()));
-      healthOnly.forceShutdown();
-      listenerCredentials?.close();
-      await admin?.close();
+      // Everything listen() started, newest first: services, admin, health listener, credentials, the chain's timers.
+      for (const component of started.splice(0).reverse()) {
+        try {
+          await component.stop();
+        } catch (error) {
+          logger.warn('a component did not stop cleanly', { component: component.name, error: errorMessage(error) });
+        }
+      }
       await options.telemetry?.shutdown();
       logger.info('stopped');
     },

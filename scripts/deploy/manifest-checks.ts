@@ -15,6 +15,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { checkOrderStorage } from './storage-checks.js';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import type { INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
@@ -47,7 +48,8 @@ export interface RenderedSet {
   objects: K8sObject[];
 }
 
-const byKind = <T>(set: RenderedSet, kind: string): T[] => set.objects.filter((o) => o.kind === kind) as unknown as T[];
+/** Objects of one kind in a rendered set. */
+export const byKind = <T>(set: RenderedSet, kind: string): T[] => set.objects.filter((o) => o.kind === kind) as unknown as T[];
 
 /** True when every key of `selector` is in `labels` with the same value (and the selector is not empty). */
 function selects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
@@ -56,7 +58,7 @@ function selects(selector: Record<string, string> | undefined, labels: Record<st
 }
 
 /** The gateway's Deployment, pod spec and container, or a problem. */
-function gateway(set: RenderedSet): { deployment: IDeployment; pod: IPodSpec; container: IContainer; labels: Record<string, string> } | string {
+export function gateway(set: RenderedSet): { deployment: IDeployment; pod: IPodSpec; container: IContainer; labels: Record<string, string> } | string {
   const deployments = byKind<IDeployment>(set, 'Deployment');
   if (deployments.length !== 1) return `expected one Deployment, found ${deployments.length}`;
   const deployment = deployments[0]!;
@@ -77,6 +79,12 @@ export function preStopSeconds(container: IContainer): number | undefined {
   return Number.isFinite(seconds) ? seconds : undefined;
 }
 
+/** Stand-ins for settings a pod reads from Secrets, shaped as the config schema expects. */
+const SECRET_STAND_INS: Readonly<Record<string, string>> = Object.freeze({
+  GATEHOUSE_STORAGE__URL: 'postgres://from-secret.invalid:5432/gatehouse',
+  GATEHOUSE_RATE_LIMITS__REDIS_URL: 'redis://from-secret.invalid:6379',
+});
+
 /** The value an env var will have in the pod, where it can be known without a cluster. */
 function envValue(variable: NonNullable<IContainer['env']>[number], container: IContainer): string | undefined {
   if (variable.value !== undefined) return variable.value;
@@ -89,6 +97,8 @@ function envValue(variable: NonNullable<IContainer['env']>[number], container: I
     return String(Math.ceil(toNumber(quantity) / toNumber(resource.divisor ?? 1)));
   }
   if (variable.valueFrom?.fieldRef) return 'from-field-ref';
+  // A Secret's value is unknown here; a well-formed stand-in shows the setting is made (and must validate).
+  if (variable.valueFrom?.secretKeyRef) return SECRET_STAND_INS[variable.name] ?? 'from-secret';
   return undefined;
 }
 
@@ -257,7 +267,7 @@ export function checkHardening(set: RenderedSet, config: Config): string[] {
     (container.volumeMounts ?? []).some((m) => !m.readOnly && (path === m.mountPath || path.startsWith(`${m.mountPath}/`)));
   if (!writable('/tmp/x')) problems.push('/tmp is not a writable volume (SQLite temporary files)');
   const database = posix.resolve('/app', config.storage.sqlitePath);
-  if (!writable(database)) problems.push(`storage.sqlitePath ${database} is not on a writable volume`);
+  if (config.storage.url === undefined && !writable(database)) problems.push(`storage.sqlitePath ${database} is not on a writable volume`);
   return problems;
 }
 
@@ -278,7 +288,10 @@ export function checkSpread(set: RenderedSet): string[] {
   if (!terms.some((t) => t.topologyKey === 'kubernetes.io/hostname' && selects(t.labelSelector?.matchLabels as Record<string, string>, labels))) {
     problems.push('no podAntiAffinity over kubernetes.io/hostname selecting the pods');
   }
-  if (deployment.spec?.strategy?.rollingUpdate?.maxUnavailable !== 0) problems.push('rollingUpdate.maxUnavailable is not 0: a rollout would drop capacity before new pods are warm');
+  // Recreate is the single-replica SQLite layout's (checkOrderStorage requires it there); every other rollout keeps capacity.
+  if (deployment.spec?.strategy?.type !== 'Recreate' && deployment.spec?.strategy?.rollingUpdate?.maxUnavailable !== 0) {
+    problems.push('rollingUpdate.maxUnavailable is not 0: a rollout would drop capacity before new pods are warm');
+  }
   return problems;
 }
 
@@ -355,14 +368,16 @@ export function checkServices(set: RenderedSet, config: Config): string[] {
 }
 
 /** Autoscaling and disruption budget aimed at the Deployment and its pods. */
-export function checkScaling(set: RenderedSet): string[] {
+export function checkScaling(set: RenderedSet, config: Config): string[] {
   const found = gateway(set);
   if (typeof found === 'string') return [found];
   const { deployment, labels } = found;
   const problems: string[] = [];
   const hpas = byKind<IHorizontalPodAutoscaler>(set, 'HorizontalPodAutoscaler');
   const hpa = hpas.find((h) => h.spec?.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === deployment.metadata?.name);
-  if (!hpa) problems.push('no HorizontalPodAutoscaler targets the Deployment');
+  // SQLite is one replica by design (checkOrderStorage); only shared storage scales.
+  if (!hpa && config.storage.url !== undefined) problems.push('no HorizontalPodAutoscaler targets the Deployment');
+  else if (!hpa) { /* the single-replica SQLite layout */ }
   else {
     if (hpa.apiVersion !== 'autoscaling/v2') problems.push(`the HPA is ${hpa.apiVersion}, not autoscaling/v2`);
     if ((hpa.spec?.minReplicas ?? 1) < 2) problems.push('HPA minReplicas is below 2: one pod cannot drain without an outage');
@@ -459,7 +474,8 @@ export function checkRenderedSet(set: RenderedSet, rulesFileText: string): Check
     { name: `${prefix}spread across nodes, rollout keeps capacity`, problems: checkSpread(set) },
     { name: `${prefix}cert-manager Secret mounted as a directory where the config looks`, problems: checkCertificates(set, config) },
     { name: `${prefix}ClusterIP and headless Services reach the mTLS port`, problems: checkServices(set, config) },
-    { name: `${prefix}HPA and PDB target the gateway`, problems: checkScaling(set) },
+    { name: `${prefix}HPA and PDB target the gateway`, problems: checkScaling(set, config) },
+    { name: `${prefix}orders never on an emptyDir, never on SQLite with more than one replica; shared rate limits when scaled`, problems: checkOrderStorage(set, config) },
     { name: `${prefix}NetworkPolicy limits health and admin to monitoring and the kubelet`, problems: checkNetworkPolicy(set, config) },
     { name: `${prefix}PodMonitor scrapes admin /metrics as job="gatehouse"; PrometheusRule matches the tested rules`, problems: checkMonitoring(set, config, rulesFileText) },
     { name: `${prefix}one namespace, pinned image`, problems: checkNamespaceAndImage(set) },

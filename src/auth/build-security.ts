@@ -1,9 +1,11 @@
-import type { ServerInterceptor, ServiceDefinition } from '@grpc/grpc-js';
+import type { ServiceDefinition } from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import { compileAccessPolicy, AccessPolicyError, type AccessPolicy } from '../../interceptors/access-policy.js';
-import { createAuthenticationInterceptor, type RefusalListener } from '../../interceptors/authentication.js';
-import { createAuthorizationInterceptor } from '../../interceptors/authorization.js';
+import { createAuthenticationStep, type RefusalListener } from '../../interceptors/authentication.js';
+import { createAuthorizationStep } from '../../interceptors/authorization.js';
+import type { Step } from '../../interceptors/gateway-call.js';
+import type { PeerCache } from '../../interceptors/peer-cache.js';
 import { createJwksSource, type JwksSource } from '../../interceptors/jwks-source.js';
 import { createKeyStore, type KeyStore } from '../../interceptors/key-store.js';
 import { createTokenVerifier, type TokenVerifier } from '../../interceptors/token-verifier.js';
@@ -24,33 +26,40 @@ export interface SecurityDependencies {
   logger: Logger;
   /** Every service on the listener; the policy is compiled for their methods. */
   services: readonly { name: string; definition: ServiceDefinition }[];
-  /** Services a select() keeps the security layers away from (health, reflection). */
+  /** Services an onlyFor() keeps the security steps away from (health, reflection). */
   exemptServices: readonly string[];
+  /** Client certificate identities, parsed once per certificate (shared with the access log). */
+  peers: PeerCache;
 }
 
-/** The built security layers and what they hold. */
+/** The built security steps and what they hold. */
 export interface Security {
-  /** Certificate identity and bearer token verification (`state.peer`, `state.principal`). */
-  authentication: ServerInterceptor;
+  /** Certificate identity and bearer token verification (`call.peer`, `call.principal`). */
+  authentication: Step;
   /** Per-method policy; must come after authentication. */
-  authorization: ServerInterceptor;
+  authorization: Step;
   /** The compiled policy. */
   policy: AccessPolicy;
   /** The loaded keys. */
   keys: KeyStore;
   /** The verifier (the bench and tests use it directly). */
   verifier: TokenVerifier;
-  /** Resolves when every JWKS URL's first fetch has settled. */
-  ready: Promise<void>;
-  /** Stops JWKS refresh timers. */
-  close(): void;
+  /**
+   * Starts the JWKS sources (first fetch and refresh timers); resolves once
+   * every first fetch has settled, so readiness can wait for the keys. Never
+   * rejects: a failed first fetch is logged and retried by the timer.
+   */
+  start(): Promise<void>;
+  /** Stops the JWKS refresh timers. */
+  stop(): void;
 }
 
 /**
- * Turns the `auth` and `policy` sections into the two security interceptors.
+ * Turns the `auth` and `policy` sections into the two security steps.
  * Keys are read and prepared here, once; the policy is resolved for every
  * hosted method here, once. Every problem (unreadable key, bad policy) is
- * listed in one ConfigError, before anything listens.
+ * listed in one ConfigError, before anything listens. Nothing is fetched and
+ * no timer runs until `start()`.
  */
 export function buildSecurity(deps: SecurityDependencies): Security {
   const { config, registry, logger } = deps;
@@ -104,20 +113,19 @@ export function buildSecurity(deps: SecurityDependencies): Security {
   const onRefused: RefusalListener = (failure, path, peer) => {
     if (logger.enabled('debug')) logger.debug('call refused', { method: path, code: failure.code, reason: failure.reason, identity: peer?.identity });
   };
-  const ready = Promise.all(jwks.map((source) => source.start())).then(() => undefined);
   logger.info('security ready', {
     keys: keys.map((k) => `${k.kid} (${k.alg}, ${k.source})`),
     jwksUrls: jwks.map((s) => s.url),
     policyMethods: policy.paths.length,
   });
   return {
-    authentication: createAuthenticationInterceptor({ verifier, registry, reject: rejectionToStatus, onRefused }),
-    authorization: createAuthorizationInterceptor({ policy, registry, reject: rejectionToStatus, onRefused }),
+    authentication: createAuthenticationStep({ verifier, registry, peers: deps.peers, reject: rejectionToStatus, onRefused }),
+    authorization: createAuthorizationStep({ policy, registry, reject: rejectionToStatus, onRefused }),
     policy,
     keys: store,
     verifier,
-    ready,
-    close: () => jwks.forEach((source) => source.close()),
+    start: () => Promise.all(jwks.map((source) => source.start())).then(() => undefined),
+    stop: () => jwks.forEach((source) => source.close()),
   };
 }
 

@@ -1,46 +1,78 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { IncomingHttpHeaders, Http2Server, ServerHttp2Stream } from 'node:http2';
+import { constants as http2Constants, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { MAX_TIMER_MS } from '../../interceptors/deadline-queue.js';
+import { GRPC_TIMEOUT_PATTERN, hookHttp2Servers, setHeaderValues } from '../../interceptors/grpc-compat.js';
 
-type CreateHttp2Server = (credentials: grpc.ServerCredentials) => Http2Server;
-
-/**
- * Adds two things to every HTTP/2 server grpc-js creates for `server`, by
- * wrapping grpc-js's (internal) `createHttp2Server`. Call before `bindAsync`.
- * Returns false when grpc-js no longer has that method (a grpc-js upgrade);
- * the security integration test then fails on the duplicate-header case.
- *
- * 1. Every `authorization` value reaches the call metadata. Node's HTTP/2
- *    server treats `authorization` as a single-value header: with two, its
- *    headers object keeps the first and silently drops the rest (only the raw
- *    list has them all), and grpc-js builds metadata from that object. Then
- *    no interceptor could refuse the request, and a proxy honouring the last
- *    value while we honour the first would disagree about who is calling.
- *    The values go back into the headers object as a list before grpc-js
- *    reads it, which grpc-js turns into repeated metadata.
- *
- * 2. The client certificate is read once per connection. grpc-js calls
- *    `getPeerCertificate()` for every call's auth context, and Node builds the
- *    whole object each time (subject, SANs, three fingerprints: ~13 us). A TLS
- *    connection's peer certificate cannot change (Node's HTTP/2 disables
- *    renegotiation), so the first result is kept on the socket and returned
- *    again; that also gives the authentication layer a stable object to cache
- *    the parsed identity on.
- */
-export function hookHttp2Servers(server: grpc.Server): boolean {
-  const target = server as unknown as { createHttp2Server?: CreateHttp2Server };
-  const original = target.createHttp2Server;
-  if (typeof original !== 'function') return false;
-  target.createHttp2Server = function createHttp2Server(this: unknown, credentials) {
-    const http2Server = original.call(this, credentials);
-    http2Server.prependListener('stream', keepEveryAuthorizationValue);
-    http2Server.on('secureConnection', memoizePeerCertificate);
-    return http2Server;
-  };
-  return true;
+/** What the gateway does to the HTTP/2 layer under grpc-js, and the switch that starts the drain there. */
+export interface Http2Hooks {
+  /** From now on, new connections get GOAWAY at once and new streams on old ones are refused (REFUSED_STREAM: UNAVAILABLE, safe to retry). */
+  beginDrain(): void;
 }
 
-function keepEveryAuthorizationValue(_stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void {
+/** Options for {@link installHttp2Hooks}. */
+export interface Http2HooksOptions {
+  /** Paths still served while draining, so probes on this listener read NOT_SERVING until it closes. Default none. */
+  servedWhileDraining?: (path: string) => boolean;
+}
+
+/**
+ * Installs the gateway's hooks on every HTTP/2 server grpc-js creates for
+ * `server` (interceptors/grpc-compat.ts explains why this needs grpc-js
+ * internals). Call before `bindAsync`. Returns undefined when grpc-js no
+ * longer allows it (the compat contract test fails first).
+ *
+ * 1. Every `authorization` value counts. Node keeps only the first of repeated
+ *    `authorization` headers in the headers object grpc-js reads, and grpc-js
+ *    drops values it cannot store (a tab, for one), so a request with two
+ *    could pass as the one that survived. They are counted on the raw header
+ *    list; with more than one, all go into metadata (characters grpc-js would
+ *    refuse replaced), so authentication refuses the request as TOKEN_DUPLICATE.
+ * 2. `grpc-timeout` is clamped to 2^31 - 1 ms before grpc-js reads it: grpc-js
+ *    computes its timer with `| 0`, so a deadline 25 days ahead would wrap
+ *    negative and the call would count as already expired.
+ * 3. The client certificate is read once per connection. grpc-js calls
+ *    `getPeerCertificate()` for every call's auth context and Node builds the
+ *    whole object each time (~13 us); a TLS connection's peer certificate
+ *    cannot change (Node's HTTP/2 disables renegotiation), so the first result
+ *    is kept, which also gives the peer cache a stable object per connection.
+ * 4. Drain: `tryShutdown` closes only the sessions that exist when it is
+ *    called; a connection whose handshake finishes a moment later would be
+ *    served until the grace ends. From `beginDrain()` on, new sessions are
+ *    closed at once (GOAWAY) and new streams refused.
+ */
+export function installHttp2Hooks(server: grpc.Server, options: Http2HooksOptions = {}): Http2Hooks | undefined {
+  let draining = false;
+  const servedWhileDraining = options.servedWhileDraining ?? (() => false);
+  const installed = hookHttp2Servers(server, {
+    onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) {
+      if (draining && !servedWhileDraining(String(headers[':path']))) {
+        // Closing marks the stream closed at once, so grpc-js's own handler, which runs next, serves nothing on it.
+        stream.close(http2Constants.NGHTTP2_REFUSED_STREAM);
+        return;
+      }
+      countEveryAuthorizationValue(headers, rawHeaders);
+      clampGrpcTimeout(headers);
+    },
+    onServer(http2Server: Http2Server) {
+      http2Server.on('secureConnection', memoizePeerCertificate);
+      http2Server.on('session', (session: ServerHttp2Session) => {
+        if (draining) session.close();
+      });
+    },
+  });
+  if (!installed) return undefined;
+  return {
+    beginDrain() {
+      draining = true;
+    },
+  };
+}
+
+/** Characters grpc-js stores in a metadata value; anything else makes it drop the value. */
+const STORABLE = /[^ -~]/g;
+
+function countEveryAuthorizationValue(headers: IncomingHttpHeaders, rawHeaders: string[]): void {
   let first = -1;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     if (rawHeaders[i] !== 'authorization') continue;
@@ -49,10 +81,39 @@ function keepEveryAuthorizationValue(_stream: ServerHttp2Stream, headers: Incomi
       continue;
     }
     const values: string[] = [];
-    for (let j = first; j < rawHeaders.length; j += 2) if (rawHeaders[j] === 'authorization') values.push(rawHeaders[j + 1]!);
-    (headers as Record<string, unknown>).authorization = values;
+    for (let j = first; j < rawHeaders.length; j += 2) {
+      // The request is refused for the duplicate; the replaced characters only keep grpc-js from dropping a value.
+      if (rawHeaders[j] === 'authorization') values.push(rawHeaders[j + 1]!.replace(STORABLE, '?'));
+    }
+    setHeaderValues(headers, 'authorization', values);
     return;
   }
+}
+
+/** The largest `grpc-timeout` grpc-js can turn into a timer: 2147483 seconds (24.8 days). */
+const CLAMPED_TIMEOUT = `${Math.floor(MAX_TIMER_MS / 1000)}S`;
+const UNIT_MS: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000001 };
+
+/** Runs on every request: digits read by hand, the regex (grpc-js's own pattern) only for the rare long value. */
+function clampGrpcTimeout(headers: IncomingHttpHeaders): void {
+  const value = headers['grpc-timeout'];
+  if (typeof value !== 'string') return;
+  let amount = 0;
+  let i = 0;
+  for (; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    amount = amount * 10 + (c - 48);
+  }
+  let unitMs: number | undefined = UNIT_MS[value.charAt(i)];
+  if (i === value.length - 1 && i > 0 && i <= 8 && unitMs !== undefined) {
+    if (amount * unitMs > MAX_TIMER_MS) headers['grpc-timeout'] = CLAMPED_TIMEOUT;
+    return;
+  }
+  // Anything else (spaces, junk around it) as grpc-js reads it.
+  const match = GRPC_TIMEOUT_PATTERN.exec(value);
+  unitMs = match === null ? undefined : UNIT_MS[match[2]!];
+  if (match !== null && unitMs !== undefined && Number(match[1]) * unitMs > MAX_TIMER_MS) headers['grpc-timeout'] = CLAMPED_TIMEOUT;
 }
 
 function memoizePeerCertificate(socket: TLSSocket): void {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StorageSchema } from './storage-schema.js';
 import { AuthSchema } from './auth-schema.js';
 import { PolicySchema } from './policy-schema.js';
 import { AccessLogLevelsSchema } from './access-log-schema.js';
@@ -93,12 +94,6 @@ const CheeseSchema = z.strictObject({
   }),
 }).prefault({});
 
-/** Embedded storage. */
-const StorageSchema = z.strictObject({
-  /** SQLite database file; its directory is created. Default ./data/gatehouse.db. */
-  sqlitePath: z.string().min(1).default('data/gatehouse.db'),
-}).prefault({});
-
 /** Logging. */
 const LoggingSchema = z.strictObject({
   /** Lowest level written: debug, info, warn, error, silent. Default info. */
@@ -114,6 +109,7 @@ export const ConfigSchema = z.strictObject({
   server: ServerSchema,
   health: HealthListenerSchema,
   admin: AdminSchema,
+  /** Where orders live: SQLite (default) or PostgreSQL (src/config/storage-schema.ts). */
   storage: StorageSchema,
   cheese: CheeseSchema,
   logging: LoggingSchema,

@@ -1,3 +1,4 @@
+import { batchedStdout } from './batched-stdout.js';
 import { boundText } from '../../interceptors/bounded-text.js';
 
 /**
@@ -31,7 +32,7 @@ export interface Logger {
 export interface LoggerOptions {
   /** Lowest level written. Default `info`. */
   level?: LogLevel;
-  /** Where lines go. Default: process.stdout. */
+  /** Where lines go. Default: process.stdout, a batch per turn of the event loop (batched-stdout.ts). */
   write?: (line: string) => void;
   /** Clock, for tests. Default `Date.now`. */
   nowMs?: () => number;
@@ -46,7 +47,7 @@ const REDACTED_KEYS = /^(authorization|token|access_token|id_token|password|secr
  */
 export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level ?? 'info');
-  const write = options.write ?? ((line: string) => process.stdout.write(line + '\n'));
+  const write = options.write ?? batchedStdout().write;
   const now = options.nowMs ?? Date.now;
   // Whether a key is safe to write as is, learned once per key: keys come from code, so the set stays small.
   const safeKeys = new Map<string, boolean>();

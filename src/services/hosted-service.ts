@@ -10,6 +10,12 @@ export interface HostedService {
   readonly implementation: grpc.UntypedServiceImplementation;
   /** Warms up (engines, storage). Health turns SERVING when it resolves and stays NOT_SERVING if it rejects. */
   start(): Promise<void>;
+  /**
+   * For services whose readiness can change after start (a store going down and
+   * coming back): registers `listener` for every change and returns whether the
+   * service can serve now. Absent: SERVING from a successful start until stop.
+   */
+  watchServing?(listener: (serving: boolean) => void): boolean;
   /** Releases workers, files and timers. Called after the listeners have stopped. */
   stop(): Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { Metadata, status as Status } from '@grpc/grpc-js';
 import { boundStatusMessage } from '../../interceptors/bounded-text.js';
-import type { PartialStatus } from '../../interceptors/forwarding-call.js';
+import type { PartialStatus } from '../../interceptors/grpc-compat.js';
 import { CODE_NAMES } from '../../interceptors/method-names.js';
 import { GatehouseError } from '../errors.js';
 import { genericReason } from './reasons.js';

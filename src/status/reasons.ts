@@ -99,6 +99,7 @@ export const REASONS = Object.freeze({
 
   // Limits.
   RATE_LIMITED: entry(C.RESOURCE_EXHAUSTED, true, 'the caller\'s rate limit for the method is used up; retry after RetryInfo\'s delay'),
+  RATE_LIMITER_UNAVAILABLE: entry(C.UNAVAILABLE, true, 'the shared rate limiter (Redis) could not decide and rateLimits.onStoreError is deny; retry after RetryInfo\'s delay'),
   TOO_MANY_STREAMS: entry(C.RESOURCE_EXHAUSTED, true, 'the connection has rateLimits.maxConcurrentStreamsPerConnection calls in flight; retry when one ends'),
   METADATA_TOO_LARGE: entry(C.RESOURCE_EXHAUSTED, false, 'the request metadata has more entries or bytes than server.maxMetadataEntries / maxMetadataBytes; send fewer or smaller headers', 431),
 
@@ -109,7 +110,11 @@ export const REASONS = Object.freeze({
   ORDER_NOT_FOUND: entry(C.NOT_FOUND, false, 'no order has that id'),
   IDEMPOTENCY_KEY_REUSED: entry(C.ALREADY_EXISTS, false, 'the idempotency key was used before for a different order; use a new key'),
   CHEESE_OUT_OF_STOCK: entry(C.FAILED_PRECONDITION, false, 'not enough cheese of that type and age in stock'),
-  STORE_NOT_OPEN: entry(C.UNAVAILABLE, true, 'the order store is not open yet; retry shortly'),
+  STORE_UNAVAILABLE: entry(C.UNAVAILABLE, true, 'the order store is down, restarting, unreachable or not open yet; retry with the same idempotency_key after RetryInfo\'s delay'),
+  STORE_BUSY: entry(C.UNAVAILABLE, true, 'the order store is locked, timed out or out of connections; retry with the same idempotency_key shortly'),
+  STORE_FULL: entry(C.RESOURCE_EXHAUSTED, true, 'the order store is out of disk space and wrote nothing; retry with the same idempotency_key once space is freed'),
+  STORE_READ_ONLY: entry(C.UNAVAILABLE, true, 'the order store cannot write at the moment (read-only file system or standby) and wrote nothing; retry later'),
+  STORE_DAMAGED: entry(C.FAILED_PRECONDITION, false, 'the order store\'s data is damaged; retrying cannot help until an operator repairs it'),
 
   // TextToSpeech.
   VOICE_NOT_FOUND: entry(C.NOT_FOUND, false, 'no voice has that name; ListVoices shows them'),

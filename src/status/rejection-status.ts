@@ -1,6 +1,6 @@
 import { GatehouseError } from '../errors.js';
 import type { Rejection, RejectionToStatus } from '../../interceptors/rejection.js';
-import type { PartialStatus } from '../../interceptors/forwarding-call.js';
+import type { PartialStatus } from '../../interceptors/grpc-compat.js';
 import { statusFromError } from './to-status.js';
 
 /**

@@ -25,6 +25,8 @@ test('deploy/check.sh passes: kustomize renders, schemas, probes, promtool rules
   // Guard against a check.sh that passes because it checked nothing.
   assert.match(output, /ok - kubectl kustomize deploy\/k8s\/overlays\/production/);
   assert.match(output, /ok - production: probes are grpc on the health-only port 8081/);
+  assert.match(output, /ok - production: orders never on an emptyDir, never on SQLite with more than one replica/);
+  assert.match(output, /ok - single-node: orders never on an emptyDir, never on SQLite with more than one replica/);
   assert.match(output, /ok - promtool test rules/);
   assert.match(output, /deploy\/check\.sh: \d+ passed, 0 failed/);
 });

@@ -1,23 +1,22 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { certificateThumbprint } from '../../src/auth/mint-token.js';
 import { callClientStream, callUnary, createClient } from '../../src/client/grpc-client.js';
 import { loadServiceDefinition } from '../../src/proto/load.js';
-import { createStatusDetailsCodec } from '../../src/status/status-details.js';
 import { createCheeseService } from '../../src/services/cheese/cheese-service.js';
+import { openSqliteOrderStore } from '../../src/services/cheese/sqlite-order-store.js';
 import type { HostedService } from '../../src/services/hosted-service.js';
 import { assertRejects } from '../helpers/assert-status.js';
 import { devTokenFor } from '../helpers/dev-token.js';
 import { checkHealth } from '../helpers/health-client.js';
+import { rawGrpcCall } from '../helpers/raw-grpc-call.js';
 import { listServicesByReflection } from '../helpers/reflection.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 
@@ -99,7 +98,7 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
     };
     gw = await startGateway({
       devTokens: false,
-      services: [createCheeseService({ sqlitePath: join(dir, 'orders.db'), stock: { BRIE: 100 } }), ttsService],
+      services: [createCheeseService({ openStore: async () => openSqliteOrderStore({ path: join(dir, 'orders.db'), stock: { BRIE: 100 } }), describeStore: 'SQLite' }), ttsService],
       overrides: {
         'auth.issuer': [ISSUER, 'gatehouse-dev'],
         'auth.audience': AUDIENCE,
@@ -304,40 +303,3 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
     assert.ok(!logs.includes((hs.key as Buffer).toString('base64url')), 'a secret appears in the log');
   });
 });
-
-const execFileAsync = promisify(execFile);
-
-/**
- * One unary gRPC call through curl, which (unlike Node's HTTP/2 client) sends
- * whatever headers it is given. Returns the status as a client would read it.
- * Without `withMessage` the request is headers only: curl sometimes hangs
- * when the server answers (trailers-only) before curl has sent its body,
- * which is exactly what a refusal does.
- */
-async function rawGrpcCall(gw: TestGateway, path: string, headers: string[], withMessage: boolean): Promise<{ code: number; message: string; reason?: string }> {
-  const port = gw.addresses.grpcPort;
-  const args = [
-    '-sS', '--http2', '--max-time', '10',
-    '--cacert', gw.certs.caCert, '--cert', gw.certs.clients.alice.cert, '--key', gw.certs.clients.alice.key,
-    '--resolve', `localhost:${port}:127.0.0.1`,
-    '-H', 'content-type: application/grpc', '-H', 'te: trailers',
-    ...headers.flatMap((header) => ['-H', header]),
-    // Request body (when any) from stdin; response headers and trailers (-D) to stdout.
-    ...(withMessage ? ['--data-binary', '@-'] : ['-X', 'POST']), '-D', '-', '-o', '/dev/null',
-    `https://localhost:${port}${path}`,
-  ];
-  const child = execFileAsync('curl', args, { encoding: 'buffer' });
-  // An empty request message: flag 0, length 0.
-  child.child.stdin!.end(withMessage ? Buffer.alloc(5) : undefined);
-  const fields = new Map<string, string>();
-  for (const line of (await child).stdout.toString('utf8').split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0) fields.set(line.slice(0, colon).toLowerCase(), line.slice(colon + 1).trim());
-  }
-  const details = fields.get('grpc-status-details-bin');
-  return {
-    code: Number(fields.get('grpc-status')),
-    message: decodeURIComponent(fields.get('grpc-message') ?? ''),
-    ...(details ? { reason: createStatusDetailsCodec().decode(Buffer.from(details, 'base64')).errorInfo?.reason } : {}),
-  };
-}

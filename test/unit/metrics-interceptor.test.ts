@@ -2,16 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { createMetricsInterceptor } from '../../interceptors/metrics.js';
+import { createGatewayInterceptor } from '../../interceptors/gateway-call.js';
+import { methodNames } from '../../interceptors/method-names.js';
+import { createMetricsStep } from '../../interceptors/metrics.js';
 
 const PATH = '/test.v1.Svc/Get';
-const definition: grpc.ServiceDefinition = {
-  Get: {
-    path: PATH, requestStream: false, responseStream: false,
-    requestSerialize: (v: unknown) => Buffer.from(JSON.stringify(v)), requestDeserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown,
-    responseSerialize: (v: unknown) => Buffer.from(JSON.stringify(v)), responseDeserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown,
-  },
-};
 
 /** Stands in for grpc-js's base call: records what reaches the wire, lets the test end the call. */
 class FakeBase {
@@ -33,7 +28,7 @@ class FakeBase {
 
 function setUp() {
   const registry = new Registry();
-  const interceptor = createMetricsInterceptor({ registry, services: [definition] });
+  const interceptor = createGatewayInterceptor({ steps: [createMetricsStep({ registry, methods: [methodNames(PATH, false, false)] })] });
   const open = (deadlineMs = Infinity) => {
     const base = new FakeBase(deadlineMs);
     const method = { path: PATH, requestStream: false, responseStream: false } as Parameters<grpc.ServerInterceptor>[0];
@@ -48,13 +43,15 @@ function setUp() {
   return { registry, open, handled };
 }
 
-describe('metrics interceptor', () => {
+describe('metrics step', () => {
   it('initialises every code at zero for every method at start', async () => {
     const { registry } = setUp();
     const text = await registry.metrics();
     assert.equal(text.match(/^grpc_server_handled_total\{/gm)?.length, 17);
     assert.match(text, /grpc_server_handled_total\{grpc_type="unary",grpc_service="test\.v1\.Svc",grpc_method="Get",grpc_code="DeadlineExceeded"\} 0/);
     assert.match(text, /grpc_server_started_total\{grpc_type="unary",grpc_service="test\.v1\.Svc",grpc_method="Get"\} 0/);
+    assert.match(text, /grpc_server_handling_seconds_bucket\{grpc_type="unary",grpc_service="test\.v1\.Svc",grpc_method="Get",le="0\.005"\} 0/);
+    assert.match(text, /grpc_server_handling_seconds_bucket\{grpc_type="unary",grpc_service="test\.v1\.Svc",grpc_method="Get",le="\+Inf"\} 0/);
   });
 
   it('counts a status seen on the way out once, even when onCancel follows', async () => {
@@ -79,5 +76,6 @@ describe('metrics interceptor', () => {
     assert.match(text, /grpc_server_started_total\{[^}]*\} 2\n/);
     assert.match(text, /gatehouse_inflight_calls\{grpc_service="test\.v1\.Svc",grpc_method="Get"\} 0\n/);
     assert.match(text, /grpc_server_handling_seconds_count\{[^}]*\} 2\n/);
+    assert.match(text, /grpc_server_handling_seconds_bucket\{[^}]*le="0\.005"\} 2\n/, 'both calls took under 5 ms');
   });
 });

@@ -27,7 +27,7 @@ const config = benchGatewayConfig(files, `gateway-${process.pid}`);
 const logger = createLogger({ level: config.logging.level });
 const streamReply = values['stream-reply-file'];
 const gateway = createGateway({
-  config, logger, buildChain: chainWith(selection),
+  config, logger, chainSteps: chainWith(selection),
   extraServices: streamReply ? [createBenchStreamService(readFileSync(streamReply))] : [],
 });
 const addresses = await gateway.listen();

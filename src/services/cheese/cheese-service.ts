@@ -12,47 +12,54 @@ import type { PlaceOrderFailure } from '../../generated/cheesefarm/v1/PlaceOrder
 import type { PlaceOrdersSummary } from '../../generated/cheesefarm/v1/PlaceOrdersSummary.js';
 import type { WatchOrdersRequest__Output } from '../../generated/cheesefarm/v1/WatchOrdersRequest.js';
 import { clientStream, serverStream, unary, type CallContext } from '../../handler.js';
+import type { Logger } from '../../logging/logger.js';
 import { loadServiceDefinition } from '../../proto/load.js';
 import type { HostedService } from '../hosted-service.js';
 import { isCheeseType, type CheeseTypeName } from './cheese-types.js';
-import { openOrderStore, type OrderRecord, type OrderStore } from './order-store.js';
+import type { OrderRecord, OrderStore } from './order-store.js';
+import { createStoreSupervisor } from './store-supervisor.js';
 import { validateOrderRequest } from './validate-order.js';
-
 
 /** Fully-qualified name of the service. */
 export const CHEESE_SERVICE_NAME = 'cheesefarm.v1.CheeseService';
 
 /** Options for {@link createCheeseService}. */
 export interface CheeseServiceOptions {
-  /** SQLite file holding orders. */
-  sqlitePath: string;
-  /** Wheels available per type. */
-  stock: Readonly<Partial<Record<CheeseTypeName, number>>>;
-  /** How often a watcher looks for orders other processes committed, in ms. Default 250. */
+  /** Opens the order store (src/services/cheese/open-order-store.ts picks SQLite or PostgreSQL from config). */
+  openStore: () => Promise<OrderStore>;
+  /** Where the store is, for logs; never credentials. */
+  describeStore: string;
+  /** While the store fails, how often it is checked again, in ms. Default 1000. */
+  probeIntervalMs?: number;
+  /**
+   * Longest a watcher waits without a change-feed wake-up before reading again
+   * anyway, in ms: a safety net, the feed normally wakes it at once. Default 5000.
+   */
   watchPollMs?: number;
+  logger?: Logger;
 }
 
 /** Identity recorded on orders from callers without a client certificate (insecure or TLS-only mode). */
 const ANONYMOUS = 'anonymous';
+/** Orders read per query while a watcher catches up. */
+const WATCH_BATCH = 100;
 
-/** The cheese farm: durable, idempotent orders with stock. */
+/**
+ * The cheese farm: durable, idempotent orders with stock, on an OrderStore.
+ * Store faults reach clients as codes they can act on (never INTERNAL) and
+ * turn the service NOT_SERVING until the store recovers by itself.
+ */
 export function createCheeseService(options: CheeseServiceOptions): HostedService {
-  let store: OrderStore | undefined;
-  const watchPollMs = options.watchPollMs ?? 250;
-  // Local commits wake watchers at once; the poll catches other processes' commits.
-  const wakers = new Set<() => void>();
-  const opened = (): OrderStore => {
-    if (!store) throw new GatehouseError('STORE_NOT_OPEN', 'the order store is not open yet; retry shortly', { retryDelayMs: 500 });
-    return store;
-  };
+  const supervisor = createStoreSupervisor({
+    open: options.openStore, describe: options.describeStore, probeIntervalMs: options.probeIntervalMs ?? 1000, logger: options.logger,
+  });
+  const watchPollMs = options.watchPollMs ?? 5000;
 
-  const placeOne = (request: CheeseRequest__Output, ctx: CallContext): Cheese => {
+  const placeOne = async (request: CheeseRequest__Output, ctx: CallContext): Promise<Cheese> => {
     const order = validateOrderRequest(request, ctx.peer?.identity ?? ANONYMOUS);
-    const result = opened().place(order);
+    const result = await supervisor.use((store) => store.place(order));
     switch (result.kind) {
       case 'created':
-        for (const wake of wakers) wake();
-        return toCheese(result.order);
       case 'replayed':
         return toCheese(result.order);
       case 'key-conflict':
@@ -65,11 +72,11 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
   };
 
   const implementation = {
-    order: unary<CheeseRequest__Output, Cheese>(async (request, ctx) => placeOne(request, ctx)),
+    order: unary<CheeseRequest__Output, Cheese>(placeOne),
 
     getOrder: unary<GetOrderRequest__Output, Cheese>(async (request) => {
       if (!request.orderId) throw invalidField('order_id', 'is required');
-      const order = opened().get(request.orderId);
+      const order = await supervisor.use((store) => store.get(request.orderId));
       if (!order) throw notFound('ORDER_NOT_FOUND', `order ${quoteValue(request.orderId)} does not exist`);
       return toCheese(order);
     }),
@@ -80,7 +87,7 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
       const type = optionalType(request.type, 'type');
       const beforeSeq = request.pageToken ? decodePageToken(request.pageToken) : undefined;
       // One extra row tells whether another page exists without a COUNT query.
-      const rows = opened().list({ limit: pageSize + 1, beforeSeq, type });
+      const rows = await supervisor.use((store) => store.list({ limit: pageSize + 1, beforeSeq, type }));
       const page = rows.slice(0, pageSize);
       const last = page[page.length - 1];
       return { orders: page.map(toCheese), nextPageToken: rows.length > pageSize && last ? encodePageToken(last.seq) : '' };
@@ -88,21 +95,30 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
 
     watchOrders: serverStream<WatchOrdersRequest__Output, OrderEvent>(async (request, ctx, send) => {
       const type = optionalType(request.type, 'type');
-      let cursor = opened().lastSeq();
+      const resumeAfter = resumePoint(request);
       let wake: () => void = () => undefined;
-      const waker = () => wake();
-      wakers.add(waker);
+      let changed = false;
+      // Subscribe before reading the position, so a commit in between still wakes this watcher.
+      const unsubscribe = await supervisor.use(async (store) => store.onCommit(() => { changed = true; wake(); }));
       try {
+        let cursor = resumeAfter ?? await supervisor.use((store) => store.lastSeq());
         while (!ctx.signal.aborted) {
-          for (const order of opened().after(cursor, type)) {
-            cursor = order.seq;
-            await send({ kind: 'CREATED', order: toCheese(order) });
-          }
+          changed = false;
+          let batch: OrderRecord[];
+          do {
+            const from = cursor;
+            batch = await supervisor.use((store) => store.after(from, type, WATCH_BATCH));
+            for (const order of batch) {
+              cursor = order.seq;
+              await send({ kind: 'CREATED', order: toCheese(order) });
+            }
+          } while (batch.length === WATCH_BATCH && !ctx.signal.aborted);
+          if (changed) continue;
           const woken = new Promise<void>((resolve) => { wake = resolve; });
           await Promise.race([woken, sleep(watchPollMs, undefined, { signal: ctx.signal }).catch(() => undefined)]);
         }
       } finally {
-        wakers.delete(waker);
+        unsubscribe();
       }
     }),
 
@@ -112,7 +128,7 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
       let index = 0;
       for await (const request of requests) {
         try {
-          orders.push(placeOne(request, ctx));
+          orders.push(await placeOne(request, ctx));
         } catch (error) {
           if (!(error instanceof GatehouseError) || error.code === Status.INTERNAL) throw error;
           failures.push({ index, idempotencyKey: request.idempotencyKey, code: Status[error.code], message: error.message });
@@ -127,19 +143,26 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
     name: CHEESE_SERVICE_NAME,
     definition: loadServiceDefinition(CHEESE_SERVICE_NAME),
     implementation,
-    async start() {
-      store = openOrderStore({ path: options.sqlitePath, stock: options.stock });
+    start: () => supervisor.start(),
+    watchServing(listener) {
+      supervisor.onServingChange(listener);
+      return supervisor.serving;
     },
-    async stop() {
-      store?.close();
-      store = undefined;
-    },
+    stop: () => supervisor.stop(),
   };
 }
 
 function optionalType(value: unknown, field: string): CheeseTypeName | undefined {
   if (value === 'CHEESE_TYPE_UNSPECIFIED' || value === 0) return undefined;
   if (!isCheeseType(value)) throw invalidField(field, `is not a known cheese type: ${quoteValue(value)}`);
+  return value;
+}
+
+/** `after_sequence` when the client set it (proto3 optional: 0 is "from the start", unset is "from now"). */
+function resumePoint(request: WatchOrdersRequest__Output): number | undefined {
+  if (request._afterSequence !== 'afterSequence' || request.afterSequence === undefined) return undefined;
+  const value = Number(request.afterSequence);
+  if (!Number.isSafeInteger(value)) throw invalidField('after_sequence', 'must be a Cheese.sequence this service sent');
   return value;
 }
 
@@ -152,6 +175,7 @@ function toCheese(order: OrderRecord): Cheese {
     orderedAt: { seconds: String(Math.floor(order.orderedAtMs / 1000)), nanos: (order.orderedAtMs % 1000) * 1e6 },
     orderedBy: order.orderedBy,
     idempotencyKey: order.idempotencyKey,
+    sequence: String(order.seq),
   };
 }
 

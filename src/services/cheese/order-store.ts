@@ -1,12 +1,8 @@
-import Database from 'better-sqlite3';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { CheeseTypeName } from './cheese-types.js';
 
 /** One committed order. */
 export interface OrderRecord {
-  /** Monotonic position in the table: paging and watching use it. */
+  /** Position in commit order across every replica, from 1: paging, watching and resuming use it. */
   seq: number;
   id: string;
   idempotencyKey: string;
@@ -33,122 +29,64 @@ export type PlaceResult =
   | { kind: 'key-conflict'; order: OrderRecord }
   | { kind: 'out-of-stock'; remaining: number };
 
-/** Options for {@link openOrderStore}. */
-export interface OrderStoreOptions {
-  /** SQLite file; its directory is created. `:memory:` is for unit tests only. */
-  path: string;
-  /** Wheels available per type over the store's life; sold wheels are subtracted. Types absent have none. */
-  stock: Readonly<Partial<Record<CheeseTypeName, number>>>;
-  /** Clock, in ms since the epoch. Default Date.now. */
-  nowMs?: () => number;
-}
+/** Wheels available per type over the store's life; sold wheels are subtracted. Types absent have none. */
+export type StockLevels = Readonly<Partial<Record<CheeseTypeName, number>>>;
 
-/** Durable cheese orders in one SQLite file. */
+/**
+ * Durable cheese orders: the one contract both stores keep
+ * (src/services/cheese/sqlite-order-store.ts, postgres-order-store.ts), checked
+ * case by case against both by test/integration/order-store-conformance.test.ts.
+ *
+ * Every method rejects with a {@link StoreFault} when the store cannot answer
+ * (down, full, read-only, damaged); anything else it throws is a bug.
+ */
 export interface OrderStore {
-  /** Places an order atomically: idempotency check, stock check and insert in one transaction. */
-  place(order: NewOrder): PlaceResult;
-  get(id: string): OrderRecord | undefined;
-  /** Newest first; `beforeSeq` continues a previous page. */
-  list(options: { limit: number; beforeSeq?: number; type?: CheeseTypeName }): OrderRecord[];
-  /** Orders committed after `afterSeq`, oldest first (watchers tail the table, so other processes' orders show too). */
-  after(afterSeq: number, type?: CheeseTypeName, limit?: number): OrderRecord[];
+  /** `sqlite` or `postgres`, for logs and metrics. */
+  readonly kind: string;
+  /**
+   * Places an order atomically: the idempotency check (unique per `orderedBy`
+   * across every process), the stock check and the insert commit together, so
+   * stock never goes negative whatever the concurrency. Resolves once durable.
+   */
+  place(order: NewOrder): Promise<PlaceResult>;
+  get(id: string): Promise<OrderRecord | undefined>;
+  /** Newest first; `beforeSeq` continues a previous page (pages are stable: new orders never shift them). */
+  list(options: { limit: number; beforeSeq?: number; type?: CheeseTypeName }): Promise<OrderRecord[]>;
+  /**
+   * Orders with `seq > afterSeq`, oldest first. Sequence order is commit order:
+   * once a reader has seen `seq = n`, no order with a smaller seq can appear
+   * later, so a cursor never skips one.
+   */
+  after(afterSeq: number, type?: CheeseTypeName, limit?: number): Promise<OrderRecord[]>;
   /** The newest seq, 0 when empty. */
-  lastSeq(): number;
+  lastSeq(): Promise<number>;
   /** Remaining wheels of a type. */
-  remaining(type: CheeseTypeName): number;
-  close(): void;
-}
-
-interface OrderRow {
-  seq: number; id: string; idempotency_key: string; ordered_by: string; type: CheeseTypeName;
-  age_months: number; quantity: number; ordered_at_ms: number;
+  remaining(type: CheeseTypeName): Promise<number>;
+  /**
+   * Calls `listener` soon after any process commits an order, and after a lost
+   * change feed is restored (it may have missed some): a hint to read `after`
+   * again, never the orders themselves. Returns the unsubscribe function.
+   */
+  onCommit(listener: () => void): () => void;
+  /** Resolves when the store can take writes now (reopening it if needed); rejects with a StoreFault otherwise. */
+  probe(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
- * Opens (creating if needed) the order database. WAL with synchronous=FULL:
- * a commit has reached the disk before `place` returns, so an order the client
- * saw acknowledged survives kill -9 and power loss.
+ * Why a store could not answer, as a client can act on it:
+ * - `unavailable`: down, restarting, unreachable, cannot be opened; retry shortly.
+ * - `busy`: locked, timed out or too many connections; retry soon.
+ * - `disk-full`: no space to write; retry once space is freed.
+ * - `read-only`: cannot write now (read-only file or standby); retry later.
+ * - `corrupt`: the data is damaged; retrying cannot help until an operator repairs it.
  */
-export function openOrderStore(options: OrderStoreOptions): OrderStore {
-  if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-  const db = new Database(options.path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('busy_timeout = 5000'); // several worker processes share the file
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS orders (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      id TEXT NOT NULL UNIQUE,
-      idempotency_key TEXT NOT NULL,
-      ordered_by TEXT NOT NULL,
-      type TEXT NOT NULL,
-      age_months INTEGER NOT NULL,
-      quantity INTEGER NOT NULL,
-      ordered_at_ms INTEGER NOT NULL,
-      UNIQUE (ordered_by, idempotency_key)
-    );
-    CREATE INDEX IF NOT EXISTS orders_by_type ON orders (type, seq);
-    CREATE TABLE IF NOT EXISTS sold (type TEXT PRIMARY KEY, quantity INTEGER NOT NULL);
-  `);
-  const now = options.nowMs ?? Date.now;
-  const byKey = db.prepare<[string, string], OrderRow>('SELECT * FROM orders WHERE ordered_by = ? AND idempotency_key = ?');
-  const byId = db.prepare<[string], OrderRow>('SELECT * FROM orders WHERE id = ?');
-  const soldOf = db.prepare<[string], { quantity: number }>('SELECT quantity FROM sold WHERE type = ?');
-  const addSold = db.prepare('INSERT INTO sold (type, quantity) VALUES (?, ?) ON CONFLICT (type) DO UPDATE SET quantity = quantity + excluded.quantity');
-  const insert = db.prepare<[string, string, string, string, number, number, number], OrderRow>(
-    'INSERT INTO orders (id, idempotency_key, ordered_by, type, age_months, quantity, ordered_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *');
-  const listAll = db.prepare<[number, number], OrderRow>('SELECT * FROM orders WHERE seq < ? ORDER BY seq DESC LIMIT ?');
-  const listType = db.prepare<[number, string, number], OrderRow>('SELECT * FROM orders WHERE seq < ? AND type = ? ORDER BY seq DESC LIMIT ?');
-  const afterAll = db.prepare<[number, number], OrderRow>('SELECT * FROM orders WHERE seq > ? ORDER BY seq ASC LIMIT ?');
-  const afterType = db.prepare<[number, string, number], OrderRow>('SELECT * FROM orders WHERE seq > ? AND type = ? ORDER BY seq ASC LIMIT ?');
-  const maxSeq = db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM orders');
+export type StoreFaultKind = 'unavailable' | 'busy' | 'disk-full' | 'read-only' | 'corrupt';
 
-  const remaining = (type: CheeseTypeName) => (options.stock[type] ?? 0) - (soldOf.get(type)?.quantity ?? 0);
-
-  // IMMEDIATE takes the write lock first, so two processes cannot both pass the stock check.
-  const placeTx = db.transaction((order: NewOrder): PlaceResult => {
-    const existing = byKey.get(order.orderedBy, order.idempotencyKey);
-    if (existing) {
-      const same = existing.type === order.type && existing.age_months === order.ageMonths && existing.quantity === order.quantity;
-      return { kind: same ? 'replayed' : 'key-conflict', order: toRecord(existing) };
-    }
-    const left = remaining(order.type);
-    if (left < order.quantity) return { kind: 'out-of-stock', remaining: Math.max(0, left) };
-    addSold.run(order.type, order.quantity);
-    const row = insert.get(newOrderId(), order.idempotencyKey, order.orderedBy, order.type, order.ageMonths, order.quantity, now());
-    return { kind: 'created', order: toRecord(row!) };
-  });
-
-  return {
-    place: (order) => placeTx.immediate(order),
-    get: (id) => {
-      const row = byId.get(id);
-      return row && toRecord(row);
-    },
-    list: ({ limit, beforeSeq, type }) => {
-      const before = beforeSeq ?? Number.MAX_SAFE_INTEGER;
-      return (type ? listType.all(before, type, limit) : listAll.all(before, limit)).map(toRecord);
-    },
-    after: (afterSeq, type, limit = 100) => (type ? afterType.all(afterSeq, type, limit) : afterAll.all(afterSeq, limit)).map(toRecord),
-    lastSeq: () => maxSeq.get()?.seq ?? 0,
-    remaining,
-    close: () => db.close(),
-  };
-}
-
-function newOrderId(): string {
-  return `ord_${randomBytes(10).toString('hex')}`;
-}
-
-function toRecord(row: OrderRow): OrderRecord {
-  return {
-    seq: row.seq,
-    id: row.id,
-    idempotencyKey: row.idempotency_key,
-    orderedBy: row.ordered_by,
-    type: row.type,
-    ageMonths: row.age_months,
-    quantity: row.quantity,
-    orderedAtMs: row.ordered_at_ms,
-  };
+/** A store that cannot answer now. The message is for logs (never credentials); clients get a mapped status. */
+export class StoreFault extends Error {
+  override readonly name = 'StoreFault';
+  constructor(readonly kind: StoreFaultKind, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }

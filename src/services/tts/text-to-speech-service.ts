@@ -27,7 +27,7 @@ import { analysePiece, joinPauseMs, splicePieces, type PieceAnalysis } from './s
 import { planSynthesis, type SynthesisPlan } from './synthesis-plan.js';
 import type { TtsConfig } from './tts-config.js';
 import { createTtsMetrics, type TtsMetrics } from './tts-metrics.js';
-import { VoiceCatalog } from './voice-catalog.js';
+import { VoiceCatalog, type CatalogVoice } from './voice-catalog.js';
 
 /** Fully-qualified name of the service. */
 export const TTS_SERVICE_NAME = 'gatehouse.tts.v1.TextToSpeech';
@@ -86,6 +86,7 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
     if (!catalog) throw unavailable('TTS_WARMING_UP', 'TextToSpeech is still warming up its engines; retry shortly', 1000);
     return catalog;
   };
+  const replies = new WeakMap<readonly CatalogVoice[], ListVoicesResponse>();
   const limits = { maxTextChars: config.maxTextChars, defaultLanguageCode: config.defaultLanguageCode };
 
   /** Runs one engine synthesis, feeding chunks to `onChunk`, and records its metrics. */
@@ -146,17 +147,24 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
   });
 
   const implementation = {
-    listVoices: unary<ListVoicesRequest__Output, ListVoicesResponse>(async (request) => ({
-      voices: ready()
-        .list(request.languageCode ?? '')
-        .map((v) => ({
-          languageCodes: v.languages.map((l) => l.code),
-          name: v.name,
-          ssmlGender: v.gender,
-          naturalSampleRateHertz: v.naturalSampleRateHz,
-          engine: v.engine,
-        })),
-    })),
+    listVoices: unary<ListVoicesRequest__Output, ListVoicesResponse>(async (request) => {
+      // The catalog answers the same array for the same code, so the reply is built once per answer.
+      const voices = ready().list(request.languageCode ?? '');
+      let reply = replies.get(voices);
+      if (reply === undefined) {
+        reply = {
+          voices: voices.map((v) => ({
+            languageCodes: v.languages.map((l) => l.code),
+            name: v.name,
+            ssmlGender: v.gender,
+            naturalSampleRateHertz: v.naturalSampleRateHz,
+            engine: v.engine,
+          })),
+        };
+        replies.set(voices, reply);
+      }
+      return reply;
+    }),
 
     synthesize: unary<SynthesizeRequest__Output, SynthesizeResponse>(async (request, ctx) => {
       const plan = planSynthesis(request, ready(), limits);

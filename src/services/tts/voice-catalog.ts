@@ -45,18 +45,26 @@ export class VoiceCatalog {
     });
   }
 
+  /** Answers of `list` by language code: the catalog never changes, so each is computed once (bounded: codes are client input). */
+  private readonly listed = new Map<string, readonly CatalogVoice[]>();
+
   /**
    * Every voice, or those that speak `languageCode`: the code itself or a region of it ("en" lists en-US and en-GB
-   * voices; "en-US" lists only voices that speak en-US, not an en-GB voice that also says "en").
+   * voices; "en-US" lists only voices that speak en-US, not an en-GB voice that also says "en"). The same frozen
+   * array for the same code: ListVoices is a hot, cheap call.
    */
-  list(languageCode: string): CatalogVoice[] {
+  list(languageCode: string): readonly CatalogVoice[] {
+    const known = this.listed.get(languageCode);
+    if (known !== undefined) return known;
     const code = languageCode.trim();
-    if (!code) return [...this.voices];
-    checkLanguageCode(code, 'language_code');
-    return this.voices.filter((v) => v.languages.some((l) => {
+    if (code) checkLanguageCode(code, 'language_code');
+    const voices = Object.freeze(code ? this.voices.filter((v) => v.languages.some((l) => {
       const fit = languageFit(l.code, code);
       return fit === 0 || fit === 1;
-    }));
+    })) : [...this.voices]);
+    if (this.listed.size >= 256) this.listed.clear();
+    this.listed.set(languageCode, voices);
+    return voices;
   }
 
   /** Whether some voice can be selected for `languageCode` (as `select` would find one). */

@@ -3,6 +3,7 @@
 
 import type { CheeseType as _cheesefarm_v1_CheeseType, CheeseType__Output as _cheesefarm_v1_CheeseType__Output } from '../../cheesefarm/v1/CheeseType.js';
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from '../../google/protobuf/Timestamp.js';
+import type { Long } from '@grpc/proto-loader';
 
 /**
  * A cheese, and once ordered, the receipt that goes with it.
@@ -21,6 +22,11 @@ export interface Cheese {
    */
   'orderedBy'?: (string);
   'idempotencyKey'?: (string);
+  /**
+   * Position of the order in commit order across every replica, from 1.
+   * Pass the last one a watcher saw as WatchOrdersRequest.after_sequence to resume.
+   */
+  'sequence'?: (number | string | Long);
 }
 
 /**
@@ -40,4 +46,9 @@ export interface Cheese__Output {
    */
   'orderedBy': (string);
   'idempotencyKey': (string);
+  /**
+   * Position of the order in commit order across every replica, from 1.
+   * Pass the last one a watcher saw as WatchOrdersRequest.after_sequence to resume.
+   */
+  'sequence': (string);
 }

@@ -68,12 +68,14 @@ export interface CheeseServiceClient extends grpc.Client {
   placeOrders(callback: grpc.requestCallback<_cheesefarm_v1_PlaceOrdersSummary__Output>): grpc.ClientWritableStream<_cheesefarm_v1_CheeseRequest>;
   
   /**
-   * Every order placed from now on, as it is committed.
+   * Every order as it is committed, through any replica, in commit order, once.
+   * From now on, or after a resume point (WatchOrdersRequest.after_sequence).
    */
   WatchOrders(argument: _cheesefarm_v1_WatchOrdersRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_cheesefarm_v1_OrderEvent__Output>;
   WatchOrders(argument: _cheesefarm_v1_WatchOrdersRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_cheesefarm_v1_OrderEvent__Output>;
   /**
-   * Every order placed from now on, as it is committed.
+   * Every order as it is committed, through any replica, in commit order, once.
+   * From now on, or after a resume point (WatchOrdersRequest.after_sequence).
    */
   watchOrders(argument: _cheesefarm_v1_WatchOrdersRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_cheesefarm_v1_OrderEvent__Output>;
   watchOrders(argument: _cheesefarm_v1_WatchOrdersRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_cheesefarm_v1_OrderEvent__Output>;
@@ -99,7 +101,8 @@ export interface CheeseServiceHandlers extends grpc.UntypedServiceImplementation
   PlaceOrders: grpc.handleClientStreamingCall<_cheesefarm_v1_CheeseRequest__Output, _cheesefarm_v1_PlaceOrdersSummary>;
   
   /**
-   * Every order placed from now on, as it is committed.
+   * Every order as it is committed, through any replica, in commit order, once.
+   * From now on, or after a resume point (WatchOrdersRequest.after_sequence).
    */
   WatchOrders: grpc.handleServerStreamingCall<_cheesefarm_v1_WatchOrdersRequest__Output, _cheesefarm_v1_OrderEvent>;
   

@@ -2,12 +2,21 @@
 // Original file: proto/cheesefarm/v1/cheese.proto
 
 import type { CheeseType as _cheesefarm_v1_CheeseType, CheeseType__Output as _cheesefarm_v1_CheeseType__Output } from '../../cheesefarm/v1/CheeseType.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface WatchOrdersRequest {
   /**
    * Only orders of this type, when set.
    */
   'type'?: (_cheesefarm_v1_CheeseType);
+  /**
+   * Resume point: when set, every order committed after this sequence is sent
+   * first (oldest first), then new ones; a watcher that reconnects with the
+   * last Cheese.sequence it saw misses nothing and sees nothing twice. 0 sends
+   * every order from the start. Unset: only orders committed from now on.
+   */
+  'afterSequence'?: (number | string | Long);
+  '_afterSequence'?: "afterSequence";
 }
 
 export interface WatchOrdersRequest__Output {
@@ -15,4 +24,12 @@ export interface WatchOrdersRequest__Output {
    * Only orders of this type, when set.
    */
   'type': (_cheesefarm_v1_CheeseType__Output);
+  /**
+   * Resume point: when set, every order committed after this sequence is sent
+   * first (oldest first), then new ones; a watcher that reconnects with the
+   * last Cheese.sequence it saw misses nothing and sees nothing twice. 0 sends
+   * every order from the start. Unset: only orders committed from now on.
+   */
+  'afterSequence'?: (string);
+  '_afterSequence'?: "afterSequence";
 }

@@ -1,0 +1,269 @@
+/**
+ * Every use of @grpc/grpc-js internals in Gatehouse, in one place.
+ *
+ * grpc-js is pinned to an exact version in package.json because of this file;
+ * test/unit/grpc-compat.test.ts checks each assumption below against the
+ * installed grpc-js and fails loudly (naming the assumption) when an upgrade
+ * breaks one. Nothing else in the repository may reach into grpc-js beyond its
+ * exported, documented API: `git grep` for the names used here should find
+ * them only in this file and its contract test.
+ */
+import type { Deadline, Server, ServerCredentials, ServerInterceptingCall, ServerInterceptingCallInterface } from '@grpc/grpc-js';
+import type { Http2Server, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+
+/** The grpc-js version whose internals this module was written against (package.json pins exactly this). */
+export const GRPC_JS_VERSION = '1.14.7';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Types. grpc-js does not export these from its index; they are derived from exported types, so no deep import
+// pins its file layout. (Types only: nothing here is an internal at run time.)
+
+/** The inbound listener an interceptor passes down in `start`. */
+export type InterceptingServerListener = Parameters<ServerInterceptingCallInterface['start']>[0];
+/** What `getAuthContext()` returns. */
+export type AuthContext = ReturnType<ServerInterceptingCallInterface['getAuthContext']>;
+/** What `getConnectionInfo()` returns. */
+export type ConnectionInfo = ReturnType<ServerInterceptingCallInterface['getConnectionInfo']>;
+/** What `getMetricsRecorder()` returns. */
+export type PerRequestMetricRecorder = ReturnType<ServerInterceptingCallInterface['getMetricsRecorder']>;
+/** A status as interceptors pass it on (grpc-js's `PartialStatusObject`): code and details, metadata optional. */
+export type PartialStatus = Parameters<ServerInterceptingCallInterface['sendStatus']>[0];
+
+/** The call's deadline as epoch milliseconds; `Infinity` when the client sent none. */
+export function deadlineMs(deadline: Deadline): number {
+  return deadline instanceof Date ? deadline.getTime() : deadline;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 1. An interceptor returning its own call object.
+//
+// Why no public API suffices: `ServerInterceptor` is typed to return the class `ServerInterceptingCall`, whose
+// public constructor needs a `Responder` and a listener object and allocates a closure per hook per call. grpc-js
+// itself only ever calls the `ServerInterceptingCallInterface` methods on what an interceptor returns (it chains
+// them with `reduce` and calls `start`, `sendStatus`, ...), so an object implementing that interface works; the
+// type system just cannot say so. Contract: test/unit/grpc-compat.test.ts drives a call through such an object.
+
+/** Presents an object implementing the interface as grpc-js's interceptor return type. */
+export function asServerInterceptingCall(call: ServerInterceptingCallInterface): ServerInterceptingCall {
+  return call as unknown as ServerInterceptingCall;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 2. Seeing the statuses grpc-js writes by itself.
+//
+// Why no public API suffices: when grpc-js ends a call on its own (its enforcement of the client's deadline, an
+// oversized, undecodable or badly compressed request, a malformed grpc-timeout) it calls `sendStatus` on its own
+// base call object (`BaseServerInterceptingCall`), below every interceptor, so no interceptor's hook sees that
+// status; only `onCancel` fires, without the code. Metrics, logs and spans need the code the client got, and the
+// client deserves a clear message. The class is not exported, so it is recognised by name and shape on the first
+// call, and its prototype's `sendStatus` is wrapped once: the wrapper asks the call's listener (the object the
+// first interceptor passed to `start`, kept in `this.listener`) when it is an observer, and otherwise only calls
+// the original. Nothing is written on the call objects themselves, so their shape (and grpc-js's speed) is as
+// without us. It also uses the base call's `checkCancelled()`: a status for a stream the client has already reset
+// is never written, so it must not be recorded as the call's outcome (issue 12 item 4).
+
+/** Told about every status the base call is about to write. */
+export interface WireStatusObserver {
+  /** Returns the status to write instead (same object when unchanged). Not called when nothing will be written. */
+  onWireStatus(status: PartialStatus): PartialStatus;
+}
+
+interface BaseCallInternals {
+  listener: Partial<WireStatusObserver> | null;
+  checkCancelled(): boolean;
+}
+
+const BASE_CALL_CLASS = 'BaseServerInterceptingCall';
+let baseProto: object | undefined;
+
+/**
+ * Makes the listener `observer` see every status grpc-js's own call object
+ * writes, its own included, once `observer` is what the first interceptor
+ * passes to `call.start`. `call` must be what the first interceptor of a
+ * server receives. Returns false when `call` is not grpc-js's base call as
+ * this version knows it; callers then fall back to inference.
+ */
+export function observeWireStatus(call: ServerInterceptingCallInterface): boolean {
+  const proto = Object.getPrototypeOf(call) as { constructor?: { name?: string }; sendStatus?: unknown; checkCancelled?: unknown } | null;
+  if (proto === baseProto) return true;
+  if (proto?.constructor?.name !== BASE_CALL_CLASS || typeof proto.sendStatus !== 'function' || typeof proto.checkCancelled !== 'function'
+    || !('listener' in call)) return false;
+  const original = proto.sendStatus as (this: BaseCallInternals, status: PartialStatus) => void;
+  proto.sendStatus = function observedSendStatus(this: BaseCallInternals, status: PartialStatus): void {
+    const listener = this.listener;
+    // Not ours, or nothing will be written (the stream is gone): grpc-js goes on exactly as it would.
+    if (listener === null || listener.onWireStatus === undefined || this.checkCancelled()) return original.call(this, status);
+    original.call(this, listener.onWireStatus(status));
+  };
+  baseProto = proto;
+  return true;
+}
+
+/**
+ * Calls `done(reset)` once the call's HTTP/2 stream has closed: `reset` is
+ * true when it ended with RST_STREAM (any code but NO_ERROR), i.e. the client
+ * reset it (or the connection died) and whatever status the server wrote was
+ * not read. Why no public API suffices: grpc-js keeps the stream private and
+ * reports a reset only as `onCancel`, the same event as a normal end, often
+ * before the reset has even been read. For anything that is not grpc-js's base
+ * call, `done(false)` at once.
+ */
+export function whenStreamClosed<T>(call: ServerInterceptingCallInterface, done: (reset: boolean, arg: T) => void, arg: T): void {
+  const stream = (call as unknown as { stream?: { closed?: boolean; rstCode?: number; once(event: 'close', listener: () => void): void } }).stream;
+  if (stream === undefined || typeof stream.once !== 'function') return done(false, arg);
+  const settle = () => done(typeof stream.rstCode === 'number' && stream.rstCode !== 0, arg);
+  if (stream.closed) settle();
+  else stream.once('close', settle);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 3. Hooks on the HTTP/2 servers grpc-js creates.
+//
+// Why no public API suffices: grpc-js creates its `http2.Server`s inside `bindAsync` (in its method
+// `createHttp2Server`) and exposes neither the servers nor the raw request headers. Three things need them:
+//  - Node keeps only the first of repeated `authorization` headers in the headers object grpc-js reads (the raw
+//    list has them all), and grpc-js drops values it cannot store (a tab, for one); duplicates must be counted on
+//    the raw list so authentication can refuse them (issue 12 item 2).
+//  - grpc-js computes the deadline timer from `grpc-timeout` with `| 0`, so a deadline past 2^31 ms (24.8 days)
+//    wraps negative and the call is treated as already expired (issue 12 item 12): the header is clamped first.
+//  - draining must refuse new connections and new streams from the moment it starts, which `tryShutdown` only
+//    does for the sessions that exist when it is called (issue 12 item 16).
+// Listeners are added with `prependListener('stream')`, so they run before grpc-js's own.
+
+/** What a gateway adds to each HTTP/2 server grpc-js creates. */
+export interface Http2ServerHooks {
+  /** Runs on each new stream before grpc-js sees its headers; may edit `headers`. */
+  onStream?(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]): void;
+  /** Gets each HTTP/2 server once created (before it listens). */
+  onServer?(server: Http2Server): void;
+}
+
+/**
+ * Adds `hooks` to every HTTP/2 server grpc-js creates for `server` from now
+ * on; call before `bindAsync`. Returns false when grpc-js no longer has the
+ * method (an upgrade); the contract test fails on that.
+ */
+export function hookHttp2Servers(server: Server, hooks: Http2ServerHooks): boolean {
+  const target = server as unknown as { createHttp2Server?: (credentials: ServerCredentials) => Http2Server };
+  const original = target.createHttp2Server;
+  if (typeof original !== 'function') return false;
+  const onStream = hooks.onStream;
+  target.createHttp2Server = function createHttp2Server(this: unknown, credentials: ServerCredentials): Http2Server {
+    const http2Server = original.call(this, credentials);
+    if (onStream) {
+      http2Server.prependListener('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
+        onStream(stream, headers, rawHeaders));
+    }
+    hooks.onServer?.(http2Server);
+    return http2Server;
+  };
+  return true;
+}
+
+/** grpc-js's own `grpc-timeout` pattern (unanchored, as it matches), used to clamp what it would overflow on. */
+export const GRPC_TIMEOUT_PATTERN = /(\d{1,8})\s*([HMSmun])/;
+
+// ---------------------------------------------------------------------------------------------------------------
+// 4. Message sizes.
+//
+// Why no public API suffices: interceptors only ever see decoded objects, and re-encoding them to count bytes
+// would double the serialization cost. `Server.register` is declared on the class but undocumented: it is how
+// `addService` installs each method with its (de)serializers, so wrapping it is the one place where every
+// message's serialized size is known without serializing twice.
+
+const SIZE = Symbol('gatehouse.messageBytes');
+type Sized = { [SIZE]?: number };
+
+/** Serialized size in bytes of a message decoded or encoded on a server set up with {@link recordMessageSizes}. */
+export function messageSize(message: unknown): number | undefined {
+  return typeof message === 'object' && message !== null ? (message as Sized)[SIZE] : undefined;
+}
+
+type RegisterArgs = Parameters<Server['register']>;
+
+/**
+ * Makes every method registered on `server` from now on note each message's
+ * serialized size on the message object (under a symbol: invisible to JSON and
+ * encoders). Call right after constructing the server, before `addService`.
+ * Frozen or sealed reply objects are left alone (their size is then unknown).
+ */
+export function recordMessageSizes(server: Server): void {
+  const register = server.register.bind(server);
+  server.register = ((name: RegisterArgs[0], handler: RegisterArgs[1], serialize: RegisterArgs[2], deserialize: RegisterArgs[3], type: RegisterArgs[4]) =>
+    register(
+      name,
+      handler,
+      (value: unknown) => {
+        const bytes = serialize(value);
+        if (typeof value === 'object' && value !== null && Object.isExtensible(value)) (value as Sized)[SIZE] = bytes.length;
+        return bytes;
+      },
+      (bytes: Buffer) => {
+        const value = deserialize(bytes);
+        if (typeof value === 'object' && value !== null && Object.isExtensible(value)) (value as Sized)[SIZE] = bytes.length;
+        return value;
+      },
+      type,
+    )) as Server['register'];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 5. grpc-js's own status texts.
+//
+// Why no public API suffices: the statuses grpc-js writes by itself (item 2) carry only a code and an English
+// text; the code alone cannot tell "message too large" from "decompressed too large" from "undecodable". These
+// are the texts of the pinned version, matched by src/status/ to give such statuses a clear message and reason.
+
+/** Patterns of the texts grpc-js puts in the statuses it writes itself. Captures are noted per entry. */
+export const GRPC_JS_STATUS_TEXTS = Object.freeze({
+  /** `Received message larger than max (N vs. M)`: [1] message bytes, [2] the limit. */
+  receivedTooLarge: /^Received message larger than max \((\d+) vs\.? (\d+)\)/,
+  /** `Received message that decompresses to a size larger than M`. */
+  decompressedTooLarge: /^Received message that decompresses to a size larger than/,
+  /** `Sent message larger than max (N vs. M)`: [1] reply bytes, [2] the limit. */
+  sentTooLarge: /^Sent message larger than max \((\d+) vs\.? (\d+)\)/,
+  /** The request did not decode as the method's type. */
+  undecodable: /^Error deserializing request/,
+  /** A compressed message that would not inflate. */
+  badCompression: /^Failed to decompress message/,
+  /** A `grpc-timeout` header grpc-js could not read: [1] the value. */
+  badTimeout: /^Invalid grpc-timeout value "([^]*)"$/,
+  /** An encoding grpc-js does not implement: [1] the encoding. */
+  unsupportedEncoding: /^Received message compressed with unsupported encoding "([^]*)"$/,
+  /** A second request message on a unary or server-streaming method: [1] the method path. */
+  secondRequest: /^Received a second request message for server streaming method ([^]*)$/,
+  /** No request message on a unary or server-streaming method: [1] the method path. */
+  noRequest: /^Received no request message for server streaming method ([^]*)$/,
+  /** A method nobody registered: [1] the path. */
+  unknownMethod: /^The server does not implement the method ([^]*)$/,
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// 6. The status of a call to an unknown method.
+//
+// Why no public API suffices: grpc-js answers a call to a method nobody registered before any interceptor exists
+// for it, writing "The server does not implement the method <path>" straight onto the HTTP/2 stream through its
+// private `_respondWithError`, with no details and the client's path echoed unbounded. Wrapping that one method on
+// a server lets the gateway's status mapping word it like every other status.
+
+type RespondWithError = (status: PartialStatus, stream: unknown, channelzSessionInfo?: unknown) => void;
+
+/**
+ * Passes the status grpc-js writes for an unknown method on `server` through
+ * `normalize`. Returns false, leaving grpc-js's answer alone, when grpc-js no
+ * longer has the method (the contract test fails first).
+ */
+export function wordUnknownMethodStatus(server: Server, normalize: (status: PartialStatus) => PartialStatus): boolean {
+  const target = server as unknown as { _respondWithError?: RespondWithError };
+  const original = target._respondWithError;
+  if (typeof original !== 'function') return false;
+  target._respondWithError = function respondWithError(this: unknown, status, stream, channelzSessionInfo) {
+    original.call(this, normalize(status), stream, channelzSessionInfo);
+  };
+  return true;
+}
+
+/** Marks values of a repeated header as one list grpc-js turns into repeated metadata (see {@link hookHttp2Servers}). */
+export function setHeaderValues(headers: IncomingHttpHeaders, name: string, values: string[]): void {
+  (headers as Record<string, unknown>)[name] = values;
+}

@@ -1,0 +1,193 @@
+/**
+ * The contract of interceptors/grpc-compat.ts with the installed @grpc/grpc-js:
+ * each assumption that module makes about grpc-js internals, checked against a
+ * real grpc-js server on loopback. A grpc-js upgrade that breaks one fails
+ * here, naming the assumption, before it silently breaks metrics, refusals or
+ * messages in production.
+ */
+import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect, constants as h2 } from 'node:http2';
+import { after, before, describe, it } from 'node:test';
+import {
+  asServerInterceptingCall, GRPC_JS_STATUS_TEXTS, GRPC_JS_VERSION, hookHttp2Servers, messageSize, observeWireStatus, recordMessageSizes, wordUnknownMethodStatus,
+  type InterceptingServerListener, type PartialStatus, type WireStatusObserver,
+} from '../../interceptors/grpc-compat.js';
+
+const SERVICE = 'compat.v1.Echo';
+const encode = (value: unknown) => Buffer.from(JSON.stringify(value));
+const decode = (bytes: Buffer): unknown => {
+  const text = bytes.toString();
+  if (text === 'undecodable') throw new Error('not JSON');
+  return JSON.parse(text) as unknown;
+};
+const method = (name: string): grpc.MethodDefinition<unknown, unknown> => ({
+  path: `/${SERVICE}/${name}`, requestStream: false, responseStream: false,
+  requestSerialize: encode, requestDeserialize: decode, responseSerialize: encode, responseDeserialize: decode,
+});
+const definition = { Echo: method('Echo'), Big: method('Big') };
+
+/** The smallest call object an interceptor can return: forwards everything, records what grpc-js itself writes. */
+class Probe implements grpc.ServerInterceptingCallInterface, InterceptingServerListener, WireStatusObserver {
+  static seen: PartialStatus[] = [];
+  private listener!: InterceptingServerListener;
+  constructor(private readonly base: grpc.ServerInterceptingCallInterface) {}
+  onWireStatus(status: PartialStatus): PartialStatus {
+    Probe.seen.push(status);
+    return status.code === grpc.status.OK ? status : { ...status, details: `rewritten: ${status.details}` };
+  }
+  start(listener: InterceptingServerListener) { this.listener = listener; this.base.start(this); }
+  sendMetadata(m: grpc.Metadata) { this.base.sendMetadata(m); }
+  sendMessage(m: unknown, cb: () => void) { this.base.sendMessage(m, cb); }
+  sendStatus(s: PartialStatus) { this.base.sendStatus(s); }
+  startRead() { this.base.startRead(); }
+  getPeer() { return this.base.getPeer(); }
+  getDeadline() { return this.base.getDeadline(); }
+  getHost() { return this.base.getHost(); }
+  getAuthContext() { return this.base.getAuthContext(); }
+  getConnectionInfo() { return this.base.getConnectionInfo(); }
+  getMetricsRecorder() { return this.base.getMetricsRecorder(); }
+  onReceiveMetadata(m: grpc.Metadata) { this.listener.onReceiveMetadata(m); }
+  onReceiveMessage(m: unknown) { this.listener.onReceiveMessage(m); }
+  onReceiveHalfClose() { this.listener.onReceiveHalfClose(); }
+  onCancel() { this.listener.onCancel(); }
+}
+
+describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
+  let server: grpc.Server;
+  let port = 0;
+  let hooked = false;
+  let observed = false;
+  let unknownWorded = false;
+  const rawAuthorization: string[][] = [];
+  const sizes: (number | undefined)[] = [];
+  before(async () => {
+    server = new grpc.Server({
+      'grpc.max_receive_message_length': 64,
+      interceptors: [(_descriptor, call) => {
+        observed = observeWireStatus(call);
+        return asServerInterceptingCall(new Probe(call));
+      }],
+    });
+    recordMessageSizes(server);
+    unknownWorded = wordUnknownMethodStatus(server, (status) => ({ ...status, details: `worded: ${status.details}` }));
+    hooked = hookHttp2Servers(server, {
+      onStream(_stream, _headers, raw) {
+        const values: string[] = [];
+        for (let i = 0; i < raw.length; i += 2) if (raw[i] === 'authorization') values.push(raw[i + 1]!);
+        rawAuthorization.push(values);
+      },
+    });
+    server.addService(definition, {
+      Echo: (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const reply = { echo: call.request };
+        callback(null, reply);
+        sizes.push(messageSize(call.request), messageSize(reply));
+      },
+      Big: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => callback(null, {}),
+    });
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  });
+  after(() => server?.forceShutdown());
+
+  /** One unary call over raw HTTP/2, with whatever headers and body; the status as a client reads it. */
+  function raw(path: string, headers: Record<string, string | string[]>, body: Buffer): Promise<{ code: number; message: string }> {
+    return new Promise((resolve, reject) => {
+      const session = connect(`http://127.0.0.1:${port}`);
+      session.on('error', reject);
+      const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+      let status: Record<string, unknown> = {};
+      stream.on('response', (h) => { if (h['grpc-status'] !== undefined) status = h; });
+      stream.on('trailers', (t) => { status = t; });
+      stream.on('close', () => {
+        session.close();
+        resolve({ code: Number(status['grpc-status']), message: decodeURIComponent(String(status['grpc-message'] ?? '')) });
+      });
+      stream.resume();
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      body.copy(frame, 5);
+      stream.end(frame);
+    });
+  }
+
+  it(`is the pinned grpc-js (${GRPC_JS_VERSION}), exactly, in package.json and node_modules`, async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
+    assert.equal(pkg.dependencies['@grpc/grpc-js'], GRPC_JS_VERSION, 'package.json must pin @grpc/grpc-js exactly: grpc-compat.ts depends on its internals');
+    const installed = (await import('@grpc/grpc-js/package.json', { with: { type: 'json' } })).default.version;
+    assert.equal(installed, GRPC_JS_VERSION, 'the installed grpc-js is not the one grpc-compat.ts was checked against: re-check every assumption in it');
+  });
+
+  it('assumption 1: an interceptor may return any object implementing ServerInterceptingCallInterface', async () => {
+    const reply = await raw(`/${SERVICE}/Echo`, {}, encode({ a: 1 }));
+    assert.equal(reply.code, grpc.status.OK, 'a call through a plain call object failed');
+  });
+
+  it('assumption 2: grpc-js\'s base call is recognised, and its own statuses reach the listener (rewritable) before they are written', async () => {
+    Probe.seen = [];
+    const tooBig = await raw(`/${SERVICE}/Big`, {}, encode({ pad: 'x'.repeat(100) }));
+    assert.equal(observed, true, 'observeWireStatus no longer recognises BaseServerInterceptingCall (name, sendStatus, checkCancelled, listener)');
+    assert.equal(tooBig.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(tooBig.message, /^rewritten: /, 'the status grpc-js wrote itself did not go through the observer');
+    assert.ok(Probe.seen.some((s) => s.code === grpc.status.RESOURCE_EXHAUSTED), 'the observer did not see grpc-js\'s own status');
+  });
+
+  it('assumption 5: grpc-js\'s own status texts are the ones src/status/ matches', async () => {
+    Probe.seen = [];
+    await raw(`/${SERVICE}/Big`, {}, encode({ pad: 'x'.repeat(100) }));
+    await raw(`/${SERVICE}/Echo`, {}, Buffer.from('undecodable'));
+    await raw(`/${SERVICE}/Echo`, { 'grpc-timeout': 'soon' }, encode({}));
+    await raw(`/${SERVICE}/Echo`, { 'grpc-encoding': 'gzip' }, Buffer.from([1]));
+    const texts = Probe.seen.map((s) => s.details ?? '');
+    const expect = (name: keyof typeof GRPC_JS_STATUS_TEXTS) =>
+      assert.ok(texts.some((t) => GRPC_JS_STATUS_TEXTS[name].test(t)), `no grpc-js status matched GRPC_JS_STATUS_TEXTS.${name}; saw ${JSON.stringify(texts)}`);
+    expect('receivedTooLarge');
+    expect('undecodable');
+    expect('badTimeout');
+  });
+
+  it('assumption 3: the HTTP/2 servers grpc-js creates can be hooked, with the raw header list', async () => {
+    assert.equal(hooked, true, 'grpc-js no longer creates its HTTP/2 servers through createHttp2Server');
+    rawAuthorization.length = 0;
+    await raw(`/${SERVICE}/Echo`, {}, encode({}));
+    assert.equal(rawAuthorization.length, 1, 'the stream hook did not run before grpc-js handled the stream');
+  });
+
+  it('assumption 4: Server.register carries every method\'s (de)serializers, so message sizes are known', async () => {
+    sizes.length = 0;
+    await raw(`/${SERVICE}/Echo`, {}, encode({ hello: 'world' }));
+    assert.equal(sizes[0], encode({ hello: 'world' }).length, 'the request size was not recorded');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sizes[1], encode({ echo: { hello: 'world' } }).length, 'the reply size was not recorded');
+  });
+
+  it('assumption 6: the status of an unknown method can be worded', async () => {
+    assert.equal(unknownWorded, true, 'grpc-js no longer answers unknown methods through _respondWithError');
+    const reply = await raw(`/${SERVICE}/Nope`, {}, encode({}));
+    assert.equal(reply.code, grpc.status.UNIMPLEMENTED);
+    assert.match(reply.message, /^worded: /);
+    assert.ok(GRPC_JS_STATUS_TEXTS.unknownMethod.test(reply.message.slice('worded: '.length)), `unknown-method text changed: ${reply.message}`);
+  });
+
+  it('a stream refused in the hook is never served by grpc-js (the drain relies on it)', async () => {
+    const refusing = new grpc.Server();
+    hookHttp2Servers(refusing, { onStream(stream) { stream.close(h2.NGHTTP2_REFUSED_STREAM); } });
+    let served = 0;
+    refusing.addService(definition, { Echo: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => { served++; cb(null, {}); }, Big: () => undefined });
+    const refusedPort = await new Promise<number>((resolve, reject) =>
+      refusing.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    const session = connect(`http://127.0.0.1:${refusedPort}`);
+    const code = await new Promise<number>((resolve) => {
+      const stream = session.request({ ':method': 'POST', ':path': `/${SERVICE}/Echo`, 'content-type': 'application/grpc', te: 'trailers' });
+      stream.on('close', () => resolve(stream.rstCode));
+      stream.on('error', () => undefined);
+      stream.end(Buffer.from([0, 0, 0, 0, 2, 0x7b, 0x7d]));
+    });
+    session.close();
+    refusing.forceShutdown();
+    assert.equal(code, h2.NGHTTP2_REFUSED_STREAM);
+    assert.equal(served, 0, 'grpc-js served a stream the hook had closed');
+  });
+});
