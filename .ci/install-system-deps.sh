@@ -52,6 +52,20 @@ case "$mode" in
     ;;
 esac
 
+# Already installed: nothing to do, no apt-get update, no sudo prompt (the second run of scripts/up.sh is fast).
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-system-deps: all ${#packages[@]} Debian packages present"
+  exit 0
+fi
+echo "install-system-deps: installing ${missing[*]}"
+
+# sudo only when not root (a container build or CI runs as root and may have no sudo at all).
 sudo=()
 if [ "$(id -u)" -ne 0 ]; then
   sudo=(sudo)
@@ -59,4 +73,4 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update
-"${sudo[@]}" apt-get install -y --no-install-recommends "${packages[@]}"
+"${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"

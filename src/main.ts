@@ -3,13 +3,13 @@ import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureDevCertificates } from '../certs/dev-certificates.js';
 import { ConfigError, loadConfig, type ConfigSources } from './config/load.js';
+import { processConfigSources } from './config/process-sources.js';
 import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { createGateway, type Gateway, type GatewayAddresses } from './server.js';
 import { createTelemetry } from './telemetry/telemetry.js';
 
-/** Default configuration file, used when it exists and no other is named. */
-export const DEFAULT_CONFIG_FILE = 'config/default.yaml';
+export { DEFAULT_CONFIG_FILE, processConfigSources } from './config/process-sources.js';
 
 /** A running gateway process and how to stop it. */
 export interface RunningGateway {
@@ -70,11 +70,6 @@ export async function serve(sources: ConfigSources): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-/** Config sources for a process: the named or default file, and the environment. */
-export function processConfigSources(file: string | undefined, overrides: Record<string, unknown> = {}): ConfigSources {
-  const chosen = file ?? process.env.GATEHOUSE_CONFIG ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  return { file: chosen, env: process.env, overrides };
-}
 
 // `tsx src/main.ts` serves with the default config.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

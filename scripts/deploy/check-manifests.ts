@@ -64,7 +64,7 @@ for (const set of sets) results.push(...checkRenderedSet(set, rulesText));
 
 const firstDeployment = sets[0]?.objects.find((o) => o.kind === 'Deployment') as IDeployment | undefined;
 const deploymentArgs = firstDeployment?.spec?.template.spec?.containers[0]?.args;
-results.push({ name: 'Dockerfile: syntax, install-system-deps.sh, non-root, HEALTHCHECK on 8081, entrypoint, build context', problems: checkDockerfile(root, deploymentArgs) });
+results.push({ name: 'Dockerfile: syntax, install-system-deps.sh, supported Node.js line, non-root, HEALTHCHECK on 8081, compiled entrypoint, no runtime compiler, build context', problems: checkDockerfile(root, deploymentArgs) });
 
 const dashboard = checkDashboard(root);
 results.push({ name: `Grafana dashboard parses and shows the required metrics (${dashboard.queries.length} queries)`, problems: dashboard.problems });

@@ -265,7 +265,7 @@ export function checkHardening(set: RenderedSet, config: Config): string[] {
   // A read-only root needs writable mounts where the gateway writes.
   const writable = (path: string): boolean =>
     (container.volumeMounts ?? []).some((m) => !m.readOnly && (path === m.mountPath || path.startsWith(`${m.mountPath}/`)));
-  if (!writable('/tmp/x')) problems.push('/tmp is not a writable volume (tsx compile cache, SQLite temp files)');
+  if (!writable('/tmp/x')) problems.push('/tmp is not a writable volume (SQLite temporary files)');
   const database = posix.resolve('/app', config.storage.sqlitePath);
   if (config.storage.url === undefined && !writable(database)) problems.push(`storage.sqlitePath ${database} is not on a writable volume`);
   return problems;

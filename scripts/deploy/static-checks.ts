@@ -12,8 +12,15 @@ import { dashboardQueries, metricNamesInPromQL, type DashboardQuery } from './pr
 import { PROMETHEUS_RULE_FILE, RULES_FILE, renderPrometheusRule } from './prometheus-rule.js';
 import { HEALTH_PORT } from './manifest-checks.js';
 
-/** How the image starts the server; the Deployment passes the same arguments. */
-export const IMAGE_ENTRYPOINT = ['node', '--import', 'tsx', 'src/cli/gatehouse.ts'];
+/** How the image starts the server: the compiled CLI (`npm run build`), no TypeScript at run time. */
+export const IMAGE_ENTRYPOINT = ['node', 'dist/src/cli/gatehouse.js'];
+/** Node.js lines the project supports (package.json engines); the image must be on one of them. */
+export const SUPPORTED_NODE_MAJORS = [22, 24];
+/**
+ * Packages that compile or transform code at run time. None may be a runtime dependency, direct or transitive:
+ * the image runs the compiled JavaScript on a read-only root, without a compile cache.
+ */
+export const RUNTIME_COMPILERS = ['tsx', 'esbuild', 'typescript', 'ts-node', '@swc/core', '@swc/register', 'sucrase', '@babel/core', '@babel/register'];
 /** Default arguments of the image: serve with the mounted production config. */
 export const IMAGE_CMD = ['serve', '--config', '/etc/gatehouse/config.yaml'];
 /** Dashboard file, relative to the repository root. */
@@ -88,7 +95,10 @@ export function checkDockerfile(root: string, deploymentArgs: readonly string[] 
   const nodeImage = all.find((i) => i.keyword === 'ARG' && i.args.startsWith('NODE_IMAGE='))?.args.split('=')[1];
   for (const from of all.filter((i) => i.keyword === 'FROM')) {
     const image = from.args.split(/\s+/)[0]!.replace('${NODE_IMAGE}', nodeImage ?? '${NODE_IMAGE}');
-    if (image !== 'node:20-bookworm-slim') problems.push(`line ${from.line}: FROM ${image}, not node:20-bookworm-slim`);
+    const major = /^node:(\d+)(\.\d+){0,2}-bookworm-slim(@sha256:[0-9a-f]{64})?$/.exec(image)?.[1];
+    if (!major || !SUPPORTED_NODE_MAJORS.includes(Number(major))) {
+      problems.push(`line ${from.line}: FROM ${image}, not node:<${SUPPORTED_NODE_MAJORS.join('|')}>-bookworm-slim (a supported Node.js line)`);
+    }
   }
   for (const run of all.filter((i) => i.keyword === 'RUN')) {
     if (/apt-get\s+install|apt\s+install/.test(run.args)) problems.push(`line ${run.line}: installs Debian packages itself; use .ci/install-system-deps.sh`);
@@ -107,7 +117,7 @@ export function checkDockerfile(root: string, deploymentArgs: readonly string[] 
   }
   const entrypoint = execForm(final.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '');
   const cmd = execForm(final.find((i) => i.keyword === 'CMD')?.args ?? '');
-  if (!existsSync(join(root, IMAGE_ENTRYPOINT.at(-1)!))) problems.push(`the entrypoint ${IMAGE_ENTRYPOINT.at(-1)} does not exist`);
+  problems.push(...checkCompiledEntrypoint(root, entrypoint ?? []));
   if (!isDeepStrictEqual(entrypoint, IMAGE_ENTRYPOINT)) problems.push(`ENTRYPOINT is ${JSON.stringify(entrypoint)}, expected ${JSON.stringify(IMAGE_ENTRYPOINT)}`);
   if (!isDeepStrictEqual(cmd, IMAGE_CMD)) problems.push(`CMD is ${JSON.stringify(cmd)}, expected ${JSON.stringify(IMAGE_CMD)}`);
   if (deploymentArgs && !isDeepStrictEqual([...deploymentArgs], IMAGE_CMD)) {
@@ -130,16 +140,64 @@ export function checkDockerfile(root: string, deploymentArgs: readonly string[] 
       else if (!isAllowed(source)) problems.push(`line ${copy.line}: COPY ${source} is excluded by .dockerignore`);
     }
   }
-  for (const needed of ['package.json', 'package-lock.json', 'src', 'proto', 'deploy/healthcheck.mjs', '.ci/install-system-deps.sh']) {
+  for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'interceptors', 'proto', 'config', 'deploy/healthcheck.mjs', '.ci/install-system-deps.sh']) {
     if (!isAllowed(needed)) problems.push(`.dockerignore leaves out ${needed}`);
   }
-  // The image installs with --omit=dev: what runs in it must be a runtime dependency.
+  // The image keeps only production packages (npm prune --omit=dev): what runs in it must be a runtime dependency.
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
   const healthcheckSource = readFileSync(join(root, 'deploy/healthcheck.mjs'), 'utf8');
   const imports = [...healthcheckSource.matchAll(/from\s+'([^']+)'/g)].map((m) => m[1]!).filter((s) => !s.startsWith('node:'));
-  for (const name of [...imports, 'tsx']) {
-    if (!pkg.dependencies?.[name]) problems.push(`${name} is used in the image but is not in package.json dependencies (npm ci --omit=dev drops it)`);
+  for (const name of imports) {
+    if (!pkg.dependencies?.[name]) problems.push(`${name} is used in the image but is not in package.json dependencies (npm prune --omit=dev drops it)`);
   }
+  if (!all.some((i) => i.keyword === 'RUN' && /npm (prune|ci|install)\b[^&]*--omit=dev/.test(i.args))) {
+    problems.push('no stage drops development packages (npm prune --omit=dev): the compiler would ship in the image');
+  }
+  problems.push(...runtimeCompilerDependencies(root));
+  for (const instruction of final) {
+    if (/--import\W+tsx|--loader\b|--experimental-strip-types|tsx\/esm/.test(instruction.args)) {
+      problems.push(`line ${instruction.line}: the image runs TypeScript through a loader (${instruction.keyword}); run dist/ instead`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Runtime compilers among the production dependencies: in package.json `dependencies`, or anywhere in
+ * package-lock.json's tree that is not marked `dev` (what `npm ci --omit=dev` installs).
+ */
+export function runtimeCompilerDependencies(root: string): string[] {
+  const problems: string[] = [];
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+  for (const name of Object.keys(pkg.dependencies ?? {})) {
+    if (isRuntimeCompiler(name)) problems.push(`${name} is a runtime dependency: a compiler must be a devDependency (the image runs dist/)`);
+  }
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages?: Record<string, { dev?: boolean; devOptional?: boolean }> };
+  for (const [path, entry] of Object.entries(lock.packages ?? {})) {
+    const name = path.replace(/^.*node_modules\//, '');
+    if (path && !entry.dev && isRuntimeCompiler(name)) problems.push(`${path} is installed in production (package-lock.json): some runtime dependency pulls in a compiler`);
+  }
+  return problems;
+}
+
+function isRuntimeCompiler(name: string): boolean {
+  return RUNTIME_COMPILERS.includes(name) || name.startsWith('@esbuild/');
+}
+
+/** The entrypoint runs a dist/ file that `npm run build` (tsconfig.build.json) emits from an existing source. */
+function checkCompiledEntrypoint(root: string, entrypoint: readonly string[]): string[] {
+  const script = entrypoint.find((part) => part.endsWith('.js'));
+  const match = script && /^dist\/(.+)\.js$/.exec(script);
+  if (!match) return [`the entrypoint ${JSON.stringify(entrypoint)} does not run a compiled file under dist/`];
+  const source = `${match[1]}.ts`;
+  if (!existsSync(join(root, source))) return [`the entrypoint ${script} has no source ${source}`];
+  const build = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '')) as {
+    compilerOptions?: { outDir?: string; rootDir?: string };
+    include?: string[];
+  };
+  const problems: string[] = [];
+  if (build.compilerOptions?.outDir !== 'dist' || build.compilerOptions?.rootDir !== '.') problems.push('tsconfig.build.json must compile with rootDir "." into outDir "dist" (the entrypoint path depends on it)');
+  if (!(build.include ?? []).some((entry) => source === entry || source.startsWith(`${entry}/`))) problems.push(`tsconfig.build.json does not compile ${source}`);
   return problems;
 }
 

@@ -6,7 +6,7 @@
 
 import { createRequire } from 'node:module';
 import { randomInt } from 'node:crypto';
-import { OggOpusDecoder } from 'ogg-opus-decoder';
+import type { OggOpusDecoder as OggOpusDecoderClass } from 'ogg-opus-decoder';
 import { AudioFormatError } from './audio-format-error.js';
 import { float32ToPcm16 } from './pcm.js';
 import { StreamingResampler } from './resample.js';
@@ -288,6 +288,18 @@ export function checkFirstPage(buf: Uint8Array): string | undefined {
   return opusHeadProblem(body);
 }
 
+let decoderModule: Promise<{ OggOpusDecoder: typeof OggOpusDecoderClass }> | undefined;
+
+/**
+ * Loads the Ogg Opus decoder package once. It is loaded on first use, not at start: it is one of the slowest
+ * modules to load and only OGG_OPUS uploads need it. The speech-to-text service calls this while its decoders warm
+ * up, so no call waits for it.
+ */
+export function loadOggOpusDecoder(): Promise<{ OggOpusDecoder: typeof OggOpusDecoderClass }> {
+  decoderModule ??= import('ogg-opus-decoder');
+  return decoderModule;
+}
+
 /**
  * Decodes an Ogg Opus file to mono 16-bit PCM at 48 kHz (channels averaged). Throws `AudioFormatError` with reason
  * `BAD_OGG_OPUS` when the bytes are not an Ogg Opus stream or nothing in them decodes.
@@ -299,6 +311,7 @@ export async function decodeOggOpus(buf: Uint8Array): Promise<{ samples: Int16Ar
   }
   const problem = checkFirstPage(buf);
   if (problem) throw new AudioFormatError('BAD_OGG_OPUS', `${prefix}: ${problem}`);
+  const { OggOpusDecoder } = await loadOggOpusDecoder();
   const decoder = new OggOpusDecoder();
   try {
     await decoder.ready;

@@ -4,7 +4,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { bearerMetadata, channelCredentials, createClient } from '../client/grpc-client.js';
 import { devTokenIfAvailable } from '../auth/dev-token.js';
 import { loadConfig } from '../config/load.js';
-import { processConfigSources } from '../main.js';
+import { processConfigSources } from '../config/process-sources.js';
 import { UsageError } from './command.js';
 
 /** Flags every client command takes. */

@@ -1,7 +1,9 @@
 /**
- * Starting worker threads from TypeScript sources as well as from a compiled build. Under tsx on Node 20, loader
- * hooks registered in the main thread do not reach worker threads, so a `.ts` worker is started through a one-line
- * bootstrap that registers tsx inside the worker first. A `.js` worker (compiled build) is started directly.
+ * Starting worker threads from a compiled build (production: `dist/`, plain `.js`, started directly) as well as from
+ * TypeScript sources under tsx (development and tests). Whether a worker inherits tsx's loader hooks depends on the
+ * Node.js release (re-checked: Node 24.22 and 22.23 do; 22.15 to 22.22 do not, and 22.18+ then strips types natively
+ * but cannot resolve our `./x.js` imports of `.ts` files), so a `.ts` worker still starts through a one-line bootstrap
+ * that registers tsx inside the worker first. It costs nothing in production, where workers are `.js`.
  */
 
 import { extname } from 'node:path';

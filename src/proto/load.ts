@@ -1,10 +1,23 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { existsSync } from 'node:fs';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROTO_FILES, PROTO_LOADER_OPTIONS } from './loader-options.js';
 
-/** Absolute path of the repository's proto/ directory. */
-export const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+/**
+ * Absolute path of the repository's proto/ directory, with a trailing slash: the nearest `proto/` above this module. Looked up rather than
+ * fixed relative to this file because the module runs from `src/proto/` under tsx and from `dist/src/proto/` when
+ * compiled (`npm run build`), one level deeper.
+ */
+export const PROTO_DIR = `${findUp(dirname(fileURLToPath(import.meta.url)), 'proto')}${sep}`;
+
+function findUp(from: string, name: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, name, 'google'))) return join(dir, name);
+    if (dirname(dir) === dir) throw new Error(`no ${name}/ directory above ${from}`);
+  }
+}
 
 let cached: protoLoader.PackageDefinition | undefined;
 

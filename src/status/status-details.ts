@@ -1,14 +1,12 @@
 import protobuf from 'protobufjs';
-import { fileURLToPath } from 'node:url';
 import type { GatehouseError } from '../errors.js';
+import { PROTO_DIR } from '../proto/load.js';
 
 /** `google.rpc.ErrorInfo.domain` for every error Gatehouse raises. */
 export const ERROR_DOMAIN = 'gatehouse.dev';
 
 /** The trailer that carries `google.rpc.Status`, as in every gRPC language's rich error model. */
 export const STATUS_DETAILS_KEY = 'grpc-status-details-bin';
-
-const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
 
 /** Encoders for google.rpc.Status and its detail messages, built once at start. */
 export interface StatusDetailsCodec {

@@ -1,20 +1,25 @@
 import { trace, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-  type Sampler,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace';
+import type { OTLPTraceExporter as OTLPTraceExporterClass } from '@opentelemetry/exporter-trace-otlp-http';
+import type * as Resources from '@opentelemetry/resources';
+import type * as SdkTrace from '@opentelemetry/sdk-trace';
+import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { createRequire } from 'node:module';
 import type { TracingConfig } from '../config/tracing-schema.js';
+
+/**
+ * The SDK, the OTLP exporter and resource detection are loaded only when tracing is on: together they are about a
+ * third of the gateway's module loading time, and most processes never export a span. `require` keeps
+ * `createTelemetry` synchronous; the packages ship CommonJS builds for it.
+ */
+const require = createRequire(import.meta.url);
+function sdk(): { trace: typeof SdkTrace; resources: typeof Resources; OTLPTraceExporter: typeof OTLPTraceExporterClass } {
+  return {
+    trace: require('@opentelemetry/sdk-trace') as typeof SdkTrace,
+    resources: require('@opentelemetry/resources') as typeof Resources,
+    OTLPTraceExporter: (require('@opentelemetry/exporter-trace-otlp-http') as { OTLPTraceExporter: typeof OTLPTraceExporterClass }).OTLPTraceExporter,
+  };
+}
 
 /** The name the server's spans are made under (the instrumentation scope). */
 export const TRACER_NAME = 'gatehouse';
@@ -58,9 +63,10 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   if (!options.spanProcessors && !sdkWanted(config, env)) {
     return { tracer: trace.getTracer(TRACER_NAME), propagator, sdkEnabled: false, shutdown: async () => undefined };
   }
-  const processors = options.spanProcessors ?? exportersFromEnv(env).map((exporter) => new BatchSpanProcessor({ exporter }));
-  const resource = resourceFromAttributes({ 'service.name': config.serviceName }).merge(detectResources({ detectors: [envDetector] }));
-  const provider = new TracerProvider({ resource, sampler: samplerFromEnv(env), spanProcessors: processors });
+  const { trace: sdkTrace, resources } = sdk();
+  const processors = options.spanProcessors ?? exportersFromEnv(env).map((exporter) => new sdkTrace.BatchSpanProcessor({ exporter }));
+  const resource = resources.resourceFromAttributes({ 'service.name': config.serviceName }).merge(resources.detectResources({ detectors: [resources.envDetector] }));
+  const provider = new sdkTrace.TracerProvider({ resource, sampler: samplerFromEnv(env), spanProcessors: processors });
   return {
     tracer: provider.getTracer(TRACER_NAME),
     propagator,
@@ -87,9 +93,10 @@ export function sdkWanted(config: TracingConfig, env: Readonly<Record<string, st
 }
 
 function exportersFromEnv(env: Readonly<Record<string, string | undefined>>): SpanExporter[] {
+  const { trace: sdkTrace, OTLPTraceExporter } = sdk();
   const exporters: SpanExporter[] = [];
   for (const name of (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((n) => n.trim().toLowerCase())) {
-    if (name === 'console') exporters.push(new ConsoleSpanExporter());
+    if (name === 'console') exporters.push(new sdkTrace.ConsoleSpanExporter());
     else if (name === 'otlp') exporters.push(new OTLPTraceExporter());
   }
   return exporters;
@@ -97,6 +104,7 @@ function exportersFromEnv(env: Readonly<Record<string, string | undefined>>): Sp
 
 /** OTEL_TRACES_SAMPLER as the specification names them; default `parentbased_always_on`. */
 function samplerFromEnv(env: Readonly<Record<string, string | undefined>>): Sampler {
+  const { AlwaysOffSampler, AlwaysOnSampler, ParentBasedSampler, TraceIdRatioBasedSampler } = sdk().trace;
   const ratio = Number(env.OTEL_TRACES_SAMPLER_ARG ?? '1');
   const safeRatio = Number.isFinite(ratio) && ratio >= 0 && ratio <= 1 ? ratio : 1;
   switch ((env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase()) {

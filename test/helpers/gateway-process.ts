@@ -20,10 +20,19 @@ export interface GatewayProcess {
 
 /**
  * Starts `gatehouse serve` (with `serveArgs`, e.g. `--workers 2`) and the given env overrides on
- * ephemeral loopback ports; resolves once it listens.
+ * ephemeral loopback ports; resolves once it listens. `options.command` replaces the node arguments
+ * before `serve` (default `--import tsx src/cli/gatehouse.ts`).
  */
-export async function spawnGateway(certs: DevCertificateSet, sqlitePath: string, env: Record<string, string> = {}, serveArgs: string[] = ['--workers', '1']): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/gatehouse.ts', 'serve', ...serveArgs], {
+export async function spawnGateway(
+  certs: DevCertificateSet,
+  sqlitePath: string,
+  env: Record<string, string> = {},
+  serveArgs: string[] = ['--workers', '1'],
+  options: { command?: string[] } = {},
+): Promise<GatewayProcess> {
+  // Default: the TypeScript CLI under tsx; `options.command` runs another entry (the compiled dist/ one).
+  const command = options.command ?? ['--import', 'tsx', 'src/cli/gatehouse.ts'];
+  const child = spawn(process.execPath, [...command, 'serve', ...serveArgs], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {

@@ -1,10 +1,6 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { runPrimary } from '../../cluster/run-primary.js';
-import { runWorker } from '../../cluster/run-worker.js';
-import { loadConfig } from '../../config/load.js';
-import { processConfigSources, serve } from '../../main.js';
 import { UsageError, type CliCommand } from '../command.js';
 
 const USAGE = `gatehouse serve [flags]
@@ -49,6 +45,8 @@ export const serveCommand: CliCommand = {
     } catch (error) {
       throw new UsageError((error as Error).message);
     }
+    // The server is loaded only for `serve`: the client commands (`gatehouse cheese order`, ...) start without it.
+    const [{ processConfigSources, serve }, { loadConfig }] = await Promise.all([import('../../main.js'), import('../../config/load.js')]);
     const number = (text: string | undefined) => (text === undefined ? undefined : Number(text));
     const sources = processConfigSources(values.config, {
       'server.port': number(values.port),
@@ -60,11 +58,12 @@ export const serveCommand: CliCommand = {
       'server.workers': number(values.workers),
     });
     if (cluster.isWorker) {
+      const { runWorker } = await import('../../cluster/run-worker.js');
       await runWorker(sources, cluster.worker!.id);
     } else {
       const workers = loadConfig(sources).server.workers || availableParallelism();
       if (workers === 1) await serve(sources);
-      else await runPrimary(sources, { workers });
+      else await (await import('../../cluster/run-primary.js')).runPrimary(sources, { workers });
     }
     // serve() keeps running until a signal ends the process.
     return new Promise<number>(() => undefined);

@@ -5,7 +5,7 @@ import { peerIdentityFromCertificate } from '../../../interceptors/peer-identity
 import { mintDevToken } from '../../auth/dev-token.js';
 import { loadConfig } from '../../config/load.js';
 import { loadPolicyDocument, scopesInPolicy } from '../../config/load-policy.js';
-import { processConfigSources } from '../../main.js';
+import { processConfigSources } from '../../config/process-sources.js';
 import { UsageError, type CliCommand } from '../command.js';
 
 const DEFAULT_SUBJECT = 'spiffe://gatehouse.dev/client/alice';

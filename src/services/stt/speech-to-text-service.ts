@@ -15,6 +15,7 @@ import {
   type UtteranceResult,
 } from '../../engines/pocketsphinx/index.js';
 import { workerPoolConfig } from '../../config/worker-pool-schema.js';
+import { loadOggOpusDecoder } from '../../audio/ogg-opus.js';
 import { invalidArgument, unavailable } from '../../errors.js';
 import type { RecognizeRequest__Output } from '../../generated/gatehouse/stt/v1/RecognizeRequest.js';
 import type { RecognizeResponse } from '../../generated/gatehouse/stt/v1/RecognizeResponse.js';
@@ -197,7 +198,8 @@ export function createSpeechToTextService(options: SpeechToTextServiceOptions): 
         ...options.engine,
       });
       // On failure the pool keeps retrying in the background; calls get UNAVAILABLE with the pool's words meanwhile.
-      await pool.start();
+      // The Ogg Opus decoder package loads while the decoders warm up, not at process start nor in a call.
+      await Promise.all([pool.start(), loadOggOpusDecoder()]);
     },
     async stop(): Promise<void> {
       await pool?.stop();

@@ -4,7 +4,7 @@
  * the format a WAV header announced, the Opus decoder, the resampler.
  */
 
-import { OggOpusDecoder } from 'ogg-opus-decoder';
+import type { OggOpusDecoder } from 'ogg-opus-decoder';
 
 import {
   AudioFormatError,
@@ -16,6 +16,7 @@ import {
   float32ToPcm16,
   checkFirstPage,
   firstOggPageLength,
+  loadOggOpusDecoder,
   looksLikeOgg,
   looksLikeWav,
   parseWav,
@@ -121,7 +122,8 @@ export class StreamAudioDecoder {
       if (problem) throw new AudioFormatError('BAD_OGG_OPUS', `${prefix}: ${problem}`);
       this.headBytes = Buffer.alloc(0);
       chunk = head;
-      this.opus = new OggOpusDecoder();
+      const { OggOpusDecoder: Decoder } = await loadOggOpusDecoder();
+      this.opus = new Decoder();
       await this.opus.ready;
       this.coding = 'opus';
       this.resampler = new StreamingResampler(48000, DECODER_SAMPLE_RATE_HZ);
