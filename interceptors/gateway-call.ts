@@ -241,7 +241,9 @@ export class GatewayCall implements ServerInterceptingCallInterface, Interceptin
       // A non-OK status may have gone out in the same moment the client reset the stream (rapid reset: headers
       // and RST_STREAM together): the reset is known once the stream has closed, often a little later. Only then
       // do metrics and logs learn the code, so such calls count as CANCELLED, not as the status nobody read.
-      if (this.code !== Status.OK && this.wireCode >= 0) whenStreamClosed(this.base, finishAfterClose, this);
+      // DEADLINE_EXCEEDED stays: the client's own deadline fires at the same moment and resets the stream, so a
+      // reset then means the client saw its deadline too (Node 24 reads that reset before the stream closes).
+      if (this.code !== Status.OK && this.code !== Status.DEADLINE_EXCEEDED && this.wireCode >= 0) whenStreamClosed(this.base, finishAfterClose, this);
       else this.finish();
     }
     this.queue?.remove(this);

@@ -14,7 +14,7 @@ import { callUnary } from '../../src/client/grpc-client.js';
 import { checkHealthStatus } from '../../src/client/health-check.js';
 import { devTokenFor } from '../helpers/dev-token.js';
 import { checkHealth } from '../helpers/health-client.js';
-import { rawGrpcCall } from '../helpers/raw-grpc-call.js';
+import { curlGrpcCall } from '../helpers/curl-grpc.js';
 import { createSlowService, SLOW_SERVICE, SlowClient } from '../helpers/slow-service.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 
@@ -67,7 +67,7 @@ describe('chain hardening (issue 12)', () => {
   it('two authorization headers are refused even when grpc-js could not store one of them (a tab), in either order', async () => {
     const token = devTokenFor(gw.certs, 'alice', {}, gw.config);
     for (const headers of [[`authorization: Bearer ${token}`, `authorization: Bearer\t${token}`], [`authorization: Bearer\t${token}`, `authorization: Bearer ${token}`]]) {
-      const reply = await rawGrpcCall(gw, `/${CHEESE}/ListOrders`, headers, false);
+      const reply = await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, headers);
       assert.equal(reply.reason, 'TOKEN_DUPLICATE', `${JSON.stringify(headers.map((h) => h.replace(token, '<token>')))} got ${reply.message}`);
       assert.equal(reply.code, grpc.status.UNAUTHENTICATED);
     }
