@@ -17,7 +17,7 @@
  * bare and the whole chain also on a 10-message server stream (bench-stream-service.ts says why a bench-only
  * service). h2load cross-checks the Go client on the plaintext Python server. Any non-OK call fails the run.
  *
- * Flags: --rounds 3, --seconds 2 (loaded window), --latency-seconds 2, --stream-seconds 2, --warmup-seconds 0.5,
+ * Flags: --rounds 3, --seconds 5 (loaded window; 2 s windows proved too noisy on a 2-core VM), --latency-seconds 5, --stream-seconds 5, --warmup-seconds 0.5,
  * --connections 10, --inflight 10 (per connection), --servers bare,gateway,... (names, or `layers`; default all),
  * --client-cpu 0, --server-cpu 1, --no-pin (run unpinned, e.g. on one core), --json FILE (default: a file in
  * node_modules/.cache/gatehouse-bench/). Time goes mostly to starting the gateway processes: one round of all
@@ -43,9 +43,9 @@ const LIST_VOICES_RU = Buffer.from('0a027275', 'hex');
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
-    seconds: { type: 'string', default: '2' },
-    'latency-seconds': { type: 'string', default: '2' },
-    'stream-seconds': { type: 'string', default: '2' },
+    seconds: { type: 'string', default: '5' },
+    'latency-seconds': { type: 'string', default: '5' },
+    'stream-seconds': { type: 'string', default: '5' },
     'warmup-seconds': { type: 'string', default: '0.5' },
     connections: { type: 'string', default: '10' },
     inflight: { type: 'string', default: '10' },
