@@ -24,7 +24,8 @@ import { parseArgs } from 'node:util';
 import { service as healthDefinition } from 'grpc-health-check';
 import { makeTemporaryDevCertificates, type DevCertificateSet } from '../certs/dev-certificates.js';
 import { callUnary, channelCredentials, createClient } from '../src/client/grpc-client.js';
-import { devSigningKeyFile, devTokenFor, withBearerToken } from '../test/helpers/dev-token.js';
+import { devTokenFor, withBearerToken } from '../test/helpers/dev-token.js';
+import { gatewayProcessEnv } from '../test/helpers/gateway-process.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const { values: args } = parseArgs({
@@ -97,20 +98,7 @@ async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env,
-      GATEHOUSE_CONFIG: 'config/default.yaml',
-      GATEHOUSE_SERVER__HOST: '127.0.0.1',
-      GATEHOUSE_SERVER__PORT: '0',
-      GATEHOUSE_HEALTH__HOST: '127.0.0.1',
-      GATEHOUSE_HEALTH__PORT: '0',
-      GATEHOUSE_ADMIN__HOST: '127.0.0.1',
-      GATEHOUSE_ADMIN__PORT: '0',
-      GATEHOUSE_SERVER__TLS__CERT_FILE: certs.serverCert,
-      GATEHOUSE_SERVER__TLS__KEY_FILE: certs.serverKey,
-      GATEHOUSE_SERVER__TLS__CLIENT_CA_FILE: certs.caCert,
-      GATEHOUSE_SERVER__TLS__GENERATE_DEV_CERTIFICATES: 'false',
-      GATEHOUSE_AUTH__DEV_SIGNING_KEY__FILE: devSigningKeyFile(certs),
-      GATEHOUSE_STORAGE__SQLITE_PATH: join(dataDir, 'gatehouse.db'),
+      ...gatewayProcessEnv(certs, join(dataDir, 'gatehouse.db')),
       // "listening" is an info line; the access log would only add a line per call.
       GATEHOUSE_LOGGING__LEVEL: 'info',
       GATEHOUSE_LOGGING__ACCESS_LOG: 'false',

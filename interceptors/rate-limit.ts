@@ -5,8 +5,8 @@ import type { PartialStatus } from './grpc-compat.js';
 import { methodNames } from './method-names.js';
 import { resolveMethodSettings, type MethodOverrides } from './method-policy.js';
 import { plainRejection, type RejectionToStatus } from './rejection.js';
-import { createMemoryRateLimitStore, type RateLimitStore } from './rate-limit-store.js';
-import type { BucketLimit, TakeResult } from './token-bucket.js';
+import type { RateLimitStore } from './rate-limit-store.js';
+import { createTokenBuckets, type BucketLimit, type TakeResult } from './token-bucket.js';
 
 /** `gatehouse_rate_limited_total`: calls refused by a rate limit or the per-connection stream cap. */
 export const RATE_LIMITED_METRIC = Object.freeze({
@@ -61,7 +61,7 @@ export function rateLimitedCounter(registry: Registry | undefined): RateLimitedC
 export function createRateLimitStep(options: RateLimitOptions): Step {
   const reject = options.reject ?? plainRejection;
   const countRefusal = rateLimitedCounter(options.registry);
-  const store = options.store ?? createMemoryRateLimitStore({ maxBuckets: options.maxBuckets, nowMs: options.nowMs });
+  const store = options.store;
   return {
     name: 'rateLimit',
     forMethod(names) {
@@ -69,6 +69,8 @@ export function createRateLimitStep(options: RateLimitOptions): Step {
       const limit = Object.freeze(resolveMethodSettings(path, options.defaults, options.methods));
       if (limit.requestsPerSecond <= 0) return undefined;
       const refused = countRefusal(path);
+      // Without a shared store, this method's own in-memory buckets, found once here rather than by path per call.
+      const buckets = store === undefined ? createTokenBuckets({ maxBuckets: options.maxBuckets, nowMs: options.nowMs }) : undefined;
       const decide = (result: TakeResult): PartialStatus | undefined => {
         if (result.allowed) return undefined;
         if (result.unavailable) {
@@ -95,7 +97,7 @@ export function createRateLimitStep(options: RateLimitOptions): Step {
       return {
         admit(call: GatewayCall) {
           const caller = call.principal?.subject ?? call.peer?.identity ?? call.getConnectionInfo().remoteAddress ?? 'unknown';
-          const result = store.take(path, caller, limit);
+          const result = buckets !== undefined ? buckets.take(caller, limit) : store!.take(path, caller, limit);
           return result instanceof Promise ? result.then(decide, allowOnBug) : decide(result);
         },
       };

@@ -149,7 +149,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Key sets first (JWKS fetches, refresh timers): services turn SERVING only once their keys are in.
       const keysReady = chain.start();
       started.push({ name: 'interceptor chain', stop: () => chain.stop() });
-      started.push({ name: 'rate-limit store', stop: async () => { await rateLimitStore.close?.(); } });
+      started.push({ name: 'rate-limit store', stop: async () => { await rateLimitStore?.close?.(); } });
       // Certificate, key and CA follow their files; a broken replacement is refused and the last good one serves.
       const credentials = createServerCredentials(config.server.tls, { registry, logger });
       started.push({ name: 'listener credentials', stop: () => credentials.close() });

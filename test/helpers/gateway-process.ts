@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DevCertificateSet } from '../../certs/dev-certificates.js';
+import { devSigningKeyFile } from './dev-token.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,6 +24,30 @@ export interface GatewayProcess {
  * ephemeral loopback ports; resolves once it listens. `options.command` replaces the node arguments
  * before `serve` (default `--import tsx src/cli/gatehouse.ts`).
  */
+/**
+ * The environment of a gateway process on loopback with every port 0 (the real ones come in its "listening"
+ * line), the test certificate set and its development signing key, and its own SQLite file.
+ */
+export function gatewayProcessEnv(certs: DevCertificateSet, sqlitePath: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    GATEHOUSE_CONFIG: 'config/default.yaml',
+    GATEHOUSE_SERVER__HOST: '127.0.0.1',
+    GATEHOUSE_SERVER__PORT: '0',
+    GATEHOUSE_HEALTH__HOST: '127.0.0.1',
+    GATEHOUSE_HEALTH__PORT: '0',
+    GATEHOUSE_ADMIN__HOST: '127.0.0.1',
+    GATEHOUSE_ADMIN__PORT: '0',
+    GATEHOUSE_SERVER__TLS__CERT_FILE: certs.serverCert,
+    GATEHOUSE_SERVER__TLS__KEY_FILE: certs.serverKey,
+    GATEHOUSE_SERVER__TLS__CLIENT_CA_FILE: certs.caCert,
+    GATEHOUSE_SERVER__TLS__GENERATE_DEV_CERTIFICATES: 'false',
+    GATEHOUSE_STORAGE__SQLITE_PATH: sqlitePath,
+    // Tokens for this process are minted with the certificate set's development key (test/helpers/dev-token.ts).
+    GATEHOUSE_AUTH__DEV_SIGNING_KEY__FILE: devSigningKeyFile(certs),
+  };
+}
+
 export async function spawnGateway(
   certs: DevCertificateSet,
   sqlitePath: string,
@@ -36,24 +61,10 @@ export async function spawnGateway(
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
-      ...process.env,
-      GATEHOUSE_CONFIG: 'config/default.yaml',
-      GATEHOUSE_SERVER__HOST: '127.0.0.1',
-      GATEHOUSE_SERVER__PORT: '0',
-      GATEHOUSE_HEALTH__HOST: '127.0.0.1',
-      GATEHOUSE_HEALTH__PORT: '0',
-      GATEHOUSE_ADMIN__HOST: '127.0.0.1',
-      GATEHOUSE_ADMIN__PORT: '0',
-      GATEHOUSE_SERVER__TLS__CERT_FILE: certs.serverCert,
-      GATEHOUSE_SERVER__TLS__KEY_FILE: certs.serverKey,
-      GATEHOUSE_SERVER__TLS__CLIENT_CA_FILE: certs.caCert,
-      GATEHOUSE_SERVER__TLS__GENERATE_DEV_CERTIFICATES: 'false',
-      GATEHOUSE_STORAGE__SQLITE_PATH: sqlitePath,
+      ...gatewayProcessEnv(certs, sqlitePath),
       // Speech engines take seconds to warm up; these tests are about the process, not speech.
       GATEHOUSE_TTS__ENABLED: 'false',
       GATEHOUSE_STT__ENABLED: 'false',
-      // Tokens for this process are minted with the certificate set's development key (test/helpers/dev-token.ts).
-      GATEHOUSE_AUTH__DEV_SIGNING_KEY__FILE: join(certs.dir, 'token-signing.key'),
       ...env,
     },
   });
