@@ -88,7 +88,7 @@ export function createAuthenticationStep(options: AuthenticationOptions): Step {
       if (token === undefined) return undefined;
       metadata.remove('authorization');
       if (typeof token !== 'string') return refuse(token, call);
-      const result = verifier.verify(token);
+      const result = verifier.verify(token, call.connection);
       if (result instanceof Promise) return result.then((settled) => settle(settled, call), () => refuse(KEY_LOOKUP_FAILED, call));
       return settle(result, call);
     },

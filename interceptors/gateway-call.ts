@@ -3,7 +3,7 @@ import type { Span } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { attachCallState, type CallState, type TokenPrincipal } from './call-state.js';
 import {
-  asServerInterceptingCall, deadlineMs, messageSize, observeWireStatus, whenStreamClosed,
+  asServerInterceptingCall, deadlineMs, http2StreamOf, messageSize, observeWireStatus, whenStreamClosed,
   type AuthContext, type ConnectionInfo, type InterceptingServerListener, type PartialStatus, type PerRequestMetricRecorder,
   type WireStatusObserver,
 } from './grpc-compat.js';
@@ -194,6 +194,16 @@ export class GatewayCall implements ServerInterceptingCallInterface, Interceptin
   get deadline(): Date | undefined {
     const at = this.effectiveDeadlineMs();
     return Number.isFinite(at) ? new Date(at) : undefined;
+  }
+
+  /** The HTTP/2 stream of the call, as a key for what the HTTP/2 layer noted about it; undefined when unknown. */
+  get http2Stream(): object | undefined {
+    return http2StreamOf(this.base);
+  }
+
+  /** The client connection (its HTTP/2 session) as an opaque key for per-connection memos; undefined when unknown. */
+  get connection(): object | undefined {
+    return http2StreamOf(this.base)?.session;
   }
 
   /** The code of a call that ended without the handler's status (CANCELLED or DEADLINE_EXCEEDED), for handlers' abort reason. */

@@ -40,8 +40,10 @@ export interface TokenVerifier {
   /**
    * Verifies one token. Synchronous except when the kid is unknown and a JWKS
    * URL may be refetched: then a promise, settled after one rate-limited refetch.
+   * `connection` (an opaque per-connection key) makes a repeated token on one
+   * connection a string comparison instead of a cache lookup.
    */
-  verify(token: string): VerifyResult | Promise<VerifyResult>;
+  verify(token: string, connection?: object): VerifyResult | Promise<VerifyResult>;
 }
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
@@ -90,13 +92,13 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const cache = createTokenCache<TokenPrincipal>(options.cacheSize ?? 1000);
   let cacheVersion = store.version;
 
-  function verify(token: string): VerifyResult | Promise<VerifyResult> {
+  function verify(token: string, connection?: object): VerifyResult | Promise<VerifyResult> {
     const nowSec = Math.floor(nowMs() / 1000);
     if (store.version !== cacheVersion) {
       cache.clear();
       cacheVersion = store.version;
     }
-    const cached = cache.get(token, nowSec);
+    const cached = cache.get(token, nowSec, connection);
     if (cached !== undefined) return cached;
     if (token.length > maxTokenBytes) return unauthenticated('TOKEN_TOO_LARGE', `bearer token is larger than the ${maxTokenBytes}-byte limit`);
     if (!JWT_SHAPE.test(token)) {

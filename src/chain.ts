@@ -49,6 +49,8 @@ export interface GatewayChain {
   start(): Promise<void>;
   /** Stops every timer the steps own. */
   stop(): void;
+  /** Measures each request's raw HTTP/2 headers for the metadata limits step; the HTTP/2 hooks call it per stream. */
+  readonly measureHeaders: ((stream: object, rawHeaders: readonly string[]) => void) | undefined;
 }
 
 /** Services that every client, authenticated or not, may call: probes and tooling. */
@@ -74,6 +76,8 @@ export function buildInterceptorChain(deps: ChainDependencies): GatewayChain {
   const security = buildSecurity({ config, registry, logger, services: deps.services, exemptServices: INFRASTRUCTURE_SERVICES, peers });
   // One status mapping for every step that writes or passes statuses (src/status/normalize-status.ts).
   const normalize = createStatusNormalizer(config.server);
+  const metadataLimits = createMetadataLimitsStep({
+    maxEntries: config.server.maxMetadataEntries, maxBytes: config.server.maxMetadataBytes, reject: rejectionToStatus });
   const deadline = createDeadlineStep({ defaults: config.deadlines, methods: config.deadlines.methods, reject: rejectionToStatus });
   const all: Step[] = [
     // Call outcome: what grpc-js really wrote, its own statuses (its deadline, oversized or undecodable requests)
@@ -89,7 +93,7 @@ export function buildInterceptorChain(deps: ChainDependencies): GatewayChain {
     // Status: every non-OK status leaving the steps below or the handler carries details; UNKNOWN becomes INTERNAL.
     createStatusStep({ normalize }),
     // Metadata limits: entries and bytes per call, RESOURCE_EXHAUSTED naming them (Node would reset the stream).
-    createMetadataLimitsStep({ maxEntries: config.server.maxMetadataEntries, maxBytes: config.server.maxMetadataBytes, reject: rejectionToStatus }),
+    metadataLimits,
     // Deadline: default, clamp and minimum budget per method before any work; one timer per budget, not per call.
     deadline,
     // Authentication: certificate identity and a verified bearer token (maybe async: unknown kid); probes exempt.
@@ -109,6 +113,7 @@ export function buildInterceptorChain(deps: ChainDependencies): GatewayChain {
     interceptor: createGatewayInterceptor({ steps, methods, messageBytes: deps.messageBytes }),
     security,
     start: () => security.start(),
+    measureHeaders: steps.includes(metadataLimits) ? metadataLimits.measureHeaders : undefined,
     stop() {
       deadline.stop();
       security.stop();

@@ -107,7 +107,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   recordMessageSizes(main); // before any addService: sizes for the access log's bytes in/out
   // Repeated authorization headers, grpc-timeout overflow, one certificate object per connection, and the drain
   // refusing newcomers: src/auth/http2-hooks.ts. Probes still read NOT_SERVING on this listener while it drains.
-  const http2 = installHttp2Hooks(main, { servedWhileDraining: inServices(INFRASTRUCTURE_SERVICES.slice(0, 1)) });
+  const http2 = installHttp2Hooks(main, { servedWhileDraining: inServices(INFRASTRUCTURE_SERVICES.slice(0, 1)), measureHeaders: chain.measureHeaders });
   if (!http2) logger.warn('grpc-js internals changed: duplicate authorization headers and drain newcomers cannot be refused');
   // Slow or silent connections and per-address floods are closed, and Node's header limits sit above the
   // metadata limits so a flood gets a status from the chain instead of an HTTP/2 reset: src/transport/.

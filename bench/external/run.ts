@@ -19,7 +19,8 @@
  *
  * Flags: --rounds 3, --seconds 5 (loaded window; 2 s windows proved too noisy on a 2-core VM), --latency-seconds 5, --stream-seconds 5, --warmup-seconds 0.5,
  * --connections 10, --inflight 10 (per connection), --servers bare,gateway,... (names, or `layers`; default all),
- * --client-cpu 0, --server-cpu 1, --no-pin (run unpinned, e.g. on one core), --json FILE (default: a file in
+ * --client-cpu 0, --server-cpu 1, --no-pin (run unpinned, e.g. on one core), --profile DIR (each Node server writes a
+ * V8 CPU profile there; profiling slows it, so its figures are not comparable), --json FILE (default: a file in
  * node_modules/.cache/gatehouse-bench/). Time goes mostly to starting the gateway processes: one round of all
  * servers took 195 s on a busy 2-core machine; --rounds and --servers shorten it.
  */
@@ -54,9 +55,11 @@ const { values: flags } = parseArgs({
     'server-cpu': { type: 'string', default: '1' },
     'no-pin': { type: 'boolean', default: false },
     json: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const rounds = Number(flags.rounds);
+if (flags.profile) process.env.GATEHOUSE_BENCH_PROFILE_DIR = flags.profile; // servers.ts adds --cpu-prof for Node servers
 const ms = (name: 'seconds' | 'latency-seconds' | 'stream-seconds' | 'warmup-seconds') => Math.round(Number(flags[name]) * 1000);
 const pin = !flags['no-pin'];
 const clientCpu = pin ? Number(flags['client-cpu']) : undefined;
@@ -78,7 +81,7 @@ const logDir = join(BENCH_CACHE_DIR, `logs-${process.pid}`);
 mkdirSync(logDir, { recursive: true });
 process.on('exit', (code) => {
   rmSync(files.dir, { recursive: true, force: true });
-  if (code === 0) rmSync(logDir, { recursive: true, force: true });
+  if (code === 0 && !process.env.GATEHOUSE_BENCH_KEEP_LOGS) rmSync(logDir, { recursive: true, force: true });
   else console.error(`server logs kept in ${logDir}`);
 });
 
@@ -158,7 +161,7 @@ async function measure(spec: ServerSpec, round: number): Promise<Sample> {
       : undefined;
     const rssAfterBytes = server.rssBytes();
     await server.stop();
-    if ([loaded, latency, stream].every((r) => !r || r.ok === r.calls)) unlinkSync(server.logFile);
+    if (!process.env.GATEHOUSE_BENCH_KEEP_LOGS && [loaded, latency, stream].every((r) => !r || r.ok === r.calls)) unlinkSync(server.logFile);
     return { round, server: spec.name, loaded, latency, stream, h2load, rssIdleBytes, rssAfterBytes };
   } finally {
     await server.stop();

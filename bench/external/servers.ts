@@ -35,8 +35,14 @@ export interface ServerSpec {
   command(files: RunFiles): ServerCommand;
 }
 
+/** With `--profile DIR`, every Node server writes a V8 CPU profile of its whole life there (run.ts sets it). */
+const profileDir = (): string[] => [
+  ...(process.env.GATEHOUSE_BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.GATEHOUSE_BENCH_PROFILE_DIR}`] : []),
+  ...(process.env.GATEHOUSE_BENCH_NODE_FLAGS ? process.env.GATEHOUSE_BENCH_NODE_FLAGS.split(' ') : []),
+];
+
 const tsx = (script: string, args: string[]): ServerCommand => ({
-  command: process.execPath, args: ['--import', 'tsx', `${SERVERS_DIR}${script}`, ...args], cwd: REPO_ROOT,
+  command: process.execPath, args: [...profileDir(), '--import', 'tsx', `${SERVERS_DIR}${script}`, ...args], cwd: REPO_ROOT,
 });
 
 function gateway(selection: ChainSelection, label: string, measureAll: boolean): ServerSpec {

@@ -14,6 +14,8 @@ export interface Http2Hooks {
 export interface Http2HooksOptions {
   /** Paths still served while draining, so probes on this listener read NOT_SERVING until it closes. Default none. */
   servedWhileDraining?: (path: string) => boolean;
+  /** Told every request's raw header list before grpc-js reads it (the chain's metadata limits). Default none. */
+  measureHeaders?: (stream: ServerHttp2Stream, rawHeaders: readonly string[]) => void;
 }
 
 /**
@@ -36,7 +38,9 @@ export interface Http2HooksOptions {
  *    whole object each time (~13 us); a TLS connection's peer certificate
  *    cannot change (Node's HTTP/2 disables renegotiation), so the first result
  *    is kept, which also gives the peer cache a stable object per connection.
- * 4. Drain: `tryShutdown` closes only the sessions that exist when it is
+ * 4. The raw header list goes to `measureHeaders` (the metadata limits), which
+ *    is cheaper than measuring the metadata grpc-js makes of it.
+ * 5. Drain: `tryShutdown` closes only the sessions that exist when it is
  *    called; a connection whose handshake finishes a moment later would be
  *    served until the grace ends. From `beginDrain()` on, new sessions are
  *    closed at once (GOAWAY) and new streams refused.
@@ -44,6 +48,7 @@ export interface Http2HooksOptions {
 export function installHttp2Hooks(server: grpc.Server, options: Http2HooksOptions = {}): Http2Hooks | undefined {
   let draining = false;
   const servedWhileDraining = options.servedWhileDraining ?? (() => false);
+  const measureHeaders = options.measureHeaders;
   const installed = hookHttp2Servers(server, {
     onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) {
       if (draining && !servedWhileDraining(String(headers[':path']))) {
@@ -53,6 +58,7 @@ export function installHttp2Hooks(server: grpc.Server, options: Http2HooksOption
       }
       countEveryAuthorizationValue(headers, rawHeaders);
       clampGrpcTimeout(headers);
+      measureHeaders?.(stream, rawHeaders);
     },
     onServer(http2Server: Http2Server) {
       http2Server.on('secureConnection', memoizePeerCertificate);

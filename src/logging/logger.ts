@@ -26,6 +26,16 @@ export interface Logger {
   enabled(level: LogLevel): boolean;
   /** A logger that adds `fields` to every line. */
   child(fields: LogFields): Logger;
+  /**
+   * Writes one line whose fields the caller serialised itself: `fieldsJson` is
+   * the inside of a JSON object (`"a":1,"b":"x"`, or empty). For hot paths
+   * (the access log) that build the same shape of line per call; every string
+   * in it that anything outside the code could influence must have come from
+   * {@link Logger.jsonString}, so redaction and bounds still apply.
+   */
+  writeJson(level: LogLevel, message: string, fieldsJson: string): void;
+  /** `value` as a JSON string literal, redacted and bounded exactly as a field value of {@link Logger.info} would be. */
+  jsonString(value: string): string;
 }
 
 /** Options for {@link createLogger}. */
@@ -52,9 +62,25 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
   // Whether a key is safe to write as is, learned once per key: keys come from code, so the set stays small.
   const safeKeys = new Map<string, boolean>();
   const boundIsFlat = isFlatAndSafe(bound, safeKeys);
+  const boundJson = JSON.stringify(bound, redact).slice(1, -1);
+  const boundSuffix = boundJson === '' ? '' : `,${boundJson}`;
+  // Many lines share a millisecond: the timestamp text is made once per millisecond.
+  let isoMs = NaN;
+  let iso = '';
+  const timestamp = (): string => {
+    const ms = now();
+    if (ms !== isoMs) {
+      isoMs = ms;
+      iso = new Date(ms).toISOString();
+    }
+    return iso;
+  };
+  let lastMessage = '';
+  let lastMessageJson = '""';
+  const jsonString = (value: string): string => JSON.stringify(redact('', value));
   const emit = (level: LogLevel, message: string, fields?: LogFields): void => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
-    const line = { time: new Date(now()).toISOString(), level, msg: message, ...bound, ...fields };
+    const line = { time: timestamp(), level, msg: message, ...bound, ...fields };
     // A replacer makes JSON.stringify several times slower; lines of plain values that need no redaction skip it.
     const flat = boundIsFlat && (fields === undefined || isFlatAndSafe(fields, safeKeys)) && !mayHoldSecret(message) && message.length <= MAX_LOG_VALUE_BYTES / 3;
     write(flat ? JSON.stringify(line) : JSON.stringify(line, redact));
@@ -66,6 +92,15 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
     error: (m, f) => emit('error', m, f),
     enabled: (level) => LOG_LEVELS.indexOf(level) >= threshold,
     child: (fields) => createLogger(options, { ...bound, ...fields }),
+    writeJson(level, message, fieldsJson) {
+      if (LOG_LEVELS.indexOf(level) < threshold) return;
+      if (message !== lastMessage) {
+        lastMessage = message;
+        lastMessageJson = jsonString(message);
+      }
+      write(`{"time":"${timestamp()}","level":"${level}","msg":${lastMessageJson}${boundSuffix}${fieldsJson === '' ? '' : ','}${fieldsJson}}`);
+    },
+    jsonString,
   };
 }
 

@@ -8,10 +8,10 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect, constants as h2 } from 'node:http2';
+import { connect, constants as h2, type ServerHttp2Stream } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import {
-  asServerInterceptingCall, GRPC_JS_STATUS_TEXTS, GRPC_JS_VERSION, hookHttp2Servers, messageSize, observeWireStatus, recordMessageSizes, wordUnknownMethodStatus,
+  asServerInterceptingCall, GRPC_JS_STATUS_TEXTS, GRPC_JS_VERSION, hookHttp2Servers, http2StreamOf, messageSize, observeWireStatus, recordMessageSizes, wordUnknownMethodStatus,
   type InterceptingServerListener, type PartialStatus, type WireStatusObserver,
 } from '../../interceptors/grpc-compat.js';
 
@@ -62,18 +62,24 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
   let unknownWorded = false;
   const rawAuthorization: string[][] = [];
   const sizes: (number | undefined)[] = [];
+  const streamsSeen: object[] = [];
+  const streamsOfCalls: (ServerHttp2Stream | undefined)[] = [];
+  const sessionsOfCalls: (object | undefined)[] = [];
   before(async () => {
     server = new grpc.Server({
       'grpc.max_receive_message_length': 64,
       interceptors: [(_descriptor, call) => {
         observed = observeWireStatus(call);
+        streamsOfCalls.push(http2StreamOf(call));
+        sessionsOfCalls.push(http2StreamOf(call)?.session); // a closed stream no longer names its session
         return asServerInterceptingCall(new Probe(call));
       }],
     });
     recordMessageSizes(server);
     unknownWorded = wordUnknownMethodStatus(server, (status) => ({ ...status, details: `worded: ${status.details}` }));
     hooked = hookHttp2Servers(server, {
-      onStream(_stream, _headers, raw) {
+      onStream(stream, _headers, raw) {
+        streamsSeen.push(stream);
         const values: string[] = [];
         for (let i = 0; i < raw.length; i += 2) if (raw[i] === 'authorization') values.push(raw[i + 1]!);
         rawAuthorization.push(values);
@@ -132,6 +138,20 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
     assert.equal(tooBig.code, grpc.status.RESOURCE_EXHAUSTED);
     assert.match(tooBig.message, /^rewritten: /, 'the status grpc-js wrote itself did not go through the observer');
     assert.ok(Probe.seen.some((s) => s.code === grpc.status.RESOURCE_EXHAUSTED), 'the observer did not see grpc-js\'s own status');
+  });
+
+  it('assumption 7: a call\'s HTTP/2 stream is the one its request arrived on, and its session is the connection', async () => {
+    streamsSeen.length = 0;
+    streamsOfCalls.length = 0;
+    sessionsOfCalls.length = 0;
+    await raw(`/${SERVICE}/Echo`, {}, encode({ a: 1 }));
+    await raw(`/${SERVICE}/Echo`, {}, encode({ a: 2 }));
+    assert.equal(streamsOfCalls.length, 2);
+    assert.ok(streamsOfCalls[0] !== undefined, 'http2StreamOf found no HTTP/2 stream on grpc-js\'s base call (its `stream` field)');
+    assert.equal(streamsOfCalls[0], streamsSeen[0], 'http2StreamOf is not the stream the request arrived on');
+    assert.equal(streamsOfCalls[1], streamsSeen[1]);
+    assert.ok(sessionsOfCalls[0] !== undefined, 'the stream of a call in progress has no session');
+    assert.notEqual(sessionsOfCalls[0], sessionsOfCalls[1], 'each connection (raw() opens one per call) must have its own session');
   });
 
   it('assumption 5: grpc-js\'s own status texts are the ones src/status/ matches', async () => {

@@ -98,6 +98,31 @@ describe('token cache', () => {
     off.set('a', 1, 100);
     assert.equal(off.get('a', 0), undefined);
   });
+
+  it('tries a connection\'s last entry first, and never one that expired, was evicted, replaced or cleared', () => {
+    const cache = createTokenCache<number>(2);
+    const connection = {};
+    const other = {};
+    // Equal tokens that are different string objects, as each call's header is.
+    const token = (text: string) => [...text].join('');
+    cache.set('a', 1, 100);
+    assert.equal(cache.get(token('a'), 0, connection), 1);
+    assert.equal(cache.get(token('a'), 0, connection), 1, 'from the connection\'s memo');
+    assert.equal(cache.get(token('b'), 0, connection), undefined, 'another token on the same connection is looked up');
+    assert.equal(cache.get(token('a'), 100, connection), undefined, 'expired');
+    assert.equal(cache.get(token('a'), 0, other), undefined, 'the expired entry was dropped for everyone');
+    cache.set('a', 1, 100);
+    assert.equal(cache.get('a', 0, connection), 1);
+    cache.set('a', 7, 100);
+    assert.equal(cache.get('a', 0, connection), 7, 'a replaced entry is not served from the memo');
+    cache.clear();
+    assert.equal(cache.get('a', 0, connection), undefined, 'cleared (the key set changed)');
+    cache.set('a', 1, 100);
+    assert.equal(cache.get('a', 0, connection), 1);
+    cache.set('b', 2, 100);
+    cache.set('c', 3, 100);
+    assert.equal(cache.get('a', 0, connection), undefined, 'evicted as the oldest');
+  });
 });
 
 describe('token verifier', () => {

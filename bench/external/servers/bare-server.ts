@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { loadServiceDefinition } from '../../../src/proto/load.js';
 import { benchFilesIn } from '../bench-files.js';
 import { BENCH_STREAM_MESSAGES, benchStreamDefinition } from '../bench-stream-service.js';
+import { startAllocationProfile } from './allocation-profile.js';
 import { announceReady } from './ready.js';
 
 const { values } = parseArgs({
@@ -52,8 +53,9 @@ if (streamReply) {
 const credentials = values.tls === 'plaintext'
   ? grpc.ServerCredentials.createInsecure()
   : grpc.ServerCredentials.createSsl(readFileSync(certs.caCert), [{ cert_chain: readFileSync(certs.serverCert), private_key: readFileSync(certs.serverKey) }], true);
+const stopAllocationProfile = await startAllocationProfile();
 server.bindAsync('127.0.0.1:0', credentials, (error, port) => {
   if (error) throw error;
   announceReady({ port });
 });
-process.on('SIGTERM', () => server.tryShutdown(() => process.exit(0)));
+process.on('SIGTERM', () => void stopAllocationProfile().then(() => server.tryShutdown(() => process.exit(0))));

@@ -15,6 +15,7 @@ import { createGateway } from '../../../src/server.js';
 import { benchFilesIn, benchGatewayConfig } from '../bench-files.js';
 import { createBenchStreamService } from '../bench-stream-service.js';
 import { chainWith, parseChainSelection } from '../chain-layers.js';
+import { startAllocationProfile } from './allocation-profile.js';
 import { announceReady } from './ready.js';
 
 const { values } = parseArgs({
@@ -33,5 +34,6 @@ const gateway = createGateway({
 const addresses = await gateway.listen();
 await gateway.warmedUp();
 const notServing = gateway.services.filter((service) => gateway.health.get(service.name) === 'NOT_SERVING');
+const stopAllocationProfile = await startAllocationProfile();
 announceReady({ port: addresses.grpcPort, layer: selection, notServing: notServing.map((s) => s.name) });
-process.on('SIGTERM', () => void gateway.shutdown().then(() => process.exit(0)));
+process.on('SIGTERM', () => void stopAllocationProfile().then(() => gateway.shutdown()).then(() => process.exit(0)));
