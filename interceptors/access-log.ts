@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { GatewayCall, Step } from './gateway-call.js';
 import { CODE_NAMES } from './method-names.js';
 import type { PeerCache } from './peer-cache.js';
+import type { PeerIdentity } from './peer-identity.js';
 
 /** Levels an access line can be written at; `off` writes nothing for that code. */
 export type AccessLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'off';
@@ -63,9 +64,11 @@ export const ACCESS_LOG_MESSAGE = 'grpc call';
  * under the reference id the client was given. Request metadata is never
  * logged, so tokens cannot leak through here.
  *
- * Off the request path: at the end of a call the step only queues it; the
- * lines are built and handed to the sink in one batch on the next turn of the
- * event loop (`setImmediate`), after the reply has been written.
+ * The line is built when the call is over (grpc-js's `onCancel`, after the
+ * status went out) and handed to the sink, which writes lines in batches
+ * (src/logging/batched-stdout.ts). Building it then, rather than queueing the
+ * call for later, lets the call's objects go as soon as it ends, which the
+ * garbage collector measurably prefers under load.
  */
 export function createAccessLogStep(options: AccessLogOptions): Step {
   const sink = options.sink;
@@ -76,25 +79,16 @@ export function createAccessLogStep(options: AccessLogOptions): Step {
   // Nothing would ever be written: the step acts on no method.
   if (!enabledByCode.includes(true)) return { name: 'accessLog', forMethod: () => undefined };
 
-  let queue: GatewayCall[] = [];
-  const flush = () => {
-    const calls = queue;
-    queue = [];
-    for (const call of calls) {
-      if (fast !== undefined && call.code === 0 && call.internalError === undefined) fast(call);
-      else write(call);
-    }
-  };
   const fast = sink.writeJson !== undefined && sink.jsonString !== undefined ? okLineWriter(sink, levelByCode[0]!, bytes) : undefined;
-  const write = (call: GatewayCall) => {
+  const write = (call: GatewayCall, durationMs: number, peer: PeerIdentity | undefined) => {
     const code = call.code < CODE_NAMES.length ? call.code : 2;
     const connection = call.getConnectionInfo();
     const fields: Record<string, unknown> = {
       method: call.method.path,
       code: CODE_NAMES[code],
-      durationMs: Math.round((call.endedAtMs - call.startMs) * 1000) / 1000,
+      durationMs,
       peerAddress: connection.remoteAddress === undefined ? undefined : `${connection.remoteAddress}:${connection.remotePort}`,
-      peer: call.peer?.identity ?? call.loggedPeer?.identity,
+      peer: peer?.identity,
       subject: call.principal?.subject,
       messagesIn: call.messagesIn,
       messagesOut: call.messagesOut,
@@ -114,12 +108,12 @@ export function createAccessLogStep(options: AccessLogOptions): Step {
     end(call: GatewayCall): void {
       const code = call.code < CODE_NAMES.length ? call.code : 2;
       if (!enabledByCode[code]) return;
-      call.endedAtMs = performance.now();
-      // Authentication names the peer; calls exempt from it or refused before it are named here, while the
-      // connection is certainly still there (the certificate object is cached per connection, so this is a lookup).
-      if (call.peer === undefined && peers !== undefined) call.loggedPeer = peers.identityOf(call);
-      if (queue.length === 0) setImmediate(flush);
-      queue.push(call);
+      const durationMs = Math.round((performance.now() - call.startMs) * 1000) / 1000;
+      // Authentication names the peer; calls exempt from it or refused before it are named here from the
+      // certificate (looked up once per connection).
+      const peer = call.peer ?? peers?.identityOf(call);
+      if (fast !== undefined && code === 0 && call.internalError === undefined) fast(call, durationMs, peer);
+      else write(call, durationMs, peer);
     },
   };
   return { name: 'accessLog', forMethod: () => hooks };
@@ -133,7 +127,8 @@ export function createAccessLogStep(options: AccessLogOptions): Step {
  * pieces that repeat (method, certificate identity, token subject) are turned
  * into JSON once per object; the sink redacts and bounds each of them.
  */
-function okLineWriter(sink: AccessLogSink, level: AccessLogLevel, bytes: boolean): ((call: GatewayCall) => void) | undefined {
+function okLineWriter(sink: AccessLogSink, level: AccessLogLevel, bytes: boolean):
+  ((call: GatewayCall, durationMs: number, peer: PeerIdentity | undefined) => void) | undefined {
   if (level === 'off') return undefined;
   const writeJson = sink.writeJson!.bind(sink);
   const jsonString = sink.jsonString!.bind(sink);
@@ -147,12 +142,11 @@ function okLineWriter(sink: AccessLogSink, level: AccessLogLevel, bytes: boolean
     }
     return json;
   };
-  return (call) => {
+  return (call, durationMs, peer) => {
     const connection = call.getConnectionInfo();
-    let json = `${fragment(call.method, 'method', call.method.path)},"code":"OK","durationMs":${Math.round((call.endedAtMs - call.startMs) * 1000) / 1000}`;
+    let json = `${fragment(call.method, 'method', call.method.path)},"code":"OK","durationMs":${durationMs}`;
     // An address from the socket: digits, dots, hex and colons, nothing to escape.
     if (connection.remoteAddress !== undefined) json += `,"peerAddress":"${connection.remoteAddress}:${connection.remotePort}"`;
-    const peer = call.peer ?? call.loggedPeer;
     if (peer !== undefined) json += `,${fragment(peer, 'peer', peer.identity)}`;
     if (call.principal !== undefined) json += `,${fragment(call.principal, 'subject', call.principal.subject)}`;
     json += `,"messagesIn":${call.messagesIn},"messagesOut":${call.messagesOut}`;

@@ -150,10 +150,6 @@ export class GatewayCall implements ServerInterceptingCallInterface, Interceptin
   callOver = false;
   onCallEnded: (() => void) | undefined = undefined;
 
-  // --- access log step: when the call ended (monotonic ms), and the certificate identity of calls no authentication named
-  endedAtMs = 0;
-  loggedPeer: PeerIdentity | undefined = undefined;
-
   // --- tracing step
   span: Span | undefined = undefined;
 
