@@ -83,10 +83,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   const healthService = { name: 'grpc.health.v1.Health', definition: healthServiceDefinition as grpc.ServiceDefinition };
 
   registerHealthMetrics(registry, health);
-  // Both listeners accept the same message sizes: a probe or tool gets the same limits and the same words everywhere.
-  const messageSizes = {
+  // Both listeners accept the same message sizes (a probe or tool gets the same limits and the same words everywhere) and skip channelz.
+  const sharedServerOptions = {
     'grpc.max_receive_message_length': config.server.maxReceiveMessageBytes,
     'grpc.max_send_message_length': config.server.maxSendMessageBytes,
+    // Gatehouse serves no channelz service, and grpc-js's channelz bookkeeping costs every call four closures and
+    // a clock read per message; Prometheus metrics (interceptors/metrics.ts) are what operators read instead.
+    'grpc.enable_channelz': 0,
   };
   // grpc-js logs client-supplied metadata values itself; its lines go through the redacting logger.
   routeGrpcJsLogs(logger, config.logging.level);
@@ -98,7 +101,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   const main = new grpc.Server({
     interceptors: [chain.interceptor],
-    ...messageSizes,
+    ...sharedServerOptions,
     ...(config.server.maxConnectionAgeMs > 0 ? {
       'grpc.max_connection_age_ms': config.server.maxConnectionAgeMs,
       'grpc.max_connection_age_grace_ms': config.server.maxConnectionAgeGraceMs,
@@ -115,7 +118,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const guard = (http2Server: Parameters<typeof guardConnections>[0]) => guardConnections(http2Server, { ...config.server, registry });
   if (!configureHttp2Servers(main, http2Options, guard)) logger.warn('grpc-js internals changed: connection limits and metadata limits are not applied');
   // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
-  const healthOnly = new grpc.Server({ interceptors: [buildHealthListenerChain(config)], ...messageSizes });
+  const healthOnly = new grpc.Server({ interceptors: [buildHealthListenerChain(config)], ...sharedServerOptions });
   // A plain grpc-js server overflows on deadlines past 2^31 ms as well; it drains with the health state instead.
   installHttp2Hooks(healthOnly, { servedWhileDraining: () => true });
   configureHttp2Servers(healthOnly, http2Options, guard);
