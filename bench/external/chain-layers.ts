@@ -12,8 +12,14 @@ import type { StepName } from '../../interceptors/gateway-call.js';
  */
 export const CHAIN_LAYERS = ['call-outcome', 'tracing', 'metrics', 'access-log', 'status', 'metadata-limits', 'deadline', 'auth', 'stream-cap', 'rate-limit'] as const;
 
-/** One measured layer, or `all` (the chain as config builds it), or `none` (the gateway with no interceptor step at all). */
-export type ChainSelection = (typeof CHAIN_LAYERS)[number] | 'all' | 'none';
+/** One chain layer. */
+export type ChainLayer = (typeof CHAIN_LAYERS)[number];
+
+/**
+ * One measured layer, or `all` (the chain as config builds it), or `none` (the gateway with no interceptor step
+ * at all), or `without:<layer>` (every step but that layer's: what leaving it out saves, interactions included).
+ */
+export type ChainSelection = ChainLayer | 'all' | 'none' | `without:${ChainLayer}`;
 
 /** The steps of src/chain.ts (interceptors/gateway-call.ts STEP_NAMES) each measured layer consists of. */
 export const LAYER_STEPS: Readonly<Record<(typeof CHAIN_LAYERS)[number], readonly StepName[]>> = {
@@ -25,12 +31,16 @@ export const LAYER_STEPS: Readonly<Record<(typeof CHAIN_LAYERS)[number], readonl
 export function chainWith(selection: ChainSelection): readonly StepName[] | undefined {
   if (selection === 'all') return undefined;
   if (selection === 'none') return [];
-  return LAYER_STEPS[selection];
+  if (selection.startsWith('without:')) {
+    const left = LAYER_STEPS[selection.slice('without:'.length) as ChainLayer];
+    return Object.values(LAYER_STEPS).flat().filter((step) => !left.includes(step));
+  }
+  return LAYER_STEPS[selection as ChainLayer];
 }
 
 /** Reads a selection from a command-line value, with a clear error naming the choices. */
 export function parseChainSelection(value: string): ChainSelection {
-  const choices: readonly string[] = ['all', 'none', ...CHAIN_LAYERS];
+  const choices: readonly string[] = ['all', 'none', ...CHAIN_LAYERS, ...CHAIN_LAYERS.map((layer) => `without:${layer}`)];
   if (!choices.includes(value)) throw new Error(`unknown chain layer "${value}"; one of: ${choices.join(', ')}`);
   return value as ChainSelection;
 }

@@ -32,14 +32,12 @@ import { parseArgs } from 'node:util';
 import { BENCH_STREAM_MESSAGES, BENCH_STREAM_METHOD } from './bench-stream-service.js';
 import { benchToken, makeBenchFiles } from './bench-files.js';
 import { runH2load } from './h2load.js';
-import { BENCH_CACHE_DIR, buildLoadClient, fetchReplies, runLoad, type LoadOptions } from './load-client.js';
+import { BENCH_CACHE_DIR, buildLoadClient, runLoad, type LoadOptions } from './load-client.js';
+import { captureReply, LIST_VOICES, LIST_VOICES_RU } from './reply-capture.js';
 import { formatReport, summarize, type Sample } from './report.js';
 import { clockTicksPerSecond, startServerProcess, type ServerProcess } from './server-process.js';
 import { DEBIAN_PYTHON, allServers, selectServers, type RunFiles, type ServerSpec } from './servers.js';
 
-const LIST_VOICES = '/gatehouse.tts.v1.TextToSpeech/ListVoices';
-/** ListVoicesRequest{language_code: "ru"}: field 1, length 2, "ru". */
-const LIST_VOICES_RU = Buffer.from('0a027275', 'hex');
 
 const { values: flags } = parseArgs({
   options: {
@@ -102,11 +100,8 @@ const binary = buildLoadClient();
   const gateway = servers.find((s) => s.name === 'gateway') ?? allServers()[1]!;
   const server = await start(gateway, 'capture', { ...run, streamReplyFile: '/dev/null' });
   try {
-    const [reply] = await fetchReplies(binary, { target: `127.0.0.1:${server.port}`, tls: 'mtls', certs: files.certs, token, method: LIST_VOICES, request: LIST_VOICES_RU });
-    if (!reply || reply.length === 0) throw new Error('the gateway gave an empty ListVoices reply; is eSpeak serving?');
-    writeFileSync(run.replyFile, reply);
-    writeFileSync(run.streamReplyFile, reply);
-    console.log(`ListVoices(language_code: "ru") reply: ${reply.length} bytes; every server sends these bytes`);
+    const bytes = await captureReply(binary, server, files, token, run);
+    console.log(`ListVoices(language_code: "ru") reply: ${bytes} bytes; every server sends these bytes`);
   } finally {
     await server.stop();
   }

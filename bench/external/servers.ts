@@ -47,7 +47,7 @@ const tsx = (script: string, args: string[]): ServerCommand => ({
 
 function gateway(selection: ChainSelection, label: string, measureAll: boolean): ServerSpec {
   return {
-    name: selection === 'all' ? 'gateway' : `layer:${selection}`,
+    name: selection === 'all' ? 'gateway' : selection.startsWith('without:') ? selection : `layer:${selection}`,
     label,
     tls: 'mtls',
     latency: measureAll,
@@ -75,15 +75,17 @@ export function allServers(): ServerSpec[] {
     },
     gateway('none', 'Gatehouse, no interceptor', false),
     ...CHAIN_LAYERS.map((layer) => gateway(layer, `Gatehouse, ${layer} alone`, false)),
+    ...CHAIN_LAYERS.map((layer) => gateway(`without:${layer}`, `Gatehouse, every step but ${layer}`, false)),
   ];
 }
 
-/** The servers named in a `--servers` list (`layers` means every single-layer gateway); default all. */
+/** The servers named in a `--servers` list (`layers`: every single-layer gateway; `without`: every leave-one-out one); default all but the leave-one-out ones. */
 export function selectServers(list: string | undefined): ServerSpec[] {
   const all = allServers();
-  if (!list) return all;
+  if (!list) return all.filter((server) => !server.name.startsWith('without:'));
   const wanted = new Set(list.split(',').map((name) => name.trim()).filter(Boolean));
-  const unknown = [...wanted].filter((name) => name !== 'layers' && !all.some((server) => server.name === name));
-  if (unknown.length > 0) throw new Error(`unknown server ${unknown.join(', ')}; choose from: ${all.map((s) => s.name).join(', ')}, layers`);
-  return all.filter((server) => wanted.has(server.name) || (wanted.has('layers') && server.name.startsWith('layer:')));
+  const unknown = [...wanted].filter((name) => name !== 'layers' && name !== 'without' && !all.some((server) => server.name === name));
+  if (unknown.length > 0) throw new Error(`unknown server ${unknown.join(', ')}; choose from: ${all.map((s) => s.name).join(', ')}, layers, without`);
+  return all.filter((server) => wanted.has(server.name) || (wanted.has('layers') && server.name.startsWith('layer:'))
+    || (wanted.has('without') && server.name.startsWith('without:')));
 }
