@@ -28,7 +28,7 @@ import { mapRecognitionError } from './map-engine-error.js';
 import { validateRecognitionConfig, type ValidRecognitionConfig } from './recognition-config.js';
 import { decodeClipTo16k, StreamAudioDecoder } from './stream-audio-decoder.js';
 import type { SttConfig } from './stt-config.js';
-import { createSttMetrics, type SttMetrics } from './stt-metrics.js';
+import { createSttMetrics } from './stt-metrics.js';
 import { finalStreamingResult, interimStability, interimStreamingResult, msToDuration, recognizeResult } from './to-proto.js';
 
 /** Fully-qualified name of the service (also its health service name). */
