@@ -9,7 +9,7 @@
  * them only in this file and its contract test.
  */
 import type { Deadline, Server, ServerCredentials, ServerInterceptingCall, ServerInterceptingCallInterface } from '@grpc/grpc-js';
-import type { Http2Server, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, SecureServerOptions, ServerHttp2Stream } from 'node:http2';
 
 /** The grpc-js version whose internals this module was written against (package.json pins exactly this). */
 export const GRPC_JS_VERSION = '1.14.7';
@@ -266,4 +266,80 @@ export function wordUnknownMethodStatus(server: Server, normalize: (status: Part
 /** Marks values of a repeated header as one list grpc-js turns into repeated metadata (see {@link hookHttp2Servers}). */
 export function setHeaderValues(headers: IncomingHttpHeaders, name: string, values: string[]): void {
   (headers as Record<string, unknown>)[name] = values;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 7. Node options for the HTTP/2 servers grpc-js creates.
+//
+// Why no public API suffices: grpc-js builds each `http2.Server` from its private `commonServerOptions` inside its
+// private `createHttp2Server` (item 3) and has no channel option for Node's `maxHeaderListPairs` or for the
+// SETTINGS_MAX_HEADER_LIST_SIZE it advertises. Without them Node's defaults (128 pairs, 64 KiB) answer a metadata
+// flood with an HTTP/2 reset before the gateway's metadata limits can refuse it with a status. So the options are
+// merged into `commonServerOptions` just before each server is made.
+
+/** Node options for the HTTP/2 servers grpc-js creates, beyond those grpc-js sets itself. */
+export type Http2ServerOptionsPatch = Pick<SecureServerOptions, 'maxHeaderListPairs'> & {
+  /** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE advertised to clients, in bytes. Omitted: Node's default. */
+  maxHeaderListSize?: number;
+};
+
+type CreateHttp2Server = (credentials: ServerCredentials) => Http2Server | Http2SecureServer;
+
+/**
+ * Adds `options` to every HTTP/2 server grpc-js creates for `server` from now
+ * on, then hands each server to `configure` (which should use Node's public
+ * events only). Call before `bindAsync`. Returns false, changing nothing, when
+ * grpc-js no longer has these members (the contract test fails first).
+ */
+export function configureHttp2Servers(server: Server, options: Http2ServerOptionsPatch, configure: (http2Server: Http2Server | Http2SecureServer) => void): boolean {
+  const target = server as unknown as { createHttp2Server?: CreateHttp2Server; commonServerOptions?: Record<string, unknown> };
+  const original = target.createHttp2Server;
+  if (typeof original !== 'function' || typeof target.commonServerOptions !== 'object' || target.commonServerOptions === null) return false;
+  const { maxHeaderListSize, ...serverOptions } = options;
+  target.createHttp2Server = function createHttp2Server(this: typeof target, credentials) {
+    const common = this.commonServerOptions ?? {};
+    const settings = { ...(common.settings as object | undefined), ...(maxHeaderListSize === undefined ? {} : { maxHeaderListSize }) };
+    this.commonServerOptions = { ...common, ...serverOptions, settings };
+    const http2Server = original.call(this, credentials);
+    configure(http2Server);
+    return http2Server;
+  };
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 8. A check on every request's bytes before they are decoded.
+//
+// Not an internal: this relies only on the documented `Server.addService(definition, implementation)` and the
+// public `requestDeserialize` of each method definition. It lives here because it replaces a method on a grpc-js
+// object, and because it must also reach services registered by libraries (health's `addToServer`, reflection),
+// which call `addService` themselves: wrapping each definition by hand would miss them. A check that throws makes
+// grpc-js end the call as undecodable (its text is GRPC_JS_STATUS_TEXTS.undecodable) before any handler runs.
+
+/** Checks a request's serialized bytes before they are decoded; throws to refuse them. */
+export type RequestBytesCheck = (bytes: Buffer) => void;
+
+/**
+ * Makes every service added to `server` from now on run `checkFor(path)`'s
+ * check on each request's bytes before its deserializer. `checkFor` is called
+ * once per method when the service is added (never per call) and returns
+ * undefined to leave a method alone. Call before `addService`.
+ */
+export function checkRequestBytes(server: Server, checkFor: (methodPath: string) => RequestBytesCheck | undefined): void {
+  const addService = server.addService.bind(server);
+  server.addService = (definition, implementation) => {
+    const checked: Record<string, unknown> = {};
+    for (const [name, method] of Object.entries(definition)) {
+      const check = checkFor(method.path);
+      const deserialize = method.requestDeserialize;
+      checked[name] = check === undefined ? method : {
+        ...method,
+        requestDeserialize: (bytes: Buffer) => {
+          check(bytes);
+          return deserialize(bytes);
+        },
+      };
+    }
+    addService(checked as typeof definition, implementation);
+  };
 }
