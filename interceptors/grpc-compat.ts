@@ -92,8 +92,8 @@ export function observeWireStatus(call: ServerInterceptingCallInterface): boolea
   proto.sendStatus = function observedSendStatus(this: BaseCallInternals, status: PartialStatus): void {
     const listener = this.listener;
     // Not ours, or nothing will be written (the stream is gone): grpc-js goes on exactly as it would.
-    if (listener === null || listener.onWireStatus === undefined || this.checkCancelled()) return original.call(this, status);
-    original.call(this, listener.onWireStatus(status));
+    if (listener === null || listener.onWireStatus === undefined || this.checkCancelled()) original.call(this, status);
+    else original.call(this, listener.onWireStatus(status));
   };
   baseProto = proto;
   return true;
@@ -110,7 +110,10 @@ export function observeWireStatus(call: ServerInterceptingCallInterface): boolea
  */
 export function whenStreamClosed<T>(call: ServerInterceptingCallInterface, done: (reset: boolean, arg: T) => void, arg: T): void {
   const stream = (call as unknown as { stream?: { closed?: boolean; rstCode?: number; once(event: 'close', listener: () => void): void } }).stream;
-  if (stream === undefined || typeof stream.once !== 'function') return done(false, arg);
+  if (stream === undefined || typeof stream.once !== 'function') {
+    done(false, arg);
+    return;
+  }
   const settle = () => done(typeof stream.rstCode === 'number' && stream.rstCode !== 0, arg);
   if (stream.closed) settle();
   else stream.once('close', settle);
@@ -227,15 +230,15 @@ export const GRPC_JS_STATUS_TEXTS = Object.freeze({
   /** A compressed message that would not inflate. */
   badCompression: /^Failed to decompress message/,
   /** A `grpc-timeout` header grpc-js could not read: [1] the value. */
-  badTimeout: /^Invalid grpc-timeout value "([^]*)"$/,
+  badTimeout: /^Invalid grpc-timeout value "([\s\S]*)"$/,
   /** An encoding grpc-js does not implement: [1] the encoding. */
-  unsupportedEncoding: /^Received message compressed with unsupported encoding "([^]*)"$/,
+  unsupportedEncoding: /^Received message compressed with unsupported encoding "([\s\S]*)"$/,
   /** A second request message on a unary or server-streaming method: [1] the method path. */
-  secondRequest: /^Received a second request message for server streaming method ([^]*)$/,
+  secondRequest: /^Received a second request message for server streaming method ([\s\S]*)$/,
   /** No request message on a unary or server-streaming method: [1] the method path. */
-  noRequest: /^Received no request message for server streaming method ([^]*)$/,
+  noRequest: /^Received no request message for server streaming method ([\s\S]*)$/,
   /** A method nobody registered: [1] the path. */
-  unknownMethod: /^The server does not implement the method ([^]*)$/,
+  unknownMethod: /^The server does not implement the method ([\s\S]*)$/,
 });
 
 // ---------------------------------------------------------------------------------------------------------------

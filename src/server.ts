@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { service as healthServiceDefinition } from 'grpc-health-check';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdminServer } from './admin/admin-server.js';
 import { buildHealthListenerChain, buildInterceptorChain, INFRASTRUCTURE_SERVICES } from './chain.js';

@@ -53,7 +53,9 @@ describe('reflection from protoc descriptors, as a Python client sees it', { ski
     const { stdout } = await promisify(execFile)(PYTHON, [CLIENT, gw.target, gw.certs.caCert, gw.certs.clients.alice.cert, gw.certs.clients.alice.key, GOFORWARD], {
       env: { GATEHOUSE_TOKEN: devTokenFor(gw.certs, 'alice', {}, gw.config), PATH: process.env.PATH }, timeout: 60_000,
     });
+    // The Python client's JSON, read loosely: a missing field fails on its assertion.
     const seen = JSON.parse(stdout) as {
+      // biome-ignore lint/suspicious/noExplicitAny: whatever each service answered.
       services: string[]; files: string[]; results: Record<string, any>; error: { code: string; message: string; details: Record<string, any> };
     };
     assert.deepEqual([...seen.services].sort(), ALL_SERVICES);

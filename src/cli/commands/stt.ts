@@ -203,10 +203,10 @@ async function stream(client: SpeechToTextClient, settings: ClientSettings, plan
   const writing = (async () => {
     const t0 = performance.now();
     call.write({ streamingConfig: { config: plan.config, interimResults: !values['no-interim'], singleUtterance: Boolean(values['single-utterance']) } });
-    for (let off = 0, i = 0; off < plan.bytes.length; off += chunkBytes, i++) {
+    for (let off = 0; off < plan.bytes.length; off += chunkBytes) {
       if (call.destroyed || call.writableEnded) return;
       if (realtime) {
-        // Chunk i ends (i + 1) chunks of audio into the file: send it once that much time has passed.
+        // This chunk ends (off + chunkBytes) bytes into the file: send it once that much audio time has passed.
         const due = ((off + chunkBytes) / plan.bytesPerSecond) * 1000 - (performance.now() - t0);
         if (due > 0) await new Promise((r) => setTimeout(r, due));
       }
