@@ -105,11 +105,6 @@ export function unavailable(reason: ReasonWithCode<Status.UNAVAILABLE>, message:
   return new GatehouseError(reason, message, { retryDelayMs, cause });
 }
 
-/** RESOURCE_EXHAUSTED: a limit or quota was hit; retry after `retryDelayMs` when given. */
-export function resourceExhausted(reason: ReasonWithCode<Status.RESOURCE_EXHAUSTED>, message: string, retryDelayMs?: number): GatehouseError {
-  return new GatehouseError(reason, message, { retryDelayMs });
-}
-
 /** INTERNAL wrapping a private cause; the client sees only a generic message with a reference id. */
 export function internal(cause: unknown): GatehouseError {
   return new GatehouseError('INTERNAL', 'internal error', { cause });

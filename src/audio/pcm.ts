@@ -113,8 +113,3 @@ export function concatPcm16(parts: readonly Int16Array[]): Int16Array {
   }
   return out;
 }
-
-/** Duration in seconds of `sampleCount` samples at `sampleRateHz`. */
-export function durationSeconds(sampleCount: number, sampleRateHz: number): number {
-  return sampleRateHz > 0 ? sampleCount / sampleRateHz : 0;
-}
