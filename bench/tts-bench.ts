@@ -48,7 +48,7 @@ function handlerMs(request: { input: Record<string, unknown> }): Promise<number>
     getPath: () => `/${TTS_SERVICE_NAME}/Synthesize`,
     getAuthContext: () => undefined,
   });
-  const handler = tts.implementation.synthesize as unknown as (c: unknown, cb: (e: unknown, r: unknown) => void) => void;
+  const handler = tts.implementation.Synthesize as unknown as (c: unknown, cb: (e: unknown, r: unknown) => void) => void;
   const t0 = performance.now();
   return new Promise((resolve, reject) => handler(call, (error) => (error ? reject(error) : resolve(performance.now() - t0))));
 }

@@ -9,7 +9,7 @@
  * them only in this file and its contract test.
  */
 import type { Deadline, Server, ServerCredentials, ServerInterceptingCall, ServerInterceptingCallInterface } from '@grpc/grpc-js';
-import type { Http2Server, IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import type { Http2SecureServer, Http2Server, IncomingHttpHeaders, SecureServerOptions, ServerHttp2Stream } from 'node:http2';
 
 /** The grpc-js version whose internals this module was written against (package.json pins exactly this). */
 export const GRPC_JS_VERSION = '1.14.7';
@@ -92,8 +92,8 @@ export function observeWireStatus(call: ServerInterceptingCallInterface): boolea
   proto.sendStatus = function observedSendStatus(this: BaseCallInternals, status: PartialStatus): void {
     const listener = this.listener;
     // Not ours, or nothing will be written (the stream is gone): grpc-js goes on exactly as it would.
-    if (listener === null || listener.onWireStatus === undefined || this.checkCancelled()) return original.call(this, status);
-    original.call(this, listener.onWireStatus(status));
+    if (listener === null || listener.onWireStatus === undefined || this.checkCancelled()) original.call(this, status);
+    else original.call(this, listener.onWireStatus(status));
   };
   baseProto = proto;
   return true;
@@ -110,7 +110,10 @@ export function observeWireStatus(call: ServerInterceptingCallInterface): boolea
  */
 export function whenStreamClosed<T>(call: ServerInterceptingCallInterface, done: (reset: boolean, arg: T) => void, arg: T): void {
   const stream = (call as unknown as { stream?: { closed?: boolean; rstCode?: number; once(event: 'close', listener: () => void): void } }).stream;
-  if (stream === undefined || typeof stream.once !== 'function') return done(false, arg);
+  if (stream === undefined || typeof stream.once !== 'function') {
+    done(false, arg);
+    return;
+  }
   const settle = () => done(typeof stream.rstCode === 'number' && stream.rstCode !== 0, arg);
   if (stream.closed) settle();
   else stream.once('close', settle);
@@ -162,6 +165,11 @@ export function hookHttp2Servers(server: Server, hooks: Http2ServerHooks): boole
 
 /** grpc-js's own `grpc-timeout` pattern (unanchored, as it matches), used to clamp what it would overflow on. */
 export const GRPC_TIMEOUT_PATTERN = /(\d{1,8})\s*([HMSmun])/;
+
+/** Marks values of a repeated header as one list grpc-js turns into repeated metadata (see {@link hookHttp2Servers}). */
+export function setHeaderValues(headers: IncomingHttpHeaders, name: string, values: string[]): void {
+  (headers as Record<string, unknown>)[name] = values;
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // 4. Message sizes.
@@ -227,15 +235,15 @@ export const GRPC_JS_STATUS_TEXTS = Object.freeze({
   /** A compressed message that would not inflate. */
   badCompression: /^Failed to decompress message/,
   /** A `grpc-timeout` header grpc-js could not read: [1] the value. */
-  badTimeout: /^Invalid grpc-timeout value "([^]*)"$/,
+  badTimeout: /^Invalid grpc-timeout value "([\s\S]*)"$/,
   /** An encoding grpc-js does not implement: [1] the encoding. */
-  unsupportedEncoding: /^Received message compressed with unsupported encoding "([^]*)"$/,
+  unsupportedEncoding: /^Received message compressed with unsupported encoding "([\s\S]*)"$/,
   /** A second request message on a unary or server-streaming method: [1] the method path. */
-  secondRequest: /^Received a second request message for server streaming method ([^]*)$/,
+  secondRequest: /^Received a second request message for server streaming method ([\s\S]*)$/,
   /** No request message on a unary or server-streaming method: [1] the method path. */
-  noRequest: /^Received no request message for server streaming method ([^]*)$/,
+  noRequest: /^Received no request message for server streaming method ([\s\S]*)$/,
   /** A method nobody registered: [1] the path. */
-  unknownMethod: /^The server does not implement the method ([^]*)$/,
+  unknownMethod: /^The server does not implement the method ([\s\S]*)$/,
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -264,7 +272,83 @@ export function wordUnknownMethodStatus(server: Server, normalize: (status: Part
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// 7. The HTTP/2 stream, and so the connection, a call came on.
+// 7. Node options for the HTTP/2 servers grpc-js creates.
+//
+// Why no public API suffices: grpc-js builds each `http2.Server` from its private `commonServerOptions` inside its
+// private `createHttp2Server` (item 3) and has no channel option for Node's `maxHeaderListPairs` or for the
+// SETTINGS_MAX_HEADER_LIST_SIZE it advertises. Without them Node's defaults (128 pairs, 64 KiB) answer a metadata
+// flood with an HTTP/2 reset before the gateway's metadata limits can refuse it with a status. So the options are
+// merged into `commonServerOptions` just before each server is made.
+
+/** Node options for the HTTP/2 servers grpc-js creates, beyond those grpc-js sets itself. */
+export type Http2ServerOptionsPatch = Pick<SecureServerOptions, 'maxHeaderListPairs'> & {
+  /** HTTP/2 SETTINGS_MAX_HEADER_LIST_SIZE advertised to clients, in bytes. Omitted: Node's default. */
+  maxHeaderListSize?: number;
+};
+
+type CreateHttp2Server = (credentials: ServerCredentials) => Http2Server | Http2SecureServer;
+
+/**
+ * Adds `options` to every HTTP/2 server grpc-js creates for `server` from now
+ * on, then hands each server to `configure` (which should use Node's public
+ * events only). Call before `bindAsync`. Returns false, changing nothing, when
+ * grpc-js no longer has these members (the contract test fails first).
+ */
+export function configureHttp2Servers(server: Server, options: Http2ServerOptionsPatch, configure: (http2Server: Http2Server | Http2SecureServer) => void): boolean {
+  const target = server as unknown as { createHttp2Server?: CreateHttp2Server; commonServerOptions?: Record<string, unknown> };
+  const original = target.createHttp2Server;
+  if (typeof original !== 'function' || typeof target.commonServerOptions !== 'object' || target.commonServerOptions === null) return false;
+  const { maxHeaderListSize, ...serverOptions } = options;
+  target.createHttp2Server = function createHttp2Server(this: typeof target, credentials) {
+    const common = this.commonServerOptions ?? {};
+    const settings = { ...(common.settings as object | undefined), ...(maxHeaderListSize === undefined ? {} : { maxHeaderListSize }) };
+    this.commonServerOptions = { ...common, ...serverOptions, settings };
+    const http2Server = original.call(this, credentials);
+    configure(http2Server);
+    return http2Server;
+  };
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 8. A check on every request's bytes before they are decoded.
+//
+// Not an internal: this relies only on the documented `Server.addService(definition, implementation)` and the
+// public `requestDeserialize` of each method definition. It lives here because it replaces a method on a grpc-js
+// object, and because it must also reach services registered by libraries (health's `addToServer`, reflection),
+// which call `addService` themselves: wrapping each definition by hand would miss them. A check that throws makes
+// grpc-js end the call as undecodable (its text is GRPC_JS_STATUS_TEXTS.undecodable) before any handler runs.
+
+/** Checks a request's serialized bytes before they are decoded; throws to refuse them. */
+export type RequestBytesCheck = (bytes: Buffer) => void;
+
+/**
+ * Makes every service added to `server` from now on run `checkFor(path)`'s
+ * check on each request's bytes before its deserializer. `checkFor` is called
+ * once per method when the service is added (never per call) and returns
+ * undefined to leave a method alone. Call before `addService`.
+ */
+export function checkRequestBytes(server: Server, checkFor: (methodPath: string) => RequestBytesCheck | undefined): void {
+  const addService = server.addService.bind(server);
+  server.addService = (definition, implementation) => {
+    const checked: Record<string, unknown> = {};
+    for (const [name, method] of Object.entries(definition)) {
+      const check = checkFor(method.path);
+      const deserialize = method.requestDeserialize;
+      checked[name] = check === undefined ? method : {
+        ...method,
+        requestDeserialize: (bytes: Buffer) => {
+          check(bytes);
+          return deserialize(bytes);
+        },
+      };
+    }
+    addService(checked as typeof definition, implementation);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 9. The HTTP/2 stream, and so the connection, a call came on.
 //
 // Why no public API suffices: what is the same for every call of one connection (the client certificate's
 // identity, the token a client sends again and again) is worth working out once per connection, and what the
@@ -279,9 +363,4 @@ export function wordUnknownMethodStatus(server: Server, normalize: (status: Part
 export function http2StreamOf(call: ServerInterceptingCallInterface): ServerHttp2Stream | undefined {
   const stream = (call as unknown as { stream?: unknown }).stream;
   return typeof stream === 'object' && stream !== null && 'session' in stream ? (stream as ServerHttp2Stream) : undefined;
-}
-
-/** Marks values of a repeated header as one list grpc-js turns into repeated metadata (see {@link hookHttp2Servers}). */
-export function setHeaderValues(headers: IncomingHttpHeaders, name: string, values: string[]): void {
-  (headers as Record<string, unknown>)[name] = values;
 }

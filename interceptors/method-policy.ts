@@ -19,23 +19,6 @@ export function resolveMethodSettings<T extends object>(path: string, defaults: 
   return resolved;
 }
 
-/**
- * A per-path cache over {@link resolveMethodSettings}: calls ask by path, and
- * the set of paths is bounded by the registered methods (grpc-js answers
- * unknown paths itself, before any interceptor).
- */
-export function methodSettingsCache<T extends object>(defaults: T, overrides: MethodOverrides<T> | undefined): (path: string) => T {
-  const cache = new Map<string, T>();
-  return (path) => {
-    let settings = cache.get(path);
-    if (settings === undefined) {
-      settings = Object.freeze(resolveMethodSettings(path, defaults, overrides));
-      cache.set(path, settings);
-    }
-    return settings;
-  };
-}
-
 function stripUndefined<T extends object>(entry: Partial<T>): Partial<T> {
   return Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -20,7 +20,7 @@ export interface PeerIdentity {
  * no certificate or it has no usable name.
  */
 export function peerIdentityFromCertificate(cert: PeerCertificate | undefined): PeerIdentity | undefined {
-  if (!cert || !cert.raw || cert.raw.length === 0) return undefined;
+  if (!cert?.raw || cert.raw.length === 0) return undefined;
   // Every reader of the identity comes through here, so a certificate that is not a client's has none anywhere.
   if (clientCertificateProblem(cert) !== undefined) return undefined;
   const uris: string[] = [];

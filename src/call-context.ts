@@ -123,7 +123,8 @@ function openStandaloneContext(call: AnyServerCall, method: string): OpenedConte
     // grpc-js reports its own deadline expiry as a plain cancellation.
     abort(deadline !== undefined && Date.now() >= deadline.getTime() - 1 ? deadlineExceeded() : clientCancelled());
   };
-  const events = call as unknown as NodeJS.EventEmitter;
+  // Every grpc-js server call is a ServerSurfaceCall, an EventEmitter that emits 'cancelled' (public API).
+  const events: NodeJS.EventEmitter = call;
   events.on('cancelled', onCancelled);
   let timer: NodeJS.Timeout | undefined;
   if (deadline !== undefined) {

@@ -1,4 +1,4 @@
-import { status as Status } from '@grpc/grpc-js';
+import type { status as Status } from '@grpc/grpc-js';
 import { boundList, boundStatusMessage, boundText, MAX_ECHO_BYTES } from '../interceptors/bounded-text.js';
 import { REASONS, type Reason, type ReasonWithCode } from './status/reasons.js';
 
@@ -63,7 +63,7 @@ export class GatehouseError extends Error {
 function boundDetails(details: GatehouseErrorDetails): GatehouseErrorDetails {
   const violations = details.fieldViolations;
   const metadata = details.metadata;
-  const boundedViolations = violations && violations.map((v, i) => (i < MAX_FIELD_VIOLATIONS ? v : undefined)).filter((v) => v !== undefined)
+  const boundedViolations = violations?.map((v, i) => (i < MAX_FIELD_VIOLATIONS ? v : undefined)).filter((v) => v !== undefined)
     .map((v) => ({ field: boundText(v.field, MAX_ECHO_BYTES), description: boundText(v.description, MAX_DESCRIPTION_BYTES) }));
   const boundedMetadata = metadata && Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, boundText(v, MAX_ECHO_BYTES)]));
   return { ...details, ...(boundedViolations ? { fieldViolations: boundedViolations } : {}), ...(boundedMetadata ? { metadata: boundedMetadata } : {}) };
@@ -103,11 +103,6 @@ export function failedPrecondition(reason: ReasonWithCode<Status.FAILED_PRECONDI
 /** UNAVAILABLE: transient; the client may retry, after `retryDelayMs` when given. */
 export function unavailable(reason: ReasonWithCode<Status.UNAVAILABLE>, message: string, retryDelayMs?: number, cause?: unknown): GatehouseError {
   return new GatehouseError(reason, message, { retryDelayMs, cause });
-}
-
-/** RESOURCE_EXHAUSTED: a limit or quota was hit; retry after `retryDelayMs` when given. */
-export function resourceExhausted(reason: ReasonWithCode<Status.RESOURCE_EXHAUSTED>, message: string, retryDelayMs?: number): GatehouseError {
-  return new GatehouseError(reason, message, { retryDelayMs });
 }
 
 /** INTERNAL wrapping a private cause; the client sees only a generic message with a reference id. */

@@ -9,7 +9,7 @@ import { createLogger, type Logger } from './logging/logger.js';
 import { createGateway, type Gateway, type GatewayAddresses } from './server.js';
 import { createTelemetry } from './telemetry/telemetry.js';
 
-export { DEFAULT_CONFIG_FILE, processConfigSources } from './config/process-sources.js';
+export { processConfigSources } from './config/process-sources.js';
 
 /** A running gateway process and how to stop it. */
 export interface RunningGateway {

@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { service as healthServiceDefinition } from 'grpc-health-check';
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startAdminServer } from './admin/admin-server.js';
 import { buildHealthListenerChain, buildInterceptorChain, INFRASTRUCTURE_SERVICES } from './chain.js';
 import { createStatusNormalizer } from './status/normalize-status.js';
-import { recordMessageSizes, wordUnknownMethodStatus } from '../interceptors/grpc-compat.js';
+import { configureHttp2Servers, recordMessageSizes, wordUnknownMethodStatus, type Http2ServerOptionsPatch } from '../interceptors/grpc-compat.js';
 import type { StepName } from '../interceptors/gateway-call.js';
 import { inServices } from '../interceptors/select.js';
 import { registerHealthMetrics } from './metrics/health-metrics.js';
@@ -23,7 +23,6 @@ import { routeGrpcJsLogs } from './logging/grpc-js-logger.js';
 import { refuseMisreadableRequests } from './proto/strict-decoding.js';
 import { buildRateLimitStore } from './rate-limit/build-rate-limit-store.js';
 import { guardConnections } from './transport/connection-guard.js';
-import { configureHttp2Servers, type Http2ServerOptionsPatch } from './transport/grpc-http2-servers.js';
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {

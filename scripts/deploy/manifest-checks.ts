@@ -9,9 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import YAML from 'yaml';
-import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { IService } from 'kubernetes-models/v1/Service';
 import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -26,7 +24,7 @@ import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/mon
 import { loadConfig, ConfigError } from '../../src/config/load.js';
 import { loadPolicyDocument } from '../../src/config/load-policy.js';
 import type { Config } from '../../src/config/schema.js';
-import type { K8sObject } from './k8s-schema.js';
+import { byKind, gateway, type RenderedSet } from './rendered-set.js';
 
 /** The plaintext health-only port the issue fixes for the kubelet's grpc probes. */
 export const HEALTH_PORT = 8081;
@@ -41,31 +39,10 @@ export interface CheckResult {
   problems: string[];
 }
 
-/** The objects of one rendered kustomization, with what the checks derive from them. */
-export interface RenderedSet {
-  /** Overlay name (`base`, `production`, ...). */
-  name: string;
-  objects: K8sObject[];
-}
-
-/** Objects of one kind in a rendered set. */
-export const byKind = <T>(set: RenderedSet, kind: string): T[] => set.objects.filter((o) => o.kind === kind) as unknown as T[];
-
 /** True when every key of `selector` is in `labels` with the same value (and the selector is not empty). */
 function selects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
   const entries = Object.entries(selector ?? {});
   return entries.length > 0 && entries.every(([key, value]) => labels?.[key] === value);
-}
-
-/** The gateway's Deployment, pod spec and container, or a problem. */
-export function gateway(set: RenderedSet): { deployment: IDeployment; pod: IPodSpec; container: IContainer; labels: Record<string, string> } | string {
-  const deployments = byKind<IDeployment>(set, 'Deployment');
-  if (deployments.length !== 1) return `expected one Deployment, found ${deployments.length}`;
-  const deployment = deployments[0]!;
-  const pod = deployment.spec?.template.spec;
-  const container = pod?.containers.find((c) => c.name === 'gatehouse') ?? pod?.containers[0];
-  if (!pod || !container) return 'the Deployment has no pod template with a container';
-  return { deployment, pod, container, labels: (deployment.spec?.template.metadata?.labels ?? {}) as Record<string, string> };
 }
 
 /** Seconds a preStop hook waits (`sleep N` exec or the native sleep action), or undefined. */

@@ -94,6 +94,7 @@ export function checkDockerfile(root: string, deploymentArgs: readonly string[] 
   if (stages < 2) problems.push('the Dockerfile is not multi-stage');
   const nodeImage = all.find((i) => i.keyword === 'ARG' && i.args.startsWith('NODE_IMAGE='))?.args.split('=')[1];
   for (const from of all.filter((i) => i.keyword === 'FROM')) {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile build argument, not a JavaScript template.
     const image = from.args.split(/\s+/)[0]!.replace('${NODE_IMAGE}', nodeImage ?? '${NODE_IMAGE}');
     const major = /^node:(\d+)(\.\d+){0,2}-bookworm-slim(@sha256:[0-9a-f]{64})?$/.exec(image)?.[1];
     if (!major || !SUPPORTED_NODE_MAJORS.includes(Number(major))) {
@@ -230,6 +231,7 @@ export function checkDashboard(root: string): { problems: string[]; queries: Das
     if (panel.id === undefined || ids.has(panel.id)) problems.push(`panel "${panel.title}" has a missing or duplicate id`);
     ids.add(panel.id ?? -1);
     if (!panel.gridPos || panel.gridPos.x + panel.gridPos.w > 24) problems.push(`panel "${panel.title}" is outside the 24-column grid`);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable, not a JavaScript template.
     if (panel.type !== 'row' && panel.datasource?.uid !== '${datasource}') problems.push(`panel "${panel.title}" does not use the $datasource variable`);
     if (panel.type !== 'row' && (panel.targets ?? []).length === 0) problems.push(`panel "${panel.title}" has no query`);
   }

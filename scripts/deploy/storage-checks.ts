@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import type { Config } from '../../src/config/schema.js';
-import { byKind, gateway, type RenderedSet } from './manifest-checks.js';
+import { byKind, gateway, type RenderedSet } from './rendered-set.js';
 
 /**
  * Where a rendered workload keeps acknowledged orders, and whether that can

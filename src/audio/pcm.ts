@@ -37,12 +37,12 @@ export function bufferToPcm16(bytes: Uint8Array): Int16Array {
 /** Rounds and clamps a number to the 16-bit sample range. */
 export function clampPcm16(value: number): number {
   const r = Math.round(value);
-  return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
+  return Math.min(32767, Math.max(r, -32768));
 }
 
 /** Converts a level change in decibels to a linear amplitude factor (6.02 dB doubles the amplitude). */
 export function dbToGain(gainDb: number): number {
-  return Math.pow(10, gainDb / 20);
+  return 10 ** (gainDb / 20);
 }
 
 /** Returns a new array with the gain applied (in dB), clipping at full scale rather than wrapping around. */
@@ -112,9 +112,4 @@ export function concatPcm16(parts: readonly Int16Array[]): Int16Array {
     offset += p.length;
   }
   return out;
-}
-
-/** Duration in seconds of `sampleCount` samples at `sampleRateHz`. */
-export function durationSeconds(sampleCount: number, sampleRateHz: number): number {
-  return sampleRateHz > 0 ? sampleCount / sampleRateHz : 0;
 }

@@ -88,7 +88,7 @@ export function buildSecurity(deps: SecurityDependencies): Security {
     else if (error instanceof AccessPolicyError) problems.push(...error.problems.map((p) => `${config.policy.file}: ${p}`));
     else throw error;
   }
-  const needsTokens = policy !== undefined && policy.paths.some((path) => policy!.ruleFor(path)!.requireToken);
+  const needsTokens = policy?.paths.some((path) => policy!.ruleFor(path)!.requireToken);
   if (needsTokens && keys.length === 0 && jwks.length === 0) {
     problems.push('auth: the policy requires bearer tokens, but no verification key is configured (auth.hmacKeys, auth.publicKeys, auth.jwksFiles, auth.jwksUrls or auth.devSigningKey)');
   }
@@ -125,7 +125,9 @@ export function buildSecurity(deps: SecurityDependencies): Security {
     keys: store,
     verifier,
     start: () => Promise.all(jwks.map((source) => source.start())).then(() => undefined),
-    stop: () => jwks.forEach((source) => source.close()),
+    stop: () => {
+      for (const source of jwks) source.close();
+    },
   };
 }
 
@@ -139,15 +141,15 @@ function loadStaticKeys(auth: AuthConfig, logger: Logger, problems: string[]): V
       problems.push(`${where}: ${(error as Error).message}`);
     }
   };
-  auth.hmacKeys.forEach((key, i) => attempt(`auth.hmacKeys.${i}`, () => {
+  auth.hmacKeys.forEach((key, i) => void attempt(`auth.hmacKeys.${i}`, () => {
     const text = key.secretFile !== undefined ? readFileSync(key.secretFile, 'utf8').trim() : key.secret!;
     keys.push(hmacVerificationKey(key.kid, key.alg, Buffer.from(text, key.encoding), key.secretFile ?? 'config'));
   }));
-  auth.publicKeys.forEach((key, i) => attempt(`auth.publicKeys.${i}`, () => {
+  auth.publicKeys.forEach((key, i) => void attempt(`auth.publicKeys.${i}`, () => {
     const pem = key.pemFile !== undefined ? readFileSync(key.pemFile) : key.pem!;
     keys.push(pemVerificationKey(key.kid, key.alg, pem, key.pemFile ?? 'config'));
   }));
-  auth.jwksFiles.forEach((file, i) => attempt(`auth.jwksFiles.${i}`, () => {
+  auth.jwksFiles.forEach((file, i) => void attempt(`auth.jwksFiles.${i}`, () => {
     const { keys: loaded, problems: skipped } = keysFromJwks(JSON.parse(readFileSync(file, 'utf8')), file);
     problems.push(...skipped);
     keys.push(...loaded);

@@ -1,7 +1,8 @@
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { bearerMetadata, channelCredentials, createClient } from '../client/grpc-client.js';
+import type { ServiceClients, ServiceName } from '../generated/services.js';
 import { devTokenIfAvailable } from '../auth/dev-token.js';
 import { loadConfig } from '../config/load.js';
 import { processConfigSources } from '../config/process-sources.js';
@@ -84,8 +85,8 @@ function developmentToken(certFile: string): string | undefined {
   }
 }
 
-/** A client for a service using the settings. */
-export function connect(serviceName: string, settings: ClientSettings): grpc.Client {
+/** The generated client of a Gatehouse service, using the settings. */
+export function connect<N extends ServiceName>(serviceName: N, settings: ClientSettings): ServiceClients[N] {
   return createClient(serviceName, settings.target, settings.credentials);
 }
 

@@ -1,5 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
+import type { ServiceClients, ServiceName } from '../generated/services.js';
 import { loadClientConstructor } from '../proto/load.js';
 
 /** Files a client presents and trusts. */
@@ -19,10 +20,38 @@ export function channelCredentials(files: ClientTlsFiles | 'insecure'): grpc.Cha
   return grpc.credentials.createSsl(read(files.caFile), read(files.keyFile), read(files.certFile));
 }
 
-/** A generic client for a fully-qualified service name; methods are the camelCase RPC names. */
+/**
+ * A client for a fully-qualified service name. For a Gatehouse service it has
+ * the generated client type (src/generated/services.ts), so requests, replies
+ * and method names are checked; any other name gives an untyped client whose
+ * methods the by-name helpers below can call (tests of raw wire behaviour).
+ */
+export function createClient<N extends ServiceName>(serviceName: N, target: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions): ServiceClients[N];
+export function createClient(serviceName: string, target: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions): grpc.Client;
 export function createClient(serviceName: string, target: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions = {}): grpc.Client {
   const Client = loadClientConstructor(serviceName);
+  // The constructor is made from the same .proto files the generated client type was made from (check:proto
+  // keeps them in step), which is what makes the typed overload above sound.
   return new Client(target, credentials, { 'grpc.max_receive_message_length': 64 * 1024 * 1024, ...options });
+}
+
+/** grpc-js call options (the deadline) from {@link CallOptions}. */
+export function grpcCallOptions(options: CallOptions): grpc.CallOptions {
+  if (options.deadline === undefined) return {};
+  return { deadline: typeof options.deadline === 'number' ? Date.now() + options.deadline : options.deadline };
+}
+
+/**
+ * Awaits the reply of a unary call that `start` makes with a generated
+ * client's method, e.g. `unaryReply<Cheese__Output>((done) => client.getOrder(request, metadata, options, done))`;
+ * rejects with the grpc ServiceError. The call is cancelled when `signal` fires.
+ */
+export function unaryReply<Res>(start: (done: grpc.requestCallback<Res>) => grpc.ClientUnaryCall, signal?: AbortSignal): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    // grpc-js passes a reply whenever it passes no error.
+    const call = start((error, response) => (error ? reject(error) : resolve(response as Res)));
+    signal?.addEventListener('abort', () => call.cancel(), { once: true });
+  });
 }
 
 /** Per-call options. */
@@ -34,13 +63,16 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+// The helpers below call a method by its name on any client: tests use them to drive services they build on the
+// fly and raw wire behaviour. Typed code (the CLI) calls a generated client's methods instead.
+
 type UnaryMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: unknown) => void) => grpc.ClientUnaryCall;
 
 /** Calls a unary method and resolves with the reply; rejects with the grpc ServiceError. */
 export function callUnary<Res>(client: grpc.Client, method: string, request: unknown, options: CallOptions = {}): Promise<Res> {
   const fn = methodOf<UnaryMethod>(client, method);
   return new Promise((resolve, reject) => {
-    const call = fn.call(client, request, options.metadata ?? new grpc.Metadata(), callOptions(options), (error, response) =>
+    const call = fn.call(client, request, options.metadata ?? new grpc.Metadata(), grpcCallOptions(options), (error, response) =>
       error ? reject(error) : resolve(response as Res));
     options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
   });
@@ -49,7 +81,7 @@ export function callUnary<Res>(client: grpc.Client, method: string, request: unk
 /** Opens a server stream. */
 export function openServerStream<Res>(client: grpc.Client, method: string, request: unknown, options: CallOptions = {}): grpc.ClientReadableStream<Res> {
   const fn = methodOf<(r: unknown, m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<Res>>(client, method);
-  const call = fn.call(client, request, options.metadata ?? new grpc.Metadata(), callOptions(options));
+  const call = fn.call(client, request, options.metadata ?? new grpc.Metadata(), grpcCallOptions(options));
   options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
   return call;
 }
@@ -66,7 +98,7 @@ export function callClientStream<Res>(client: grpc.Client, method: string, reque
   type Fn = (m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => grpc.ClientWritableStream<unknown>;
   const fn = methodOf<Fn>(client, method);
   return new Promise((resolve, reject) => {
-    const call = fn.call(client, options.metadata ?? new grpc.Metadata(), callOptions(options), (error, response) =>
+    const call = fn.call(client, options.metadata ?? new grpc.Metadata(), grpcCallOptions(options), (error, response) =>
       error ? reject(error) : resolve(response as Res));
     options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
     void (async () => {
@@ -81,7 +113,7 @@ export function callClientStream<Res>(client: grpc.Client, method: string, reque
 /** Opens a bidirectional stream. */
 export function openBidiStream<Req, Res>(client: grpc.Client, method: string, options: CallOptions = {}): grpc.ClientDuplexStream<Req, Res> {
   const fn = methodOf<(m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientDuplexStream<Req, Res>>(client, method);
-  const call = fn.call(client, options.metadata ?? new grpc.Metadata(), callOptions(options));
+  const call = fn.call(client, options.metadata ?? new grpc.Metadata(), grpcCallOptions(options));
   options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
   return call;
 }
@@ -92,10 +124,6 @@ function methodOf<F>(client: grpc.Client, method: string): F {
   return fn as F;
 }
 
-function callOptions(options: CallOptions): grpc.CallOptions {
-  if (options.deadline === undefined) return {};
-  return { deadline: typeof options.deadline === 'number' ? Date.now() + options.deadline : options.deadline };
-}
 
 /** Metadata carrying `authorization: Bearer <token>`, plus any extra pairs. */
 export function bearerMetadata(token: string | undefined, extra: Record<string, string> = {}): grpc.Metadata {

@@ -80,7 +80,7 @@ export function createClusterMetrics(options: ClusterMetricsOptions): ClusterMet
       if (!isMetricsReply(message)) return false;
       last.set(worker.id, message.metrics as MetricsSnapshot);
       const request = pending.get(message.requestId);
-      if (request !== undefined && request.waiting.delete(worker.id)) {
+      if (request?.waiting.delete(worker.id)) {
         request.replies.set(worker.id, message.metrics as MetricsSnapshot);
         if (request.waiting.size === 0) request.done();
       }

@@ -47,6 +47,3 @@ export const DeadlinesSchema = z.strictObject({
    */
   methods: z.record(methodKey, z.strictObject(deadlineFields).partial()).default(DEFAULT_DEADLINE_OVERRIDES),
 }).prefault({});
-
-/** The validated `deadlines` section. */
-export type DeadlinesConfig = z.infer<typeof DeadlinesSchema>;

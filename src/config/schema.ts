@@ -8,6 +8,7 @@ import { RateLimitsSchema } from './rate-limits-schema.js';
 import { TracingSchema } from './tracing-schema.js';
 import { SttConfigSchema } from '../services/stt/stt-config.js';
 import { TtsConfigSchema } from '../services/tts/tts-config.js';
+import { CHEESE_TYPES } from '../services/cheese/cheese-types.js';
 
 const port = z.number().int().min(0).max(65535);
 const host = z.string().min(1);
@@ -84,14 +85,13 @@ const AdminSchema = z.strictObject({
   workerMetricsTimeoutMs: z.number().int().min(50).default(2000),
 }).prefault({});
 
-const CHEESE_TYPES = ['EMMENTAL', 'BRIE', 'PECORINO', 'ROQUEFORT', 'CANASTRA'] as const;
-
 /** CheeseService. */
 const CheeseSchema = z.strictObject({
-  /** Wheels in stock per type at first start; orders draw them down. Missing types have none. */
-  stock: z.partialRecord(z.enum(CHEESE_TYPES), z.number().int().min(0)).default({
-    EMMENTAL: 1000, BRIE: 1000, PECORINO: 1000, ROQUEFORT: 1000, CANASTRA: 1000,
-  }),
+  /**
+   * Wheels in stock per type at first start; orders draw them down. Missing types have none. Types are the
+   * proto's enum (proto/cheesefarm/v1/cheese.proto). Default 1000 of every type.
+   */
+  stock: z.partialRecord(z.enum(CHEESE_TYPES), z.number().int().min(0)).default(() => Object.fromEntries(CHEESE_TYPES.map((type) => [type, 1000]))),
 }).prefault({});
 
 /** Logging. */
@@ -131,5 +131,3 @@ export const ConfigSchema = z.strictObject({
 
 /** Validated, frozen configuration. */
 export type Config = z.infer<typeof ConfigSchema>;
-/** Names of the cheese types, in proto order. */
-export { CHEESE_TYPES };

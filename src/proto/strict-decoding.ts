@@ -2,11 +2,10 @@ import type * as grpc from '@grpc/grpc-js';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import protobuf from 'protobufjs';
+import { checkRequestBytes } from '../../interceptors/grpc-compat.js';
 import { PROTO_DIR } from './load.js';
 import { PROTO_FILES } from './loader-options.js';
 import { compileWireFormatCheck } from './wire-format.js';
-
-type RegisterArgs = Parameters<grpc.Server['register']>;
 
 /**
  * Makes every method registered on `server` from now on refuse request bytes
@@ -17,7 +16,8 @@ type RegisterArgs = Parameters<grpc.Server['register']>;
  * at registration, from the same .proto files the services are built from
  * (plus `extraProtoFiles`, e.g. health's and reflection's). A method no loaded
  * proto defines is left alone: its messages need not be protobuf at all (a
- * test service may speak JSON). Call before `addService`.
+ * test service may speak JSON). Call before `addService` (the hook is
+ * interceptors/grpc-compat.ts's `checkRequestBytes`).
  */
 export function refuseMisreadableRequests(servers: readonly grpc.Server[], extraProtoFiles: readonly string[] = []): void {
   const root = new protobuf.Root();
@@ -25,25 +25,14 @@ export function refuseMisreadableRequests(servers: readonly grpc.Server[], extra
   root.resolvePath = (_origin, target) => (isAbsolute(target) ? target : existsSync(join(PROTO_DIR, target)) ? join(PROTO_DIR, target) : target);
   root.loadSync([...PROTO_FILES, ...extraProtoFiles], { keepCase: true });
   root.resolveAll();
-  for (const server of servers) wrapRegister(server, root);
-}
-
-function wrapRegister(server: grpc.Server, root: protobuf.Root): void {
-  const register = server.register.bind(server);
-  server.register = ((name: RegisterArgs[0], handler: RegisterArgs[1], serialize: RegisterArgs[2], deserialize: RegisterArgs[3], type: RegisterArgs[4]) => {
-    const check = checkFor(root, name);
-    if (check === undefined) return register(name, handler, serialize, deserialize, type);
-    return register(name, handler, serialize, (bytes: Buffer) => {
-      check(bytes);
-      return deserialize(bytes);
-    }, type);
-  }) as grpc.Server['register'];
+  for (const server of servers) checkRequestBytes(server, (path) => checkFor(root, path));
 }
 
 /** The request type's check for a method path `/pkg.Service/Method`, or undefined when no loaded proto defines it. */
 function checkFor(root: protobuf.Root, path: string): ((bytes: Uint8Array) => void) | undefined {
   const match = /^\/(.+)\/([^/]+)$/.exec(path);
   if (!match) return undefined;
+  // Both groups always take part in a match, so they are defined here.
   const service = root.lookup(match[1]!);
   if (!(service instanceof protobuf.Service)) return undefined;
   const method = service.methods[match[2]!];

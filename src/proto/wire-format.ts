@@ -11,6 +11,7 @@ export class WireFormatError extends Error {
 }
 
 /** How a field's value is encoded on the wire, as far as agreement between decoders is concerned. */
+// biome-ignore lint/suspicious/noConstEnum: file-local, so every compiler inlines it; the check runs on every request's bytes.
 const enum Kind {
   Varint32 = 1, // int32, uint32, sint32, bool, enum: protobufjs reads 1-5 or exactly 10 bytes correctly, nothing between
   Varint64, // int64, uint64, sint64: any valid varint

@@ -49,7 +49,7 @@ export function createReflectionServices(options: ReflectionOptions): Reflection
   const hosted = new Set(options.services);
   const listed = [...hosted].sort().map((name) => ({ name }));
   const checkCaller = identityCheck(options.allowedIdentities);
-  const served = (file: DescribedFile | undefined) => (file && file.services.every((service) => hosted.has(service)) ? file : undefined);
+  const served = (file: DescribedFile | undefined) => (file?.services.every((service) => hosted.has(service)) ? file : undefined);
 
   const answer = (request: ReflectionRequest, sent: Set<string>): ReflectionResponse => {
     const reply = { valid_host: request.host ?? '', original_request: request };

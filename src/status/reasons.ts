@@ -155,11 +155,6 @@ export type ReasonWithCode<K extends Status> = { [R in Reason]: (typeof REASONS)
 const interceptorReasonsAreCatalogued: Readonly<Record<InterceptorReason, ReasonEntry>> = REASONS;
 void interceptorReasonsAreCatalogued;
 
-/** True when `value` is a catalogued reason. */
-export function isReason(value: string): value is Reason {
-  return Object.hasOwn(REASONS, value);
-}
-
 /** Generic reasons by code, for statuses whose source names none (index = code). */
 const GENERIC_BY_CODE: Readonly<Partial<Record<Status, Reason>>> = Object.freeze({
   [C.CANCELLED]: 'CANCELLED',

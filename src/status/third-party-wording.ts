@@ -51,7 +51,7 @@ const REWRITES: readonly (readonly [Status, RegExp, Rewrite])[] = [
     `${quoteValue(m[1])} takes exactly one request message and this call half-closed without sending it`)],
   [Status.UNIMPLEMENTED, T.unknownMethod, (m) => new GatehouseError('METHOD_NOT_FOUND',
     `this server has no method ${quoteValue(m[1])}: check the package, service and method names (server reflection lists them)`)],
-  [Status.NOT_FOUND, /^Health status unknown for service ([^]*)$/, (m) => new GatehouseError('HEALTH_SERVICE_UNKNOWN',
+  [Status.NOT_FOUND, /^Health status unknown for service ([\s\S]*)$/, (m) => new GatehouseError('HEALTH_SERVICE_UNKNOWN',
     `the health service knows no service named ${quoteValue(m[1])}: ask for "" (the whole server) or a fully qualified service name such as "cheesefarm.v1.CheeseService"`)],
 ];
 

@@ -43,8 +43,6 @@ export interface ReloadingCredentials {
   reloadNow(): ReloadOutcome;
   /** The leaf certificate being served. */
   servingCertificate(): { subject: string; notAfter: Date; fingerprint256: string };
-  /** Seconds until the serving certificate's notAfter (negative once expired). */
-  secondsUntilExpiry(): number;
   /** Whole days until the serving certificate's notAfter. */
   daysUntilExpiry(): number;
   /** Stops the file checks. */
@@ -248,7 +246,6 @@ export function createReloadingCredentials(options: ReloadingCredentialsOptions)
       notAfter: new Date(identity.leaf.validTo),
       fingerprint256: identity.leaf.fingerprint256,
     }),
-    secondsUntilExpiry: () => (Date.parse(identity.leaf.validTo) - nowMs()) / 1000,
     daysUntilExpiry: () => Math.floor((Date.parse(identity.leaf.validTo) - nowMs()) / 86_400_000),
     close() {
       if (timer) clearInterval(timer);

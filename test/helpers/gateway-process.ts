@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DevCertificateSet } from '../../certs/dev-certificates.js';
 import { devSigningKeyFile } from './dev-token.js';

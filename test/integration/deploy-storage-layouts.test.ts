@@ -20,6 +20,8 @@ const hasKubectl = spawnSync('sh', ['-c', `command -v ${kubectl}`], { stdio: 'ig
 const skip = !hasKubectl && !process.env.CI ? 'needs kubectl (run .ci/install-system-deps.sh; never skipped under CI)' : false;
 const STORAGE_CHECK = 'orders never on an emptyDir, never on SQLite with more than one replica';
 
+// Rendered manifests are read loosely: a test reaching a missing field fails on its assertion.
+// biome-ignore lint/suspicious/noExplicitAny: arbitrary Kubernetes object specs.
 type K8sObject = { kind: string; spec?: any };
 
 describe('deploy check: order storage layouts', { skip, timeout: 120_000 }, () => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { certificateThumbprint } from '../../src/auth/mint-token.js';
-import { callClientStream, callUnary, createClient } from '../../src/client/grpc-client.js';
+import { callClientStream, callUnary } from '../../src/client/grpc-client.js';
 import { loadServiceDefinition } from '../../src/proto/load.js';
 import { createCheeseService } from '../../src/services/cheese/cheese-service.js';
 import { openSqliteOrderStore } from '../../src/services/cheese/sqlite-order-store.js';
@@ -83,7 +83,7 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
     writeFileSync(join(dir, 'policy.yaml'), POLICY);
     writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk(ecFile, fromFile.kid)] }));
     jwksDocument.keys = [jwk(ecUrl, fromUrl.kid)];
-    jwksServer = createServer((request, response) => {
+    jwksServer = createServer((_request, response) => {
       jwksFetches += 1;
       response.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(JSON.stringify(jwksDocument));
     });

@@ -86,7 +86,8 @@ test('opusinfo accepts the file', { skip: !hasOpusinfo && !process.env.CI && 'op
 test('garbage is rejected with AudioFormatError naming the problem', async () => {
   const good = encodeOggOpus(tone(16000, 0.2), 16000);
   const corrupted = Buffer.from(good);
-  corrupted[40] ^= 0xff;
+  // readUInt8 throws if the clip were ever shorter than 41 bytes, instead of silently flipping nothing.
+  corrupted.writeUInt8(corrupted.readUInt8(40) ^ 0xff, 40);
   const cases: [Buffer, RegExp][] = [
     [Buffer.from('definitely not audio'), /does not start with an Ogg page/],
     [Buffer.from('OggS'), /shorter than one Ogg page header/],

@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { connect, constants as h2, type ServerHttp2Stream } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import {
-  asServerInterceptingCall, GRPC_JS_STATUS_TEXTS, GRPC_JS_VERSION, hookHttp2Servers, http2StreamOf, messageSize, observeWireStatus, recordMessageSizes, wordUnknownMethodStatus,
+  asServerInterceptingCall, checkRequestBytes, configureHttp2Servers, GRPC_JS_STATUS_TEXTS, GRPC_JS_VERSION, hookHttp2Servers, http2StreamOf, messageSize,
+  observeWireStatus, recordMessageSizes, wordUnknownMethodStatus,
   type InterceptingServerListener, type PartialStatus, type WireStatusObserver,
 } from '../../interceptors/grpc-compat.js';
 
@@ -141,7 +142,7 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
     assert.ok(Probe.seen.some((s) => s.code === grpc.status.RESOURCE_EXHAUSTED), 'the observer did not see grpc-js\'s own status');
   });
 
-  it('assumption 7: a call\'s HTTP/2 stream is the one its request arrived on, and its session is the connection', async () => {
+  it('assumption 9: a call\'s HTTP/2 stream is the one its request arrived on, and its session is the connection', async () => {
     streamsSeen.length = 0;
     streamsOfCalls.length = 0;
     sessionsOfCalls.length = 0;
@@ -210,5 +211,79 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
     refusing.forceShutdown();
     assert.equal(code, h2.NGHTTP2_REFUSED_STREAM);
     assert.equal(served, 0, 'grpc-js served a stream the hook had closed');
+  });
+  /** A grpc-js server serving `definition` on loopback, set up by `setUp` before its services and its bind. */
+  async function serve(setUp: (server: grpc.Server) => void, onEcho: () => void = () => undefined): Promise<{ server: grpc.Server; port: number }> {
+    const server = new grpc.Server();
+    setUp(server);
+    server.addService(definition, {
+      Echo: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => { onEcho(); cb(null, { echo: call.request }); },
+      Big: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, {}),
+    });
+    const boundPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    return { server, port: boundPort };
+  }
+
+  it('assumption 7: Node options reach the HTTP/2 servers grpc-js creates (commonServerOptions, createHttp2Server)', async () => {
+    const created: unknown[] = [];
+    let configured = false;
+    const { server: limited, port: limitedPort } = await serve((s) => {
+      configured = configureHttp2Servers(s, { maxHeaderListPairs: 8, maxHeaderListSize: 4321 }, (h) => created.push(h));
+    });
+    try {
+      assert.equal(configured, true, 'grpc-js no longer has the private createHttp2Server and commonServerOptions');
+      assert.equal(created.length, 1, 'configure did not get the HTTP/2 server grpc-js created for the bound address');
+      const session = connect(`http://127.0.0.1:${limitedPort}`);
+      session.on('error', () => undefined);
+      const settings = await new Promise<{ maxHeaderListSize?: number }>((resolve) => session.once('remoteSettings', resolve));
+      assert.equal(settings.maxHeaderListSize, 4321, 'SETTINGS_MAX_HEADER_LIST_SIZE did not reach the server grpc-js created');
+      // 20 extra headers exceed the 8 pairs: Node refuses the stream itself, so grpc-js never serves it.
+      const extra = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`x-pad-${i}`, 'v']));
+      const code = await new Promise<number>((resolve) => {
+        const stream = session.request({ ':method': 'POST', ':path': `/${SERVICE}/Echo`, 'content-type': 'application/grpc', te: 'trailers', ...extra });
+        stream.on('close', () => resolve(stream.rstCode));
+        stream.on('error', () => undefined);
+        stream.end(Buffer.from([0, 0, 0, 0, 2, 0x7b, 0x7d]));
+      });
+      session.close();
+      assert.equal(code, h2.NGHTTP2_ENHANCE_YOUR_CALM, 'maxHeaderListPairs did not reach the server grpc-js created');
+    } finally {
+      limited.forceShutdown();
+    }
+  });
+
+  it('assumption 8: a request-bytes check added through addService runs before decoding, and a refusal is grpc-js\'s undecodable status', async () => {
+    const paths: string[] = [];
+    let served = 0;
+    const { server: checking, port: checkingPort } = await serve((s) => checkRequestBytes(s, (path) => {
+      paths.push(path);
+      return path.endsWith('/Echo') ? (bytes) => { if (bytes.toString() === '"refuse"') throw new Error('refused by the check'); } : undefined;
+    }), () => { served++; });
+    const call = (body: Buffer) => new Promise<{ code: number; message: string }>((resolve, reject) => {
+      const session = connect(`http://127.0.0.1:${checkingPort}`);
+      session.on('error', reject);
+      const stream = session.request({ ':method': 'POST', ':path': `/${SERVICE}/Echo`, 'content-type': 'application/grpc', te: 'trailers' });
+      let status: Record<string, unknown> = {};
+      stream.on('response', (h) => { if (h['grpc-status'] !== undefined) status = h; });
+      stream.on('trailers', (t) => { status = t; });
+      stream.on('close', () => { session.close(); resolve({ code: Number(status['grpc-status']), message: decodeURIComponent(String(status['grpc-message'] ?? '')) }); });
+      stream.resume();
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      body.copy(frame, 5);
+      stream.end(frame);
+    });
+    try {
+      assert.deepEqual(paths.sort(), [`/${SERVICE}/Big`, `/${SERVICE}/Echo`], 'checkFor was not asked once per method at addService');
+      assert.equal((await call(encode('fine'))).code, grpc.status.OK);
+      assert.equal(served, 1);
+      const refused = await call(encode('refuse'));
+      assert.notEqual(refused.code, grpc.status.OK);
+      assert.ok(GRPC_JS_STATUS_TEXTS.undecodable.test(refused.message), `a throwing check no longer ends the call as undecodable: ${refused.message}`);
+      assert.equal(served, 1, 'the handler ran for refused bytes');
+    } finally {
+      checking.forceShutdown();
+    }
   });
 });

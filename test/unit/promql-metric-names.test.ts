@@ -31,6 +31,7 @@ test('binary operators, vector matching and keywords', () => {
 });
 
 test('Grafana variables, strings, comments and __name__ selectors', () => {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable inside PromQL, not a JavaScript template.
   assert.deepEqual(names('rate(m_total{namespace=~"$namespace", instance=~"${instance}"}[$__rate_interval])'), ['m_total']);
   assert.deepEqual(names('{__name__="by_name_total", job="x"} # sum(not_a_metric)'), ['by_name_total']);
   assert.deepEqual(names(`label_replace(up, "dst", "$1", "src", "(.*)")`), ['up']);

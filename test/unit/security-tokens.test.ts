@@ -171,7 +171,7 @@ describe('token verifier', () => {
     const cached = verify(rotating, sign());
     assert.ok(!isAuthFailure(cached), `expected a principal, got ${JSON.stringify(cached)}`);
     assert.equal(verify(rotating, sign()), cached);
-    listeners.forEach((l) => l());
+    for (const l of listeners) l();
     const fresh = verify(rotating, sign());
     // A refusal is also "not the cached object": the token must still verify, to a new but equal principal.
     assert.ok(!isAuthFailure(fresh), `the key set change broke verification: ${JSON.stringify(fresh)}`);
@@ -264,7 +264,7 @@ describe('token verifier', () => {
       refetchForUnknownKid: () => {
         refetches++;
         published = [jwkVerificationKey({ ...ec.publicKey.export({ format: 'jwk' }), kid: 'late', alg: 'ES256' }, 'jwks')];
-        listeners.forEach((l) => l());
+        for (const l of listeners) l();
         return Promise.resolve();
       },
       onChange: (l: () => void) => { listeners.push(l); },

@@ -4,7 +4,6 @@ import { after, before, describe, it } from 'node:test';
 
 import {
   createRecognizerPool,
-  RecognizerAbortedError,
   RecognizerRequestError,
   type RecognizerPool,
   type RecognizerSession,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { status } from '@grpc/grpc-js';
 import { VoiceCatalog } from '../../src/services/tts/voice-catalog.js';
 import type { EngineVoice, TtsEngine } from '../../src/engines/tts-engine.js';
-import { GatehouseError } from '../../src/errors.js';
+import type { GatehouseError } from '../../src/errors.js';
 
 function engine(name: string, voices: Omit<EngineVoice, 'engine' | 'naturalSampleRateHz'>[]): TtsEngine {
   const full = voices.map((v) => ({ ...v, engine: name, naturalSampleRateHz: 16000 }));

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import type * as grpc from '@grpc/grpc-js';
 import { decodeAudio, type AudioEncodingName } from '../../audio/index.js';
-import { callUnary, openBidiStream } from '../../client/grpc-client.js';
+import { grpcCallOptions, unaryReply } from '../../client/grpc-client.js';
+import type { RecognitionConfig } from '../../generated/gatehouse/stt/v1/RecognitionConfig.js';
+import type { SpeechToTextClient } from '../../generated/gatehouse/stt/v1/SpeechToText.js';
 import type { Duration__Output } from '../../generated/google/protobuf/Duration.js';
 import type { RecognizeResponse__Output } from '../../generated/gatehouse/stt/v1/RecognizeResponse.js';
 import type { SpeechRecognitionAlternative__Output } from '../../generated/gatehouse/stt/v1/SpeechRecognitionAlternative.js';
@@ -46,7 +47,7 @@ type Values = Record<string, string | boolean | string[] | undefined>;
 /** What the command sends, worked out from the file and flags. */
 interface AudioPlan {
   bytes: Buffer;
-  config: Record<string, unknown>;
+  config: RecognitionConfig;
   /** Encoded bytes per second of audio, for pacing and chunking. */
   bytesPerSecond: number;
   /** LINEAR16 chunks must hold whole samples. */
@@ -127,7 +128,7 @@ async function planAudio(file: string, values: Values): Promise<AudioPlan> {
       sampleRateHertz,
       maxAlternatives: alternatives,
       enableWordTimeOffsets: Boolean(values.words),
-      speechContexts: values.phrase ? [{ phrases: values.phrase }] : [],
+      speechContexts: Array.isArray(values.phrase) ? [{ phrases: values.phrase }] : [],
       grammarJsgf,
     },
   };
@@ -145,8 +146,10 @@ function describeAlternatives(alternatives: SpeechRecognitionAlternative__Output
   return lines;
 }
 
-async function recognize(client: grpc.Client, settings: ClientSettings, plan: AudioPlan, values: Values): Promise<number> {
-  const reply = await callUnary<RecognizeResponse__Output>(client, 'recognize', { config: plan.config, audio: { content: plan.bytes } }, { metadata: settings.metadata, deadline: settings.timeoutMs });
+async function recognize(client: SpeechToTextClient, settings: ClientSettings, plan: AudioPlan, values: Values): Promise<number> {
+  const request = { config: plan.config, audio: { content: plan.bytes } };
+  const options = grpcCallOptions({ deadline: settings.timeoutMs });
+  const reply = await unaryReply<RecognizeResponse__Output>((done) => client.recognize(request, settings.metadata, options, done));
   printReply(reply, settings.json, (r: RecognizeResponse__Output) => {
     if (r.results.length === 0) return `(no speech in ${seconds(r.totalAudioTime)} s of audio)`;
     return r.results.flatMap((res) => describeAlternatives(res.alternatives, Boolean(values.words))).join('\n');
@@ -154,7 +157,7 @@ async function recognize(client: grpc.Client, settings: ClientSettings, plan: Au
   return 0;
 }
 
-async function stream(client: grpc.Client, settings: ClientSettings, plan: AudioPlan, values: Values): Promise<number> {
+async function stream(client: SpeechToTextClient, settings: ClientSettings, plan: AudioPlan, values: Values): Promise<number> {
   const chunkMs = Number(values['chunk-ms']);
   if (!Number.isFinite(chunkMs) || chunkMs < 20 || chunkMs > 1000) throw new UsageError(`--chunk-ms ${String(values['chunk-ms'])} must be 20 to 1000`);
   let chunkBytes = Math.max(1, Math.round((plan.bytesPerSecond * chunkMs) / 1000));
@@ -162,7 +165,7 @@ async function stream(client: grpc.Client, settings: ClientSettings, plan: Audio
   const realtime = Boolean(values.realtime);
   // A deadline fit for the pace: real time plus the usual allowance.
   const deadline = settings.timeoutMs + (realtime ? Math.ceil((plan.bytes.length / plan.bytesPerSecond) * 1000) : 0);
-  const call = openBidiStream<unknown, StreamingRecognizeResponse__Output>(client, 'streamingRecognize', { metadata: settings.metadata, deadline });
+  const call = client.streamingRecognize(settings.metadata, grpcCallOptions({ deadline }));
   const tty = process.stdout.isTTY && !settings.json;
   let interimShown = false;
   const clearInterim = (): void => {
@@ -170,8 +173,7 @@ async function stream(client: grpc.Client, settings: ClientSettings, plan: Audio
     interimShown = false;
   };
   const reading = (async () => {
-    for await (const message of call) {
-      const r = message as StreamingRecognizeResponse__Output;
+    for await (const r of call as AsyncIterable<StreamingRecognizeResponse__Output>) {
       if (settings.json) {
         printReply(r, true, () => '');
         continue;
@@ -201,10 +203,10 @@ async function stream(client: grpc.Client, settings: ClientSettings, plan: Audio
   const writing = (async () => {
     const t0 = performance.now();
     call.write({ streamingConfig: { config: plan.config, interimResults: !values['no-interim'], singleUtterance: Boolean(values['single-utterance']) } });
-    for (let off = 0, i = 0; off < plan.bytes.length; off += chunkBytes, i++) {
+    for (let off = 0; off < plan.bytes.length; off += chunkBytes) {
       if (call.destroyed || call.writableEnded) return;
       if (realtime) {
-        // Chunk i ends (i + 1) chunks of audio into the file: send it once that much time has passed.
+        // This chunk ends (off + chunkBytes) bytes into the file: send it once that much audio time has passed.
         const due = ((off + chunkBytes) / plan.bytesPerSecond) * 1000 - (performance.now() - t0);
         if (due > 0) await new Promise((r) => setTimeout(r, due));
       }

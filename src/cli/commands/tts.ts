@@ -2,11 +2,17 @@ import { closeSync, openSync, writeSync, fstatSync } from 'node:fs';
 import { extname } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { status as Status } from '@grpc/grpc-js';
-import { callUnary, openServerStream } from '../../client/grpc-client.js';
-import type { ListVoicesResponse } from '../../generated/gatehouse/tts/v1/ListVoicesResponse.js';
-import type { StreamingSynthesizeResponse } from '../../generated/gatehouse/tts/v1/StreamingSynthesizeResponse.js';
-import type { SynthesizeResponse } from '../../generated/gatehouse/tts/v1/SynthesizeResponse.js';
-import type { AudioInfo } from '../../generated/gatehouse/tts/v1/AudioInfo.js';
+import { grpcCallOptions, unaryReply } from '../../client/grpc-client.js';
+import type { AudioContainer__Output } from '../../generated/gatehouse/tts/v1/AudioContainer.js';
+import type { AudioEncoding__Output } from '../../generated/gatehouse/tts/v1/AudioEncoding.js';
+import type { AudioInfo__Output } from '../../generated/gatehouse/tts/v1/AudioInfo.js';
+import type { ListVoicesResponse__Output } from '../../generated/gatehouse/tts/v1/ListVoicesResponse.js';
+import { SsmlVoiceGender, type SsmlVoiceGender__Output } from '../../generated/gatehouse/tts/v1/SsmlVoiceGender.js';
+import type { StreamingSynthesizeResponse__Output } from '../../generated/gatehouse/tts/v1/StreamingSynthesizeResponse.js';
+import type { SynthesisInput } from '../../generated/gatehouse/tts/v1/SynthesisInput.js';
+import type { SynthesizeRequest } from '../../generated/gatehouse/tts/v1/SynthesizeRequest.js';
+import type { SynthesizeResponse__Output } from '../../generated/gatehouse/tts/v1/SynthesizeResponse.js';
+import type { TextToSpeechClient } from '../../generated/gatehouse/tts/v1/TextToSpeech.js';
 import { CLIENT_FLAGS_USAGE, clientSettings, connect, parseClientArgs, type ClientSettings } from '../client-options.js';
 import { UsageError, type CliCommand } from '../command.js';
 import { printCallError, printReply } from '../output.js';
@@ -36,8 +42,11 @@ Audio flags:
 
 ${CLIENT_FLAGS_USAGE}`;
 
-const ENCODINGS: Record<string, string> = { linear16: 'LINEAR16', mulaw: 'MULAW', ulaw: 'MULAW', alaw: 'ALAW', 'ogg-opus': 'OGG_OPUS', opus: 'OGG_OPUS' };
-const BY_EXTENSION: Record<string, { encoding: string; container: 'RAW' | 'WAV' }> = {
+type Encoding = Exclude<AudioEncoding__Output, 'AUDIO_ENCODING_UNSPECIFIED'>;
+type Container = Exclude<AudioContainer__Output, 'AUDIO_CONTAINER_UNSPECIFIED'>;
+
+const ENCODINGS: Record<string, Encoding> = { linear16: 'LINEAR16', mulaw: 'MULAW', ulaw: 'MULAW', alaw: 'ALAW', 'ogg-opus': 'OGG_OPUS', opus: 'OGG_OPUS' };
+const BY_EXTENSION: Record<string, { encoding: Encoding; container: Container }> = {
   '.wav': { encoding: 'LINEAR16', container: 'WAV' },
   '.opus': { encoding: 'OGG_OPUS', container: 'RAW' },
   '.ogg': { encoding: 'OGG_OPUS', container: 'RAW' },
@@ -67,8 +76,9 @@ export const ttsCommand: CliCommand = {
     try {
       switch (sub) {
         case 'voices': {
-          const reply = await callUnary<ListVoicesResponse>(client, 'listVoices', { languageCode: values.language ?? '' }, callOptions(settings));
-          printReply(reply, settings.json, (r: ListVoicesResponse) =>
+          const request = { languageCode: values.language ?? '' };
+          const reply = await unaryReply<ListVoicesResponse__Output>((done) => client.listVoices(request, settings.metadata, callOptions(settings), done));
+          printReply(reply, settings.json, (r: ListVoicesResponse__Output) =>
             (r.voices ?? []).map((v) =>
               `${String(v.name).padEnd(28)} ${String(v.ssmlGender).padEnd(7)} ${String(v.naturalSampleRateHertz).padStart(5)} Hz  ${String(v.engine).padEnd(9)} ${(v.languageCodes ?? []).join(', ')}`,
             ).join('\n') + `\n(${r.voices?.length ?? 0} voices)`);
@@ -91,17 +101,17 @@ export const ttsCommand: CliCommand = {
   },
 };
 
-function callOptions(settings: ClientSettings) {
-  return { metadata: settings.metadata, deadline: settings.timeoutMs };
+function callOptions(settings: ClientSettings): grpc.CallOptions {
+  return grpcCallOptions({ deadline: settings.timeoutMs });
 }
 
-function sayInput(positionals: string[]): Record<string, unknown> {
+function sayInput(positionals: string[]): SynthesisInput {
   const text = positionals.join(' ');
   if (!text.trim()) throw new UsageError('tts say needs the TEXT to speak, e.g. gatehouse tts say "Hello" -o hello.wav');
   return { text };
 }
 
-function templateInput(positionals: string[], values: Values): Record<string, unknown> {
+function templateInput(positionals: string[], values: Values): SynthesisInput {
   const template = positionals.join(' ');
   if (!template.trim()) throw new UsageError('tts template needs a TEMPLATE, e.g. gatehouse tts template "Hello {name}" --slot name=Alice -o out.wav');
   const slots: Record<string, string> = {};
@@ -122,18 +132,18 @@ function number(values: Values, flag: string): number | undefined {
 }
 
 /** Builds the request, calls Synthesize or StreamingSynthesize, and writes the audio. */
-async function synthesize(client: grpc.Client, settings: ClientSettings, input: Record<string, unknown>, values: Values): Promise<number> {
+async function synthesize(client: TextToSpeechClient, settings: ClientSettings, input: SynthesisInput, values: Values): Promise<number> {
   const output = values.output as string | undefined;
   if (output === undefined) throw new UsageError('where should the audio go? Pass -o FILE (.wav, .opus, .raw, .ulaw, .alaw) or -o - for stdout');
   if (output === '-' && process.stdout.isTTY) throw new UsageError('refusing to write audio to a terminal; redirect stdout or use -o FILE');
   const byExtension = BY_EXTENSION[extname(output).toLowerCase()] ?? { encoding: 'LINEAR16', container: 'RAW' as const };
   let encoding = byExtension.encoding;
   if (values.encoding !== undefined) {
-    encoding = ENCODINGS[String(values.encoding).toLowerCase()] ?? '';
-    if (!encoding) throw new UsageError(`--encoding ${String(values.encoding)} is not one of linear16, mulaw, alaw, ogg-opus`);
+    const named = ENCODINGS[String(values.encoding).toLowerCase()];
+    if (named === undefined) throw new UsageError(`--encoding ${String(values.encoding)} is not one of linear16, mulaw, alaw, ogg-opus`);
+    encoding = named;
   }
-  const gender = values.gender === undefined ? undefined : String(values.gender).toUpperCase();
-  if (gender !== undefined && !['MALE', 'FEMALE', 'NEUTRAL'].includes(gender)) throw new UsageError('--gender must be male, female or neutral');
+  const gender = values.gender === undefined ? undefined : genderOf(String(values.gender));
   const request = {
     input,
     voice: { name: (values.voice as string | undefined) ?? '', languageCode: (values.language as string | undefined) ?? '', ssmlGender: gender },
@@ -147,26 +157,26 @@ async function synthesize(client: grpc.Client, settings: ClientSettings, input: 
     },
   };
   const run = values.stream ? streamTo : unaryTo;
+  const voice = request.voice;
   try {
     return await run(client, settings, request, output);
   } catch (error) {
     // "--voice en-GB" is a language, not a voice name: ask again by language.
     const e = error as Partial<grpc.ServiceError>;
-    const voice = request.voice.name;
-    if (e.code === Status.NOT_FOUND && voice && /^[a-z]{2,3}(-[A-Za-z0-9]+)*$/i.test(voice) && !request.voice.languageCode) {
-      return await run(client, settings, { ...request, voice: { ...request.voice, name: '', languageCode: voice } }, output);
+    if (e.code === Status.NOT_FOUND && voice.name && /^[a-z]{2,3}(-[A-Za-z0-9]+)*$/i.test(voice.name) && !voice.languageCode) {
+      return await run(client, settings, { ...request, voice: { ...voice, name: '', languageCode: voice.name } }, output);
     }
     throw error;
   }
 }
 
-function describe(info: AudioInfo | null | undefined, bytes: number, seconds: number | undefined): string {
+function describe(info: AudioInfo__Output | null | undefined, bytes: number, seconds: number | undefined): string {
   const container = info?.container === 'WAV' ? ' in WAV' : '';
   return `${seconds === undefined ? '' : `${seconds.toFixed(2)} s, `}${String(info?.audioEncoding)}${container} ${info?.sampleRateHertz} Hz, voice ${info?.voiceName}${info?.languageCode ? ` speaking ${info.languageCode}` : ''} (${(bytes / 1024).toFixed(1)} KiB)`;
 }
 
-async function unaryTo(client: grpc.Client, settings: ClientSettings, request: unknown, output: string): Promise<number> {
-  const reply = await callUnary<SynthesizeResponse>(client, 'synthesize', request, callOptions(settings));
+async function unaryTo(client: TextToSpeechClient, settings: ClientSettings, request: SynthesizeRequest, output: string): Promise<number> {
+  const reply = await unaryReply<SynthesizeResponse__Output>((done) => client.synthesize(request, settings.metadata, callOptions(settings), done));
   const audio = reply.audioContent as Buffer;
   const fd = output === '-' ? 1 : openSync(output, 'w');
   try {
@@ -180,18 +190,18 @@ async function unaryTo(client: grpc.Client, settings: ClientSettings, request: u
   return 0;
 }
 
-async function streamTo(client: grpc.Client, settings: ClientSettings, request: unknown, output: string): Promise<number> {
+async function streamTo(client: TextToSpeechClient, settings: ClientSettings, request: SynthesizeRequest, output: string): Promise<number> {
   const started = performance.now();
-  const stream = openServerStream<StreamingSynthesizeResponse>(client, 'streamingSynthesize', request, callOptions(settings));
+  const stream = client.streamingSynthesize(request, settings.metadata, callOptions(settings));
   process.once('SIGINT', () => stream.cancel());
   const fd = output === '-' ? 1 : openSync(output, 'w');
-  let info: AudioInfo | null | undefined;
+  let info: AudioInfo__Output | null | undefined;
   let bytes = 0;
   let chunks = 0;
   let firstMs = 0;
   const progress = process.stderr.isTTY && !settings.json;
   try {
-    for await (const message of stream as AsyncIterable<StreamingSynthesizeResponse>) {
+    for await (const message of stream as AsyncIterable<StreamingSynthesizeResponse__Output>) {
       const chunk = message.audioChunk as Buffer;
       if (chunks === 0) firstMs = performance.now() - started;
       info ??= message.audioInfo;
@@ -226,7 +236,7 @@ function fixWavSizes(fd: number): void {
 
 /** Duration of streamed audio from its size, for the summary line (Opus: unknown without decoding, so 0). */
 /** Length of streamed audio from its byte count; undefined for Opus, whose bytes do not say. */
-function estimateSeconds(info: AudioInfo | null | undefined, bytes: number): number | undefined {
+function estimateSeconds(info: AudioInfo__Output | null | undefined, bytes: number): number | undefined {
   const rate = Number(info?.sampleRateHertz ?? 0);
   if (!rate) return undefined;
   const header = info?.container === 'WAV' ? 44 : 0;
@@ -236,4 +246,16 @@ function estimateSeconds(info: AudioInfo | null | undefined, bytes: number): num
     case 'ALAW': return (bytes - header) / rate;
     default: return undefined;
   }
+}
+
+/** `--gender`, checked against the proto's enum (UNSPECIFIED is what leaving the flag out means). */
+function genderOf(flag: string): SsmlVoiceGender__Output {
+  const name = flag.toUpperCase();
+  const known = Object.values(SsmlVoiceGender).filter((g) => g !== SsmlVoiceGender.SSML_VOICE_GENDER_UNSPECIFIED);
+  const gender = known.find((g) => g === name);
+  if (gender === undefined) {
+    const names = known.map((g) => g.toLowerCase());
+    throw new UsageError(`--gender must be ${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
+  }
+  return gender;
 }

@@ -22,7 +22,7 @@ export function createFliteEngine(options: PooledEngineOptions): TtsEngine {
           voiceId: voice.id,
           text: request.text,
           durationStretch: 1 / rate,
-          f0MeanHz: request.pitchSemitones === 0 ? undefined : base * Math.pow(2, request.pitchSemitones / 12),
+          f0MeanHz: request.pitchSemitones === 0 ? undefined : base * 2 ** (request.pitchSemitones / 12),
         };
       },
     },

@@ -2,5 +2,4 @@
 export * from './recognizer-pool.js';
 export * from './recognizer-errors.js';
 export * from './recognition-result.js';
-export { DEFAULT_MODEL_DIR, DECODER_SAMPLE_RATE_HZ, type DecoderOptions } from './decoder.js';
-export { POCKETSPHINX_PACKAGES, type PocketSphinxLibraryPaths } from './pocketsphinx-library.js';
+export { DEFAULT_MODEL_DIR, DECODER_SAMPLE_RATE_HZ } from './decoder.js';

@@ -18,7 +18,7 @@ import { WORKER_POOL_DEFAULTS, type WorkerPoolConfig } from './worker-pool-confi
 import { WorkerPoolError } from './worker-pool-error.js';
 import { Lease, type WorkerLease } from './worker-lease.js';
 
-export type { LeaseWait, WorkerLease } from './worker-lease.js';
+export type { WorkerLease } from './worker-lease.js';
 
 /** Options for `WorkerPool`: the shared tuning (see `WorkerPoolConfig`) plus what to run. */
 export interface WorkerPoolOptions extends Partial<WorkerPoolConfig> {

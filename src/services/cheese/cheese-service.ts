@@ -4,13 +4,10 @@ import { quoteValue } from '../../../interceptors/bounded-text.js';
 import { GatehouseError, failedPrecondition, invalidField, notFound } from '../../errors.js';
 import type { Cheese } from '../../generated/cheesefarm/v1/Cheese.js';
 import type { CheeseRequest__Output } from '../../generated/cheesefarm/v1/CheeseRequest.js';
-import type { GetOrderRequest__Output } from '../../generated/cheesefarm/v1/GetOrderRequest.js';
-import type { ListOrdersRequest__Output } from '../../generated/cheesefarm/v1/ListOrdersRequest.js';
-import type { ListOrdersResponse } from '../../generated/cheesefarm/v1/ListOrdersResponse.js';
-import type { OrderEvent } from '../../generated/cheesefarm/v1/OrderEvent.js';
 import type { PlaceOrderFailure } from '../../generated/cheesefarm/v1/PlaceOrderFailure.js';
-import type { PlaceOrdersSummary } from '../../generated/cheesefarm/v1/PlaceOrdersSummary.js';
 import type { WatchOrdersRequest__Output } from '../../generated/cheesefarm/v1/WatchOrdersRequest.js';
+import type { CheeseServiceHandlers } from '../../generated/cheesefarm/v1/CheeseService.js';
+import type { ServiceName } from '../../generated/services.js';
 import { clientStream, serverStream, unary, type CallContext } from '../../handler.js';
 import type { Logger } from '../../logging/logger.js';
 import { loadServiceDefinition } from '../../proto/load.js';
@@ -21,7 +18,7 @@ import { createStoreSupervisor } from './store-supervisor.js';
 import { validateOrderRequest } from './validate-order.js';
 
 /** Fully-qualified name of the service. */
-export const CHEESE_SERVICE_NAME = 'cheesefarm.v1.CheeseService';
+export const CHEESE_SERVICE_NAME = 'cheesefarm.v1.CheeseService' satisfies ServiceName;
 
 /** Options for {@link createCheeseService}. */
 export interface CheeseServiceOptions {
@@ -71,17 +68,18 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
     }
   };
 
-  const implementation = {
-    order: unary<CheeseRequest__Output, Cheese>(placeOne),
+  // The generated handler type checks every method's name, request and reply against the proto.
+  const implementation: CheeseServiceHandlers = {
+    Order: unary(placeOne),
 
-    getOrder: unary<GetOrderRequest__Output, Cheese>(async (request) => {
+    GetOrder: unary(async (request) => {
       if (!request.orderId) throw invalidField('order_id', 'is required');
       const order = await supervisor.use((store) => store.get(request.orderId));
       if (!order) throw notFound('ORDER_NOT_FOUND', `order ${quoteValue(request.orderId)} does not exist`);
       return toCheese(order);
     }),
 
-    listOrders: unary<ListOrdersRequest__Output, ListOrdersResponse>(async (request) => {
+    ListOrders: unary(async (request) => {
       const pageSize = request.pageSize === 0 ? 20 : request.pageSize;
       if (pageSize < 1 || pageSize > 100) throw invalidField('page_size', `must be 1 to 100; got ${request.pageSize}`);
       const type = optionalType(request.type, 'type');
@@ -93,7 +91,7 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
       return { orders: page.map(toCheese), nextPageToken: rows.length > pageSize && last ? encodePageToken(last.seq) : '' };
     }),
 
-    watchOrders: serverStream<WatchOrdersRequest__Output, OrderEvent>(async (request, ctx, send) => {
+    WatchOrders: serverStream(async (request, ctx, send) => {
       const type = optionalType(request.type, 'type');
       const resumeAfter = resumePoint(request);
       let wake: () => void = () => undefined;
@@ -122,7 +120,7 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
       }
     }),
 
-    placeOrders: clientStream<CheeseRequest__Output, PlaceOrdersSummary>(async (requests, ctx) => {
+    PlaceOrders: clientStream(async (requests, ctx) => {
       const orders: Cheese[] = [];
       const failures: PlaceOrderFailure[] = [];
       let index = 0;

@@ -21,6 +21,7 @@ import type { RecognizeRequest__Output } from '../../generated/gatehouse/stt/v1/
 import type { RecognizeResponse } from '../../generated/gatehouse/stt/v1/RecognizeResponse.js';
 import type { StreamingRecognizeRequest__Output } from '../../generated/gatehouse/stt/v1/StreamingRecognizeRequest.js';
 import type { StreamingRecognizeResponse } from '../../generated/gatehouse/stt/v1/StreamingRecognizeResponse.js';
+import type { SpeechToTextHandlers } from '../../generated/gatehouse/stt/v1/SpeechToText.js';
 import { bidiStream, unary, type CallContext, type Send } from '../../handler.js';
 import { loadServiceDefinition } from '../../proto/load.js';
 import type { HostedService } from '../hosted-service.js';
@@ -28,7 +29,7 @@ import { mapRecognitionError } from './map-engine-error.js';
 import { validateRecognitionConfig, type ValidRecognitionConfig } from './recognition-config.js';
 import { decodeClipTo16k, StreamAudioDecoder } from './stream-audio-decoder.js';
 import type { SttConfig } from './stt-config.js';
-import { createSttMetrics, type SttMetrics } from './stt-metrics.js';
+import { createSttMetrics } from './stt-metrics.js';
 import { finalStreamingResult, interimStability, interimStreamingResult, msToDuration, recognizeResult } from './to-proto.js';
 
 /** Fully-qualified name of the service (also its health service name). */
@@ -186,9 +187,9 @@ export function createSpeechToTextService(options: SpeechToTextServiceOptions): 
     name: SPEECH_TO_TEXT_SERVICE_NAME,
     definition: loadServiceDefinition(SPEECH_TO_TEXT_SERVICE_NAME),
     implementation: {
-      recognize: unary(recognize),
-      streamingRecognize: bidiStream(streamingRecognize),
-    },
+      Recognize: unary(recognize),
+      StreamingRecognize: bidiStream(streamingRecognize),
+    } satisfies SpeechToTextHandlers,
     async start(): Promise<void> {
       if (pool) return;
       pool = createRecognizerPool({

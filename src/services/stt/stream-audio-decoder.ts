@@ -78,7 +78,6 @@ export class StreamAudioDecoder {
     let samples: Int16Array;
     if (this.coding === undefined) {
       // The first chunk fixes the format: a WAV header (which must be whole, and mono), or raw audio at the declared rate.
-      let rate: number;
       if (looksLikeWav(chunk)) {
         const wav = parseWav(chunk);
         if (wav.channels !== 1) throw new AudioFormatError('NOT_MONO', `the WAV header declares ${wav.channels} channels; only mono audio is supported`);
@@ -87,7 +86,7 @@ export class StreamAudioDecoder {
         this.coding = this.encoding === 'LINEAR16' ? 'pcm16' : this.encoding === 'MULAW' ? 'mulaw' : 'alaw';
       }
       const decoded = await decodeAudio(chunk, this.encoding, this.declaredRateHz);
-      rate = decoded.sampleRateHz;
+      const rate = decoded.sampleRateHz;
       checkRate(rate, 'audio');
       this.resampler = new StreamingResampler(rate, DECODER_SAMPLE_RATE_HZ);
       samples = decoded.samples;

@@ -2,7 +2,9 @@
  * A bounded LRU of synthesised template fragments. Entries are keyed by everything that changes the audio (voice,
  * rate, pitch, text) and hold samples at the voice's natural rate; output encoding, rate and gain are applied after
  * splicing, so one entry serves every audio config. Concurrent misses for the same key share one synthesis.
+ * The LRU itself (recency, the entry and byte bounds) is the `lru-cache` package.
  */
+import { LRUCache } from 'lru-cache';
 
 /** A cached fragment: its samples and whatever was precomputed about them. */
 export interface CachedFragment {
@@ -23,12 +25,20 @@ export type CacheOutcome = 'hit' | 'miss';
 
 /** See the module comment. */
 export class FragmentCache<T extends CachedFragment = CachedFragment> {
-  private readonly entries = new Map<string, T>();
+  /** Recency and both bounds are lru-cache's; undefined when caching is off (`maxEntries` 0). */
+  private readonly entries: LRUCache<string, T> | undefined;
   private readonly pending = new Map<string, Promise<T>>();
-  private bytes = 0;
 
   /** @param options see `FragmentCacheOptions` */
-  constructor(private readonly options: FragmentCacheOptions) {}
+  constructor(options: FragmentCacheOptions) {
+    this.entries = options.maxEntries === 0 ? undefined : new LRUCache<string, T>({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      // lru-cache wants a positive size; an empty fragment still takes an entry. A fragment larger than maxSize
+      // is not stored at all.
+      sizeCalculation: (fragment) => Math.max(1, fragment.samples.byteLength),
+    });
+  }
 
   /** Key for a fragment; everything that changes the synthesised audio must be in it. */
   static key(voiceName: string, speakingRate: number, pitchSemitones: number, text: string): string {
@@ -40,17 +50,12 @@ export class FragmentCache<T extends CachedFragment = CachedFragment> {
    * result. A failed synthesis is not cached.
    */
   async get(key: string, synthesize: () => Promise<T>): Promise<{ fragment: T; outcome: CacheOutcome }> {
-    const hit = this.entries.get(key);
-    if (hit) {
-      // Refresh recency: Map iteration order is insertion order, so re-inserting moves it to the young end.
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return { fragment: hit, outcome: 'hit' };
-    }
+    const hit = this.entries?.get(key);
+    if (hit) return { fragment: hit, outcome: 'hit' };
     let flight = this.pending.get(key);
     if (!flight) {
       flight = synthesize().then((fragment) => {
-        this.store(key, fragment);
+        this.entries?.set(key, fragment);
         return fragment;
       });
       this.pending.set(key, flight);
@@ -62,18 +67,6 @@ export class FragmentCache<T extends CachedFragment = CachedFragment> {
 
   /** Entries and bytes held now. */
   size(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.bytes };
-  }
-
-  private store(key: string, fragment: T): void {
-    const size = fragment.samples.byteLength;
-    if (this.options.maxEntries === 0 || size > this.options.maxBytes) return;
-    this.entries.set(key, fragment);
-    this.bytes += size;
-    for (const [oldKey, old] of this.entries) {
-      if (this.entries.size <= this.options.maxEntries && this.bytes <= this.options.maxBytes) break;
-      this.entries.delete(oldKey);
-      this.bytes -= old.samples.byteLength;
-    }
+    return { entries: this.entries?.size ?? 0, bytes: this.entries?.calculatedSize ?? 0 };
   }
 }

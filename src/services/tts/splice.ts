@@ -98,7 +98,7 @@ export function splicePieces(pieces: readonly SplicePiece[], options: SpliceOpti
   const rate = options.sampleRateHz;
   const gap = Math.round(((options.gapMs ?? 60) * rate) / 1000);
   const fade = Math.round((options.crossfadeMs * rate) / 1000);
-  const maxCorrection = Math.pow(10, (options.maxLevelCorrectionDb ?? 6) / 20);
+  const maxCorrection = 10 ** ((options.maxLevelCorrectionDb ?? 6) / 20);
   const analyses = pieces.map((p) => p.analysis ?? analysePiece(p.samples, rate));
   const refs = pieces.flatMap((p, i) => (p.reference && analyses[i]!.speechRms > 0 ? [analyses[i]!.speechRms] : []));
   const targetRms = refs.length > 0 ? refs.reduce((a, b) => a + b, 0) / refs.length : 0;

@@ -72,8 +72,8 @@ export function planTemplate(parts: readonly TemplatePart[], slots: Readonly<Rec
   // Slot names are client input: look them up among the map's own entries only, never on a plain object, where
   // "constructor" or "__proto__" would find Object.prototype's members.
   const values = new Map(Object.entries(slots).filter((e): e is [string, string] => typeof e[1] === 'string'));
-  const valueOf = (name: string): string => (values.get(name) ?? '').trim();
-  const missing = parts.filter((p): p is { kind: 'slot'; name: string } => p.kind === 'slot' && !valueOf(p.name));
+  const slotValue = (name: string): string => (values.get(name) ?? '').trim();
+  const missing = parts.filter((p): p is { kind: 'slot'; name: string } => p.kind === 'slot' && !slotValue(p.name));
   if (missing.length > 0 && !backupPhrase.trim()) {
     const names = [...new Set(missing.map((m) => m.name))];
     const list = boundList(names.map((n) => quoteValue(n)), ', ', 'slots');
@@ -90,7 +90,7 @@ export function planTemplate(parts: readonly TemplatePart[], slots: Readonly<Rec
   };
   parts.forEach((part, index) => {
     if (part.kind === 'slot') {
-      pushDynamic(valueOf(part.name) || backupPhrase.trim());
+      pushDynamic(slotValue(part.name) || backupPhrase.trim());
       return;
     }
     let text = part.text.trim();

@@ -11,6 +11,7 @@ import type { StreamingSynthesizeResponse } from '../../generated/gatehouse/tts/
 import type { SynthesizeRequest__Output } from '../../generated/gatehouse/tts/v1/SynthesizeRequest.js';
 import type { SynthesizeResponse } from '../../generated/gatehouse/tts/v1/SynthesizeResponse.js';
 import type { AudioInfo } from '../../generated/gatehouse/tts/v1/AudioInfo.js';
+import type { TextToSpeechHandlers } from '../../generated/gatehouse/tts/v1/TextToSpeech.js';
 import { serverStream, unary, type Send } from '../../handler.js';
 import type { Logger } from '../../logging/logger.js';
 import { loadServiceDefinition } from '../../proto/load.js';
@@ -146,8 +147,9 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
     languageCode: plan.languageCode,
   });
 
-  const implementation = {
-    listVoices: unary<ListVoicesRequest__Output, ListVoicesResponse>(async (request) => {
+  // The generated handler type checks every method's name, request and reply against the proto.
+  const implementation: TextToSpeechHandlers = {
+    ListVoices: unary<ListVoicesRequest__Output, ListVoicesResponse>(async (request) => {
       // The catalog answers the same array for the same code, so the reply is built once per answer.
       const voices = ready().list(request.languageCode ?? '');
       let reply = replies.get(voices);
@@ -166,7 +168,7 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
       return reply;
     }),
 
-    synthesize: unary<SynthesizeRequest__Output, SynthesizeResponse>(async (request, ctx) => {
+    Synthesize: unary<SynthesizeRequest__Output, SynthesizeResponse>(async (request, ctx) => {
       const plan = planSynthesis(request, ready(), limits);
       const samples = await produce(plan, ctx.signal);
       const { bytes, sampleCount } = encodeClip(samples, plan.voice.naturalSampleRateHz, plan);
@@ -175,7 +177,7 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
       return { audioContent: bytes, audioInfo: audioInfo(plan, seconds) };
     }),
 
-    streamingSynthesize: serverStream<SynthesizeRequest__Output, StreamingSynthesizeResponse>(async (request, ctx, send) => {
+    StreamingSynthesize: serverStream<SynthesizeRequest__Output, StreamingSynthesizeResponse>(async (request, ctx, send) => {
       const plan = planSynthesis(request, ready(), limits);
       await streamPlan(plan, ctx.signal, send);
     }),

@@ -88,8 +88,8 @@ function nounGender(word: string | undefined): 'm' | 'f' | 'n' {
 }
 
 const UNIT_BY_SPELLING = new Map(UNITS);
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/$]/g, '\\$&');
-const UNIT_PATTERN = [...UNIT_BY_SPELLING.keys()].sort((a, b) => b.length - a.length).map(escape).join('|');
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/$]/g, '\\$&');
+const UNIT_PATTERN = [...UNIT_BY_SPELLING.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
 const MONTH_PATTERN = MONTHS_GENITIVE.join('|');
 
 /** Spoken form of a signed number with an optional unit, in `kase`, agreeing with `nextWord` when there is no unit. */
