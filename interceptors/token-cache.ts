@@ -48,7 +48,7 @@ export function createTokenCache<V>(maxEntries: number): TokenCache<V> {
   return {
     get(token, nowSec, connection) {
       const last = connection === undefined ? undefined : recent.get(connection);
-      if (last !== undefined && last.entry.live && last.token === token && nowSec < last.entry.validUntilSec) return last.entry.value;
+      if (last?.entry.live && last.token === token && nowSec < last.entry.validUntilSec) return last.entry.value;
       const entry = entries.get(token);
       if (entry === undefined) return undefined;
       if (nowSec < entry.validUntilSec) {
