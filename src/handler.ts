@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Readable } from 'node:stream';
-import { openCallContext, type CallContext } from './call-context.js';
+import { openCallContext, type AnyServerCall, type CallContext } from './call-context.js';
 import { toStatus } from './status/to-status.js';
 
 export type { CallContext } from './call-context.js';
@@ -16,61 +16,53 @@ export type Send<Res> = (message: Res) => Promise<void>;
  * timed out or was cancelled, whatever the handler made of it.
  */
 export function unary<Req, Res>(fn: (request: Req, ctx: CallContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
-    const opened = openCallContext(call, call.getPath());
-    invoke(() => fn(call.request, opened.ctx)).then(
-      (reply) => { const aborted = opened.settle(); if (aborted) callback(toStatus(aborted, call.metadata)); else callback(null, reply); },
-      (error: unknown) => callback(toStatus(opened.settle() ?? error, call.metadata)),
-    );
-  };
+  return (call, callback) => void answer(call, (ctx) => fn(call.request, ctx), (reply) => callback(null, reply), (status) => callback(status));
 }
 
 /** Server-streaming adapter: the handler sends with backpressure and returns when done. */
 export function serverStream<Req, Res>(
   fn: (request: Req, ctx: CallContext, send: Send<Res>) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Res> {
-  return (call) => {
-    const opened = openCallContext(call, call.getPath());
-    invoke(() => fn(call.request, opened.ctx, sender(call, opened.ctx))).then(
-      () => { const aborted = opened.settle(); if (aborted) call.emit('error', toStatus(aborted, call.metadata)); else call.end(); },
-      (error: unknown) => call.emit('error', toStatus(opened.settle() ?? error, call.metadata)),
-    );
-  };
+  return (call) => void answer(call, (ctx) => fn(call.request, ctx, sender(call, ctx)), () => call.end(), (status) => call.emit('error', status));
 }
 
 /** Client-streaming adapter: the handler pulls requests from an async iterable and returns one reply. */
 export function clientStream<Req, Res>(
   fn: (requests: AsyncIterable<Req>, ctx: CallContext) => Promise<Res>,
 ): grpc.handleClientStreamingCall<Req, Res> {
-  return (call, callback) => {
-    const opened = openCallContext(call, call.getPath());
-    invoke(() => fn(readMessages<Req>(call, opened.ctx.signal), opened.ctx)).then(
-      (reply) => { const aborted = opened.settle(); if (aborted) callback(toStatus(aborted, call.metadata)); else callback(null, reply); },
-      (error: unknown) => callback(toStatus(opened.settle() ?? error, call.metadata)),
-    );
-  };
+  return (call, callback) =>
+    void answer(call, (ctx) => fn(readMessages<Req>(call, ctx.signal), ctx), (reply) => callback(null, reply), (status) => callback(status));
 }
 
 /** Bidirectional adapter: requests as an async iterable (pulled, so backpressured), replies through `send`. */
 export function bidiStream<Req, Res>(
   fn: (requests: AsyncIterable<Req>, ctx: CallContext, send: Send<Res>) => Promise<void>,
 ): grpc.handleBidiStreamingCall<Req, Res> {
-  return (call) => {
-    const opened = openCallContext(call, call.getPath());
-    invoke(() => fn(readMessages<Req>(call, opened.ctx.signal), opened.ctx, sender(call, opened.ctx))).then(
-      () => { const aborted = opened.settle(); if (aborted) call.emit('error', toStatus(aborted, call.metadata)); else call.end(); },
-      (error: unknown) => call.emit('error', toStatus(opened.settle() ?? error, call.metadata)),
-    );
-  };
+  return (call) =>
+    void answer(call, (ctx) => fn(readMessages<Req>(call, ctx.signal), ctx, sender(call, ctx)), () => call.end(), (status) => call.emit('error', status));
 }
 
-/** Runs a handler so that a synchronous throw is a rejection like any other. */
-function invoke<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs one call's handler and ends the call exactly once: `done` with what it
+ * returned, or `fail` with the status of what it threw (a synchronous throw
+ * included) or of why the call ended early (deadline, cancel), whatever the
+ * handler made of that. One async function per call: it resumes in the same
+ * microtask a `.then` would, and allocates less than a chain of closures.
+ */
+async function answer<T>(
+  call: AnyServerCall, run: (ctx: CallContext) => Promise<T>, done: (value: T) => void, fail: (status: ReturnType<typeof toStatus>) => void,
+): Promise<void> {
+  const opened = openCallContext(call, call.getPath());
+  let value: T;
   try {
-    return Promise.resolve(fn());
+    value = await run(opened.ctx);
   } catch (error) {
-    return Promise.reject(error);
+    fail(toStatus(opened.settle() ?? error, call.metadata));
+    return;
   }
+  const aborted = opened.settle();
+  if (aborted) fail(toStatus(aborted, call.metadata));
+  else done(value);
 }
 
 /** Sends with backpressure; the context's signal is asked for only when a send has to wait or the call is already over. */

@@ -82,13 +82,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   const healthService = { name: 'grpc.health.v1.Health', definition: healthServiceDefinition as grpc.ServiceDefinition };
 
   registerHealthMetrics(registry, health);
-  // Both listeners accept the same message sizes (a probe or tool gets the same limits and the same words everywhere) and skip channelz.
+  // Both listeners accept the same message sizes: a probe or tool gets the same limits and the same words everywhere.
+  // Channelz stays on although nothing serves it: with 'grpc.enable_channelz': 0, grpc-js 1.14 no longer tracks the
+  // sessions forceShutdown destroys, so streams cut at the end of the drain grace read UNAVAILABLE instead of CANCELLED.
   const sharedServerOptions = {
     'grpc.max_receive_message_length': config.server.maxReceiveMessageBytes,
     'grpc.max_send_message_length': config.server.maxSendMessageBytes,
-    // Gatehouse serves no channelz service, and grpc-js's channelz bookkeeping costs every call four closures and
-    // a clock read per message; Prometheus metrics (interceptors/metrics.ts) are what operators read instead.
-    'grpc.enable_channelz': 0,
   };
   // grpc-js logs client-supplied metadata values itself; its lines go through the redacting logger.
   routeGrpcJsLogs(logger, config.logging.level);

@@ -69,7 +69,6 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
   before(async () => {
     server = new grpc.Server({
       'grpc.max_receive_message_length': 64,
-      'grpc.enable_channelz': 0, // as src/server.ts runs it (grpc-js then takes its other stream handler)
       interceptors: [(_descriptor, call) => {
         observed = observeWireStatus(call);
         streamsOfCalls.push(http2StreamOf(call));
