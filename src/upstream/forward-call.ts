@@ -1,0 +1,213 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Span } from '@opentelemetry/api';
+import { performance } from 'node:perf_hooks';
+import { peekCallState, type CallState } from '../../interceptors/call-state.js';
+import { deadlineMs } from '../../interceptors/grpc-compat.js';
+import { GatehouseError } from '../errors.js';
+import { markPassedThrough } from '../status/passed-through.js';
+import { statusFromError } from '../status/to-status.js';
+import { clientResponseMetadata, upstreamRequestMetadata } from './forward-metadata.js';
+import { passThrough } from './pass-through.js';
+import type { RetryBudget } from './retry-budget.js';
+import type { UpstreamCluster } from './upstream-cluster.js';
+
+/** Per-upstream series of one route's calls, children prepared at start. */
+export interface ForwardCounters {
+  /** Attempts by final code, indexed by code. */
+  readonly calls: readonly { inc(): void }[];
+  readonly failures: { inc(): void };
+  readonly retries: { inc(): void };
+  readonly retriesRefused: { inc(): void };
+  readonly latency: { observe(seconds: number): void };
+}
+
+/** Retries of one method; `maxAttempts` 1 means none. */
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly initialBackoffMs: number;
+  readonly maxBackoffMs: number;
+  readonly budget: RetryBudget;
+}
+
+/** Everything one routed method's calls share, prepared at start. */
+export interface ForwardTarget {
+  /** `/package.Service/Method`, as sent upstream. */
+  readonly path: string;
+  readonly upstream: UpstreamCluster;
+  /** Retries for idempotent methods taking one request; `maxAttempts: 1` for the rest. */
+  readonly retry: RetryPolicy;
+  readonly counters: ForwardCounters;
+}
+
+/** The client's side of a routed call, whatever its kind: what the forwarder reads from and writes to. */
+export interface Downstream {
+  /** Request metadata (the chain's call state rides on it). */
+  readonly metadata: grpc.Metadata;
+  /** The one request of unary and server-streaming calls. */
+  readonly request?: Buffer;
+  /** The request stream of client-streaming and bidi calls. */
+  readonly requests?: NodeJS.ReadableStream & { pause(): unknown; resume(): unknown };
+  /** grpc-js's deadline of the call, used when the chain set none. */
+  readonly deadline: grpc.Deadline;
+  sendHeaders(metadata: grpc.Metadata): void;
+  /** Sends one reply message; false asks the sender to wait for {@link onDrain}. */
+  send(message: Buffer): boolean;
+  onDrain(resume: () => void): void;
+  finish(status: grpc.StatusObject): void;
+  /** Called when the client cancels (or the chain ends the call: its deadline, the drain). */
+  onCancelled(listener: () => void): void;
+}
+
+/**
+ * Forwards one call to the route's upstream without decoding a byte of it:
+ * round robin over healthy endpoints, the caller's metadata without its
+ * credential plus the verified identity, the remaining deadline, the
+ * gateway span's `traceparent`. Replies, headers, trailers and status come
+ * back as the upstream sent them; both directions respect backpressure (a
+ * slow reader pauses the other side instead of filling memory); a client
+ * cancel cancels the upstream call. Idempotent single-request methods are
+ * retried on UNAVAILABLE before any reply, within the route's budget.
+ */
+export function forward(target: ForwardTarget, down: Downstream): void {
+  const state = peekCallState(down.metadata);
+  const upstream = target.upstream;
+  if (state !== undefined) state.upstream = upstream.name;
+  const deadline = state?.deadline?.getTime() ?? deadlineMs(down.deadline);
+  const outgoing = upstreamRequestMetadata(down.metadata, state, traceparentOf(state));
+  const retry = target.retry;
+  let current: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  let over = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  down.onCancelled(() => {
+    over = true;
+    clearTimeout(retryTimer);
+    current?.cancel();
+  });
+  if (retry.maxAttempts > 1) retry.budget.onCall();
+
+  const finish = (status: grpc.StatusObject) => {
+    if (over) return;
+    over = true;
+    down.finish(status);
+  };
+
+  const attempt = (n: number) => {
+    if (over) return;
+    const endpoint = upstream.pick();
+    if (endpoint === undefined) {
+      return finish(gatewayStatus(new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream.name} has no healthy endpoint (${upstream.whyUnavailable()})`, {
+        retryDelayMs: 1000, metadata: { upstream: upstream.name },
+      })));
+    }
+    const startedAt = performance.now();
+    const call = endpoint.client.makeBidiStreamRequest<Buffer, Buffer>(target.path, passThrough, passThrough, outgoing,
+      Number.isFinite(deadline) ? { deadline } : {});
+    current = call;
+    let answered = false;
+    let ended = false;
+    let status: grpc.StatusObject | undefined;
+
+    const settle = () => {
+      if (status === undefined || !ended) return;
+      const code = status.code;
+      target.counters.latency.observe((performance.now() - startedAt) / 1000);
+      target.counters.calls[code]?.inc();
+      // Trailers-only replies carry at least content-type: a status with no metadata and no headers before it is grpc-js's own.
+      const fromUpstream = answered || Object.keys(status.metadata.getMap()).length > 0;
+      if (code === grpc.status.UNAVAILABLE) {
+        target.counters.failures.inc();
+        upstream.report(endpoint, true);
+      } else if (fromUpstream) {
+        upstream.report(endpoint, false);
+      }
+      if (code === grpc.status.UNAVAILABLE && !answered && n < retry.maxAttempts && !over) {
+        const backoffMs = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (n - 1)) * (0.5 + Math.random());
+        if (Date.now() + backoffMs < deadline) {
+          if (retry.budget.tryRetry()) {
+            target.counters.retries.inc();
+            retryTimer = setTimeout(attempt, backoffMs, n + 1);
+            return;
+          }
+          target.counters.retriesRefused.inc();
+        }
+      }
+      if (fromUpstream) finish({ code, details: status.details, metadata: markPassedThrough(clientResponseMetadata(status.metadata)) });
+      else finish(localStatus(code, upstream.name));
+    };
+
+    call.on('metadata', (metadata: grpc.Metadata) => {
+      answered = true;
+      if (!over) down.sendHeaders(clientResponseMetadata(metadata));
+    });
+    call.on('data', (message: Buffer) => {
+      answered = true;
+      if (over) return;
+      if (!down.send(message)) {
+        call.pause();
+        down.onDrain(() => call.resume());
+      }
+    });
+    call.on('end', () => {
+      ended = true;
+      settle();
+    });
+    call.on('error', () => undefined); // the status event carries it
+    call.on('status', (received: grpc.StatusObject) => {
+      status = received;
+      settle();
+    });
+
+    if (down.request !== undefined) {
+      call.write(down.request);
+      call.end();
+    } else if (down.requests !== undefined) {
+      pipeRequests(down.requests, call, () => over);
+    }
+  };
+  attempt(1);
+}
+
+/** Client messages to the upstream, pausing the client while the upstream's window is full. */
+function pipeRequests(source: NonNullable<Downstream['requests']>, call: grpc.ClientDuplexStream<Buffer, Buffer>, over: () => boolean): void {
+  source.on('data', (message: Buffer) => {
+    if (over()) return;
+    if (!call.write(message)) {
+      source.pause();
+      call.once('drain', () => source.resume());
+    }
+  });
+  source.on('end', () => {
+    if (!over()) call.end();
+  });
+}
+
+/** A status grpc-js made up on the gateway's side (no reply from the upstream), in the gateway's words, without addresses. */
+function localStatus(code: grpc.status, upstream: string): grpc.StatusObject {
+  switch (code) {
+    case grpc.status.UNAVAILABLE:
+      return gatewayStatus(new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream} did not answer: its endpoint could not be reached or closed the connection`, {
+        retryDelayMs: 100, metadata: { upstream },
+      }));
+    case grpc.status.DEADLINE_EXCEEDED:
+      return gatewayStatus(new GatehouseError('DEADLINE_EXCEEDED', `the deadline passed before upstream ${upstream} answered`));
+    case grpc.status.CANCELLED:
+      return gatewayStatus(new GatehouseError('CANCELLED', 'the call was cancelled'));
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return gatewayStatus(new GatehouseError('RESPONSE_TOO_LARGE', `a reply of upstream ${upstream} is larger than server.maxSendMessageBytes`));
+    default:
+      return gatewayStatus(new GatehouseError('UPSTREAM_PROTOCOL_ERROR', `upstream ${upstream} sent a reply the gateway cannot pass on (${grpc.status[code]})`));
+  }
+}
+
+function gatewayStatus(error: GatehouseError): grpc.StatusObject {
+  const status = statusFromError(error);
+  return { code: status.code!, details: status.details ?? error.message, metadata: status.metadata ?? new grpc.Metadata() };
+}
+
+/** The W3C traceparent of the gateway's recording span, so the upstream's span becomes its child; undefined without one. */
+function traceparentOf(state: CallState | undefined): string | undefined {
+  const span = (state as { span?: Span } | undefined)?.span;
+  if (span === undefined) return undefined;
+  const context = span.spanContext();
+  return `00-${context.traceId}-${context.spanId}-${(context.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+}
