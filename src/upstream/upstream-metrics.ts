@@ -35,7 +35,10 @@ export function upstreamMetrics(registry: Registry): UpstreamMetrics {
         name: 'gatehouse_upstream_latency_seconds', help: 'Time from sending an attempt to an upstream to its status.', labelNames: ['upstream'], registers,
         buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       }),
-      healthyEndpoints: new Gauge({ name: 'gatehouse_upstream_healthy_endpoints', help: 'Endpoints passing health checks and not ejected.', labelNames: ['upstream'], registers }),
+      // With several worker processes each checks on its own; the primary reports the least any of them sees.
+      healthyEndpoints: new Gauge({
+        name: 'gatehouse_upstream_healthy_endpoints', help: 'Endpoints passing health checks and not ejected.', labelNames: ['upstream'], registers, aggregator: 'min',
+      }),
     };
     registered.set(registry, metrics);
   }
