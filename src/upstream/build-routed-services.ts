@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { HostedService } from '../services/hosted-service.js';
 import type { DiscoveredRoutes } from './discover-routes.js';
+import { startDiscoveryRefresh, type DiscoveryRefresh } from './discovery-refresh.js';
 import type { ForwardCounters, ForwardTarget } from './forward-call.js';
 import { createRetryBudget, type RetryBudget } from './retry-budget.js';
 import { createRoutedService } from './routed-service.js';
@@ -45,6 +46,9 @@ export function buildRoutedServices(config: Config, routes: DiscoveredRoutes, de
     return cluster;
   };
   const services: HostedService[] = [];
+  // Reflection is asked again while any routed service runs: the refresh starts with the first and stops with the last.
+  let refresh: DiscoveryRefresh | undefined;
+  let running = 0;
   // Several routed services may share an upstream: the cluster starts and stops once, with the first and last of them.
   const started = new Map<UpstreamCluster, { starting?: Promise<void>; users: number }>();
   for (const { service, route } of routes.services) {
@@ -73,11 +77,13 @@ export function buildRoutedServices(config: Config, routes: DiscoveredRoutes, de
     services.push({
       ...built,
       start() {
+        if (running++ === 0) refresh = startDiscoveryRefresh(config, routes, deps.logger);
         usage.users++;
         usage.starting ??= built.start();
         return usage.starting;
       },
       async stop() {
+        if (--running === 0) refresh?.stop();
         if (--usage.users <= 0) await built.stop();
       },
     });

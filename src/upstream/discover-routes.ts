@@ -8,7 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import { loadPackageDefinition } from '../proto/load.js';
 import { fileBytes } from '../reflection/descriptor-index.js';
 import { summarizeFile, type DescribedService } from './described-services.js';
-import { reflectUpstream } from './reflection-client.js';
+import { reflectUpstream, type ReflectedApi } from './reflection-client.js';
 import { isInfrastructureService, routeCovers } from './route-match.js';
 import { upstreamChannelSettings } from './upstream-credentials.js';
 
@@ -118,31 +118,45 @@ export async function discoverRoutes(config: Config, logger: Logger): Promise<Di
 }
 
 /** Asks the upstream's endpoints in turn until one's reflection answers, with backoff, within its start timeout. */
-async function reflectWithRetries(config: Config, name: string, routes: readonly RouteConfig[], logger: Logger) {
+async function reflectWithRetries(config: Config, name: string, routes: readonly RouteConfig[], logger: Logger): Promise<ReflectedApi> {
+  const giveUpAt = Date.now() + config.upstreams[name]!.discovery.startTimeoutMs;
+  let lastError: unknown;
+  for (let attempt = 0; Date.now() < giveUpAt; attempt++) {
+    try {
+      return await askReflection(config, name, routes, Math.max(100, Math.min(5000, giveUpAt - Date.now())));
+    } catch (error) {
+      lastError = error;
+    }
+    if (attempt === 0) logger.warn('upstream reflection not answering yet; retrying', { upstream: name, error: describeFailure(lastError) });
+    await sleep(Math.min(1000, 100 * 2 ** attempt, Math.max(0, giveUpAt - Date.now())));
+  }
+  throw new Error(describeFailure(lastError));
+}
+
+/**
+ * One round of asking an upstream's reflection for the services `routes` cover: each endpoint in turn until one
+ * answers, each within `timeoutMs`. Rejects with the last endpoint's error.
+ */
+export async function askReflection(config: Config, name: string, routes: readonly RouteConfig[], timeoutMs: number): Promise<ReflectedApi> {
   const upstream = config.upstreams[name]!;
   const settings = upstreamChannelSettings(upstream, { maxReceiveMessageBytes: 64 << 20, maxSendMessageBytes: 4 << 20 });
   const wanted = (listed: readonly string[]) => listed.filter((s) => !isInfrastructureService(s) && routes.some((r) => routeCovers(r.service, s)));
-  const giveUpAt = Date.now() + upstream.discovery.startTimeoutMs;
   let lastError: unknown;
-  for (let attempt = 0; Date.now() < giveUpAt; attempt++) {
-    for (const target of upstream.targets) {
-      const client = new grpc.Client(target, settings.credentials, settings.options);
-      try {
-        return await reflectUpstream(client, wanted, Math.max(100, Math.min(5000, giveUpAt - Date.now())));
-      } catch (error) {
-        lastError = error;
-      } finally {
-        client.close();
-      }
+  for (const target of upstream.targets) {
+    const client = new grpc.Client(target, settings.credentials, settings.options);
+    try {
+      return await reflectUpstream(client, wanted, timeoutMs);
+    } catch (error) {
+      lastError = error;
+    } finally {
+      client.close();
     }
-    if (attempt === 0) logger.warn('upstream reflection not answering yet; retrying', { upstream: name, error: describe(lastError) });
-    await sleep(Math.min(1000, 100 * 2 ** attempt, Math.max(0, giveUpAt - Date.now())));
   }
-  throw new Error(describe(lastError));
+  throw lastError;
 }
 
 /** A grpc-js error without the addresses grpc-js puts in its texts: only the code name. */
-function describe(error: unknown): string {
+export function describeFailure(error: unknown): string {
   const code = (error as Partial<grpc.ServiceError> | undefined)?.code;
   if (typeof code === 'number') return `last answer: ${grpc.status[code]}`;
   return error instanceof Error ? error.message : 'no answer';

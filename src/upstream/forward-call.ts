@@ -95,7 +95,7 @@ export function forward(target: ForwardTarget, down: Downstream): void {
     if (over) return;
     const endpoint = upstream.pick();
     if (endpoint === undefined) {
-      return finish(gatewayStatus(new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream.name} has no healthy endpoint (${upstream.whyUnavailable()})`, {
+      return finish(errorStatus(new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream.name} has no healthy endpoint (${upstream.whyUnavailable()})`, {
         retryDelayMs: 1000, metadata: { upstream: upstream.name },
       })));
     }
@@ -185,21 +185,22 @@ function pipeRequests(source: NonNullable<Downstream['requests']>, call: grpc.Cl
 function localStatus(code: grpc.status, upstream: string): grpc.StatusObject {
   switch (code) {
     case grpc.status.UNAVAILABLE:
-      return gatewayStatus(new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream} did not answer: its endpoint could not be reached or closed the connection`, {
+      return errorStatus(new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream} did not answer: its endpoint could not be reached or closed the connection`, {
         retryDelayMs: 100, metadata: { upstream },
       }));
     case grpc.status.DEADLINE_EXCEEDED:
-      return gatewayStatus(new GatehouseError('DEADLINE_EXCEEDED', `the deadline passed before upstream ${upstream} answered`));
+      return errorStatus(new GatehouseError('DEADLINE_EXCEEDED', `the deadline passed before upstream ${upstream} answered`));
     case grpc.status.CANCELLED:
-      return gatewayStatus(new GatehouseError('CANCELLED', 'the call was cancelled'));
+      return errorStatus(new GatehouseError('CANCELLED', 'the call was cancelled'));
     case grpc.status.RESOURCE_EXHAUSTED:
-      return gatewayStatus(new GatehouseError('RESPONSE_TOO_LARGE', `a reply of upstream ${upstream} is larger than server.maxSendMessageBytes`));
+      return errorStatus(new GatehouseError('RESPONSE_TOO_LARGE', `a reply of upstream ${upstream} is larger than server.maxSendMessageBytes`));
     default:
-      return gatewayStatus(new GatehouseError('UPSTREAM_PROTOCOL_ERROR', `upstream ${upstream} sent a reply the gateway cannot pass on (${grpc.status[code]})`));
+      return errorStatus(new GatehouseError('UPSTREAM_PROTOCOL_ERROR', `upstream ${upstream} sent a reply the gateway cannot pass on (${grpc.status[code]})`));
   }
 }
 
-function gatewayStatus(error: GatehouseError): grpc.StatusObject {
+/** A gateway error as the status a grpc-js handler sends: code, message and the details trailer. */
+export function errorStatus(error: GatehouseError): grpc.StatusObject {
   const status = statusFromError(error);
   return { code: status.code!, details: status.details ?? error.message, metadata: status.metadata ?? new grpc.Metadata() };
 }

@@ -1,7 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { HostedService } from '../services/hosted-service.js';
 import type { DescribedMethod, DescribedService } from './described-services.js';
-import { forward, type Downstream, type ForwardTarget } from './forward-call.js';
+import { GatehouseError } from '../errors.js';
+import { errorStatus, forward, type Downstream, type ForwardTarget } from './forward-call.js';
 import { passThrough } from './pass-through.js';
 import type { UpstreamCluster } from './upstream-cluster.js';
 
@@ -56,12 +57,12 @@ type Handler = grpc.UntypedHandleCall;
 function handlerFor(method: DescribedMethod, target: ForwardTarget): Handler {
   if (!method.clientStreaming && !method.serverStreaming) {
     return (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      forward(target, replyOnce(call, call.request, undefined, callback));
+      forward(target, replyOnce(call, call.request, undefined, callback, target.upstream.name));
     };
   }
   if (method.clientStreaming && !method.serverStreaming) {
     return (call: grpc.ServerReadableStream<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
-      forward(target, replyOnce(call, undefined, call, callback));
+      forward(target, replyOnce(call, undefined, call, callback, target.upstream.name));
     };
   }
   if (!method.clientStreaming) {
@@ -90,7 +91,7 @@ function common(call: AnyServerCall, request: Buffer | undefined, requests: Down
 }
 
 /** Unary and client-streaming methods: one reply, given to grpc-js's callback with the trailers. */
-function replyOnce(call: AnyServerCall, request: Buffer | undefined, requests: Downstream['requests'], callback: grpc.sendUnaryData<Buffer>): Downstream {
+function replyOnce(call: AnyServerCall, request: Buffer | undefined, requests: Downstream['requests'], callback: grpc.sendUnaryData<Buffer>, upstream: string): Downstream {
   let reply: Buffer | undefined;
   return {
     ...common(call, request, requests),
@@ -102,7 +103,7 @@ function replyOnce(call: AnyServerCall, request: Buffer | undefined, requests: D
     finish(status) {
       if (status.code !== grpc.status.OK) return callback({ code: status.code, details: status.details, metadata: status.metadata });
       if (reply === undefined) {
-        return callback({ code: grpc.status.INTERNAL, details: 'the upstream answered OK without a reply message', metadata: new grpc.Metadata() });
+        return callback(errorStatus(new GatehouseError('UPSTREAM_PROTOCOL_ERROR', `upstream ${upstream} answered OK without a reply message`)));
       }
       callback(null, reply, status.metadata);
     },

@@ -35,7 +35,7 @@ describe('a slow reader of a routed server stream', () => {
   });
 
   test('pauses the upstream instead of buffering in the gateway, and resumes when the client reads again', async () => {
-    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as grpc.Client & {
+    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as grpc.Client & {
       SayHelloStreamReply(request: { name: string }): grpc.ClientReadableStream<{ message: string }>;
     };
     global.gc?.();
@@ -64,7 +64,7 @@ describe('a slow reader of a routed server stream', () => {
   });
 
   test('an upstream that stops reading a client stream pauses the client, not the gateway\'s memory', async () => {
-    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as grpc.Client & {
+    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as grpc.Client & {
       SayHelloClientStream(callback: (error: grpc.ServiceError | null, reply?: { message: string }) => void): grpc.ClientWritableStream<{ name: string }>;
     };
     const filler = 'y'.repeat(SIZE);

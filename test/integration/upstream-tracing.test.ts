@@ -38,7 +38,7 @@ describe('a routed call with tracing on', () => {
   test('the upstream gets the gateway span as its parent, in the caller\'s trace', async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const callerSpan = '00f067aa0ba902b7';
-    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), { 'grpc.ssl_target_name_override': 'localhost' }) as grpc.Client & {
+    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), { 'grpc.ssl_target_name_override': 'localhost' }) as unknown as grpc.Client & {
       SayHello(r: { name: string }, m: grpc.Metadata, cb: (e: grpc.ServiceError | null) => void): void;
     };
     const metadata = new grpc.Metadata();
