@@ -61,6 +61,8 @@ export function buildRoutedServices(config: Config, routes: DiscoveredRoutes, de
       upstream,
       targetFor: (method, path): ForwardTarget => ({
         path,
+        requestStream: method.clientStreaming,
+        responseStream: method.serverStreaming,
         upstream,
         counters: counters.get(route.upstream)!,
         retry: {

@@ -33,6 +33,10 @@ export interface RetryPolicy {
 export interface ForwardTarget {
   /** `/package.Service/Method`, as sent upstream. */
   readonly path: string;
+  /** The client sends a stream of messages (client-streaming, bidi). */
+  readonly requestStream: boolean;
+  /** The upstream replies with a stream of messages (server-streaming, bidi). */
+  readonly responseStream: boolean;
   readonly upstream: UpstreamCluster;
   /** Retries for idempotent methods taking one request; `maxAttempts: 1` for the rest. */
   readonly retry: RetryPolicy;
@@ -75,7 +79,7 @@ export function forward(target: ForwardTarget, down: Downstream): void {
   const deadline = state?.deadline?.getTime() ?? deadlineMs(down.deadline);
   const outgoing = upstreamRequestMetadata(down.metadata, state, traceparentOf(state));
   const retry = target.retry;
-  let current: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  let current: { cancel(): void } | undefined;
   let over = false;
   let retryTimer: NodeJS.Timeout | undefined;
   down.onCancelled(() => {
@@ -100,11 +104,9 @@ export function forward(target: ForwardTarget, down: Downstream): void {
       })));
     }
     const startedAt = performance.now();
-    const call = endpoint.client.makeBidiStreamRequest<Buffer, Buffer>(target.path, passThrough, passThrough, outgoing,
-      Number.isFinite(deadline) ? { deadline } : {});
-    current = call;
     let answered = false;
-    let ended = false;
+    // Unary and client-streaming calls end with their status; streamed replies also wait for the last one to be read.
+    let ended = !target.responseStream;
     let status: grpc.StatusObject | undefined;
 
     const settle = () => {
@@ -134,41 +136,55 @@ export function forward(target: ForwardTarget, down: Downstream): void {
       if (fromUpstream) finish({ code, details: status.details, metadata: markPassedThrough(clientResponseMetadata(status.metadata)) });
       else finish(localStatus(code, upstream.name));
     };
+    const onReply = (message: Buffer) => {
+      answered = true;
+      if (!over && !down.send(message) && readable !== undefined) {
+        readable.pause();
+        down.onDrain(() => readable.resume());
+      }
+    };
+    const onSingleReply = (_error: unknown, message?: Buffer) => {
+      if (message !== undefined) onReply(message);
+    };
 
+    // The grpc-js call of the method's own kind: the lighter unary and one-way stream calls where they fit.
+    const client = endpoint.client;
+    const options = Number.isFinite(deadline) ? { deadline } : {};
+    let call: grpc.ClientUnaryCall | grpc.ClientReadableStream<Buffer> | grpc.ClientWritableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>;
+    let readable: grpc.ClientReadableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+    if (!target.requestStream) {
+      if (!target.responseStream) call = client.makeUnaryRequest(target.path, passThrough, passThrough, down.request!, outgoing, options, onSingleReply);
+      else call = readable = client.makeServerStreamRequest(target.path, passThrough, passThrough, down.request!, outgoing, options);
+    } else {
+      const writable = target.responseStream
+        ? (readable = client.makeBidiStreamRequest<Buffer, Buffer>(target.path, passThrough, passThrough, outgoing, options))
+        : client.makeClientStreamRequest<Buffer, Buffer>(target.path, passThrough, passThrough, outgoing, options, onSingleReply);
+      call = writable;
+      pipeRequests(down.requests!, writable, () => over);
+    }
+    current = call;
     call.on('metadata', (metadata: grpc.Metadata) => {
       answered = true;
       if (!over) down.sendHeaders(clientResponseMetadata(metadata));
     });
-    call.on('data', (message: Buffer) => {
-      answered = true;
-      if (over) return;
-      if (!down.send(message)) {
-        call.pause();
-        down.onDrain(() => call.resume());
-      }
-    });
-    call.on('end', () => {
-      ended = true;
-      settle();
-    });
-    call.on('error', () => undefined); // the status event carries it
+    if (readable !== undefined) {
+      readable.on('data', onReply);
+      readable.on('end', () => {
+        ended = true;
+        settle();
+      });
+      readable.on('error', () => undefined); // the status event carries it
+    }
     call.on('status', (received: grpc.StatusObject) => {
       status = received;
       settle();
     });
-
-    if (down.request !== undefined) {
-      call.write(down.request);
-      call.end();
-    } else if (down.requests !== undefined) {
-      pipeRequests(down.requests, call, () => over);
-    }
   };
   attempt(1);
 }
 
 /** Client messages to the upstream, pausing the client while the upstream's window is full. */
-function pipeRequests(source: NonNullable<Downstream['requests']>, call: grpc.ClientDuplexStream<Buffer, Buffer>, over: () => boolean): void {
+function pipeRequests(source: NonNullable<Downstream['requests']>, call: grpc.ClientWritableStream<Buffer>, over: () => boolean): void {
   source.on('data', (message: Buffer) => {
     if (over()) return;
     if (!call.write(message)) {
