@@ -99,7 +99,15 @@ export const RouteSchema = z.strictObject({
    * deterministic, no reflection needed. Default: ask the upstream's server reflection at start.
    */
   descriptorSetFile: z.string().min(1).optional(),
+  /** `.proto` files describing the services, parsed at start (no protoc needed); an alternative to descriptorSetFile. */
+  protoFiles: z.array(z.string().min(1)).min(1).optional(),
+  /** Where imports of protoFiles are looked up, in order (then next to the importing file). Default none. */
+  protoIncludeDirs: z.array(z.string().min(1)).default([]),
   retry: RetrySchema,
+}).superRefine((route, ctx) => {
+  if (route.descriptorSetFile !== undefined && route.protoFiles !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['protoFiles'], message: 'name either descriptorSetFile or protoFiles, not both' });
+  }
 });
 
 /** `upstreams`: named clusters the routes send calls to. Default none. */

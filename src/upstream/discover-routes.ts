@@ -8,6 +8,7 @@ import type { Logger } from '../logging/logger.js';
 import { loadPackageDefinition } from '../proto/load.js';
 import { fileBytes } from '../reflection/descriptor-index.js';
 import { summarizeFile, type DescribedService } from './described-services.js';
+import { descriptorFilesFromProtos } from './proto-files.js';
 import { reflectUpstream, type ReflectedApi } from './reflection-client.js';
 import { isInfrastructureService, routeCovers } from './route-match.js';
 import { upstreamChannelSettings } from './upstream-credentials.js';
@@ -48,8 +49,8 @@ export function routeProblems(routes: readonly RouteConfig[], hosted: readonly s
 
 /**
  * Finds the methods of every routed service, before the gateway is built:
- * from the route's descriptor set when it names one (read now, no network),
- * else from the upstream's server reflection, asked until it answers or the
+ * from the route's descriptor set or proto files when it names them (read
+ * now, no network), else from the upstream's server reflection, asked until it answers or the
  * upstream's `discovery.startTimeoutMs` passes. Every problem (a route over a
  * hosted service, a route that matches nothing, an upstream that never
  * answered) is one ConfigError, so the gateway does not start half routed.
@@ -72,16 +73,17 @@ export async function discoverRoutes(config: Config, logger: Logger): Promise<Di
     return services;
   };
   config.routes.forEach((route, i) => {
-    if (route.descriptorSetFile === undefined) return;
     try {
-      candidates.set(route, addFiles(fileBytes(readFileSync(route.descriptorSetFile))));
+      if (route.descriptorSetFile !== undefined) candidates.set(route, addFiles(fileBytes(readFileSync(route.descriptorSetFile))));
+      else if (route.protoFiles !== undefined) candidates.set(route, addFiles(descriptorFilesFromProtos(route.protoFiles, route.protoIncludeDirs)));
     } catch (error) {
-      problems.push(`routes.${i}.descriptorSetFile: cannot read ${route.descriptorSetFile}: ${(error as Error).message}`);
+      const what = route.descriptorSetFile !== undefined ? `descriptorSetFile: cannot read ${route.descriptorSetFile}` : 'protoFiles: cannot parse them';
+      problems.push(`routes.${i}.${what}: ${(error as Error).message}`);
     }
   });
   const byUpstream = new Map<string, RouteConfig[]>();
   for (const route of config.routes) {
-    if (route.descriptorSetFile === undefined) byUpstream.set(route.upstream, [...(byUpstream.get(route.upstream) ?? []), route]);
+    if (usesReflection(route)) byUpstream.set(route.upstream, [...(byUpstream.get(route.upstream) ?? []), route]);
   }
   await Promise.all([...byUpstream].map(async ([name, routes]) => {
     try {
@@ -103,7 +105,8 @@ export async function discoverRoutes(config: Config, logger: Logger): Promise<Di
     const matched = offered.filter((s) => routeCovers(route.service, s.name) && !taken.has(s.name));
     if (matched.length === 0) {
       const known = [...new Set(offered.map((s) => s.name))].join(', ') || 'none';
-      problems.push(`routes.${i}.service: ${route.service} matches no service ${route.descriptorSetFile ?? `upstream ${route.upstream}`} describes (it has: ${known})`);
+      const source = route.descriptorSetFile ?? route.protoFiles?.join(', ') ?? `upstream ${route.upstream}`;
+      problems.push(`routes.${i}.service: ${route.service} matches no service ${source} describes (it has: ${known})`);
     }
     for (const service of matched) {
       taken.add(service.name);
@@ -115,6 +118,11 @@ export async function discoverRoutes(config: Config, logger: Logger): Promise<Di
     services: services.map((s) => `${s.service.name} -> ${s.route.upstream} (${s.service.methods.length} methods)`),
   });
   return { services, files: [...files.values()] };
+}
+
+/** Whether a route's services are described by its upstream's reflection (it names no descriptor set or proto files). */
+export function usesReflection(route: RouteConfig): boolean {
+  return route.descriptorSetFile === undefined && route.protoFiles === undefined;
 }
 
 /** Asks the upstream's endpoints in turn until one's reflection answers, with backoff, within its start timeout. */

@@ -2,7 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { RouteConfig } from '../config/upstream-schema.js';
 import type { Logger } from '../logging/logger.js';
 import { summarizeFile, type DescribedService } from './described-services.js';
-import { askReflection, describeFailure, type DiscoveredRoutes } from './discover-routes.js';
+import { askReflection, describeFailure, usesReflection, type DiscoveredRoutes } from './discover-routes.js';
 import { routeCovers } from './route-match.js';
 
 /** A running refresh; stop it with the gateway. */
@@ -22,7 +22,7 @@ export function startDiscoveryRefresh(config: Config, routes: DiscoveredRoutes, 
   const timers: NodeJS.Timeout[] = [];
   const byUpstream = new Map<string, RouteConfig[]>();
   for (const route of config.routes) {
-    if (route.descriptorSetFile === undefined) byUpstream.set(route.upstream, [...(byUpstream.get(route.upstream) ?? []), route]);
+    if (usesReflection(route)) byUpstream.set(route.upstream, [...(byUpstream.get(route.upstream) ?? []), route]);
   }
   for (const [name, upstreamRoutes] of byUpstream) {
     const intervalMs = config.upstreams[name]!.discovery.refreshIntervalMs;

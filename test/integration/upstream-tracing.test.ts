@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTelemetry } from '../../src/telemetry/telemetry.js';
 import { waitForHealth } from '../helpers/health-client.js';
-import { generateUpstreamContracts, startPythonUpstream, type PythonUpstream, type UpstreamContracts } from '../helpers/python-upstream.js';
+import { join } from 'node:path';
+import { generateUpstreamContracts, startPythonUpstream, UPSTREAM_FIXTURES, type PythonUpstream, type UpstreamContracts } from '../helpers/python-upstream.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 
 describe('a routed call with tracing on', () => {
@@ -21,8 +22,9 @@ describe('a routed call with tracing on', () => {
     gw = await startGateway({
       telemetry,
       overrides: {
-        upstreams: { py: { targets: [upstream.target] } },
-        routes: [{ service: 'helloworld.Greeter', upstream: 'py', descriptorSetFile: contracts.descriptorSetFile }],
+        // A dns:/// target (grpc-js resolves and balances it) and methods from .proto files parsed at start.
+        upstreams: { py: { targets: [`dns:///localhost:${upstream.port}`] } },
+        routes: [{ service: 'helloworld.Greeter', upstream: 'py', protoFiles: [join(UPSTREAM_FIXTURES, 'helloworld.proto')] }],
         'policy.services': { 'helloworld.Greeter': {} },
       },
     });

@@ -38,13 +38,17 @@ describe('upstreams and routes in config', () => {
         a: { targets: ['127.0.0.1:6000', 'dns:///cheese.internal:6000'] },
         b: { targets: ['not a target'], tls: { mode: 'mtls' } },
       },
-      routes: [{ service: 'cheesefarm.CheeseService', upstream: 'nowhere' }],
+      routes: [
+        { service: 'cheesefarm.CheeseService', upstream: 'nowhere' },
+        { service: 'helloworld.Greeter', upstream: 'a', descriptorSetFile: 'x.binpb', protoFiles: ['x.proto'] },
+      ],
     });
     const text = problems.join('\n');
     assert.match(text, /routes\.0\.upstream: no upstream named nowhere \(upstreams: a, b\)/);
     assert.match(text, /upstreams\.b\.targets\.0: a target is host:port/);
     assert.match(text, /upstreams\.b\.tls: mode mtls needs certFile and keyFile/);
     assert.match(text, /upstreams\.a\.targets: a dns:\/\/\/ target must be the only target/);
+    assert.match(text, /routes\.1\.protoFiles: name either descriptorSetFile or protoFiles, not both/);
   });
 
   it('a valid section loads with documented defaults', () => {
