@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { GO_CODE_NAMES } from '../../interceptors/method-names.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../logging/logger.js';
 import type { HostedService } from '../services/hosted-service.js';
@@ -36,7 +37,7 @@ export function buildRoutedServices(config: Config, routes: DiscoveredRoutes, de
       cluster = createUpstreamCluster({ name, config: upstream, channel: upstreamChannelSettings(upstream, limits), metrics, logger: deps.logger });
       clusters.set(name, cluster);
       counters.set(name, {
-        calls: Array.from({ length: 17 }, (_, code) => metrics.calls.labels(name, String(code))),
+        calls: GO_CODE_NAMES.map((code) => metrics.calls.labels(name, code)),
         failures: metrics.failures.labels(name),
         retries: metrics.retries.labels(name),
         retriesRefused: metrics.retriesRefused.labels(name),

@@ -9,7 +9,7 @@ import type { UpstreamMetrics } from './upstream-metrics.js';
 export interface Endpoint {
   /** The channel to this endpoint (one per target). */
   readonly client: grpc.Client;
-  /** `legacy-cheese#1`, for logs; clients never see the address. */
+  /** `legacy-cheese#1` (its place in `targets`), for logs; clients never see the address. */
   readonly label: string;
   /** The last health verdict; undefined before the first. */
   healthy: boolean | undefined;
@@ -57,13 +57,8 @@ export interface UpstreamCluster {
  */
 export function createUpstreamCluster(options: UpstreamClusterOptions): UpstreamCluster {
   const { name, config, metrics, logger } = options;
-  const endpoints: Endpoint[] = config.targets.map((target, i) => ({
-    client: new grpc.Client(target, options.channel.credentials, options.channel.options),
-    label: `${name}#${i + 1}`,
-    healthy: config.healthCheck.enabled ? undefined : true,
-    ejectedUntilMs: 0,
-    consecutiveFailures: 0,
-  }));
+  // Channels are made by start(): building the gateway opens nothing and starts no timer.
+  const endpoints: Endpoint[] = [];
   const listeners: ((serving: boolean) => void)[] = [];
   const watches: HealthWatch[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -131,9 +126,17 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
         ...(ejected > 0 ? [`${ejected} ejected after failed calls`] : []),
         ...(unknown > 0 ? [`${unknown} not checked yet`] : []),
       ];
-      return `${endpoints.length} endpoint${endpoints.length === 1 ? '' : 's'}: ${parts.join(', ')}`;
+      const count = config.targets.length;
+      return `${count} endpoint${count === 1 ? '' : 's'}: ${parts.join(', ') || 'not started'}`;
     },
     start() {
+      endpoints.push(...config.targets.map((target, i) => ({
+        client: new grpc.Client(target, options.channel.credentials, options.channel.options),
+        label: `${name}#${i + 1}`,
+        healthy: config.healthCheck.enabled ? undefined : true,
+        ejectedUntilMs: 0,
+        consecutiveFailures: 0,
+      })));
       refresh();
       if (!config.healthCheck.enabled) return Promise.resolve();
       const firstVerdicts = endpoints.map((endpoint) => new Promise<void>((resolve) => {
@@ -152,7 +155,7 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
       for (const watch of watches.splice(0)) watch.stop();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      for (const endpoint of endpoints) endpoint.client.close();
+      for (const endpoint of endpoints.splice(0)) endpoint.client.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** The per-upstream series, one set per registry, children prepared per upstream at start. */
 export interface UpstreamMetrics {
-  /** Attempts sent to the upstream (a retried call counts each attempt), by final code. */
+  /** Attempts sent to the upstream (a retried call counts each attempt), by final code, spelled as grpc_server_handled_total spells it (Go's names). */
   readonly calls: Counter<'upstream' | 'grpc_code'>;
   /** Attempts that failed for the endpoint's sake: UNAVAILABLE, whether grpc-js saw the connection fail or the upstream said it. */
   readonly failures: Counter<'upstream'>;
