@@ -138,9 +138,10 @@ export function forward(target: ForwardTarget, down: Downstream): void {
     };
     const onReply = (message: Buffer) => {
       answered = true;
-      if (!over && !down.send(message) && readable !== undefined) {
-        readable.pause();
-        down.onDrain(() => readable.resume());
+      const stream = readable;
+      if (!over && !down.send(message) && stream !== undefined) {
+        stream.pause();
+        down.onDrain(() => stream.resume());
       }
     };
     const onSingleReply = (_error: unknown, message?: Buffer) => {

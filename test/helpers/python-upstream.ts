@@ -71,9 +71,18 @@ export interface PythonUpstream {
   kill(): Promise<void>;
 }
 
-/** Starts `upstream_server.py` on a free loopback port (or `port`); resolves once it listens. */
-export async function startPythonUpstream(contracts: UpstreamContracts, port = 0): Promise<PythonUpstream> {
-  const child = spawn(PYTHON, [join(UPSTREAM_FIXTURES, 'upstream_server.py'), '--gen', contracts.dir, '--port', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Options of {@link startPythonUpstream}. */
+export interface PythonUpstreamOptions {
+  /** Port to listen on; default a free one. */
+  port?: number;
+  /** Every Greeter.SayHello fails UNAVAILABLE while its health stays SERVING (a broken endpoint health checks miss). */
+  unavailable?: boolean;
+}
+
+/** Starts `upstream_server.py` on a free loopback port; resolves once it listens. */
+export async function startPythonUpstream(contracts: UpstreamContracts, options: PythonUpstreamOptions = {}): Promise<PythonUpstream> {
+  const args = [join(UPSTREAM_FIXTURES, 'upstream_server.py'), '--gen', contracts.dir, '--port', String(options.port ?? 0), ...(options.unavailable ? ['--unavailable'] : [])];
+  const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -99,3 +99,51 @@ describe('two upstream endpoints, one killed under load', () => {
     assert.ok(retries + failed.length >= 1, 'no call was in flight on the killed endpoint');
   });
 });
+
+describe('an endpoint that passes health checks but fails every call', () => {
+  let contracts: UpstreamContracts;
+  let broken: PythonUpstream;
+  let healthy: PythonUpstream;
+  let gw: TestGateway;
+
+  before(async () => {
+    contracts = generateUpstreamContracts();
+    [broken, healthy] = await Promise.all([startPythonUpstream(contracts, { unavailable: true }), startPythonUpstream(contracts)]);
+    gw = await startGateway({
+      overrides: {
+        upstreams: { mixed: { targets: [broken.target, healthy.target], ejection: { consecutiveFailures: 2, durationMs: 60_000 } } },
+        routes: [{ service: 'helloworld.Greeter', upstream: 'mixed', descriptorSetFile: contracts.descriptorSetFile }],
+        'policy.services': { 'helloworld.Greeter': {} },
+      },
+    });
+    await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
+  });
+
+  after(async () => {
+    await gw?.close();
+    await Promise.all([broken?.kill(), healthy?.kill()]);
+    contracts?.remove();
+  });
+
+  test('is ejected after its consecutive failures; its UNAVAILABLE reaches the caller as the upstream sent it until then', async () => {
+    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
+    const codes: number[] = [];
+    const details: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await new Promise<void>((resolve) => greeter.SayHello!({ name: `n${i}` }, new grpc.Metadata(), {}, (error) => {
+        codes.push(error?.code ?? 0);
+        if (error) details.push(error.details);
+        resolve();
+      }));
+    }
+    (greeter as unknown as grpc.Client).close();
+    // Round robin: broken, healthy, broken (second failure in a row: ejected), then healthy only.
+    assert.deepEqual(codes, [14, 0, 14, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(details, ['this endpoint is broken', 'this endpoint is broken']);
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    assert.match(metrics, /gatehouse_upstream_ejections_total\{upstream="mixed"\} 1\b/);
+    assert.match(metrics, /gatehouse_upstream_healthy_endpoints\{upstream="mixed"\} 1\b/);
+    assert.equal((await broken.calls()).filter((c) => c.method === '/helloworld.Greeter/SayHello').length, 2);
+  });
+});
+
