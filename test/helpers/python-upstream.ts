@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { channelCredentials } from '../../src/client/grpc-client.js';
 import { PROTO_DIR } from '../../src/proto/load.js';
 
 /** Debian's Python with python3-grpcio (the pyenv `python3` on PATH lacks it). */
@@ -52,6 +53,8 @@ export interface SeenCall {
   /** Epoch seconds when the handler started. */
   at: number;
   name?: string;
+  /** Subject alternative names of the client certificate (mTLS upstreams). */
+  peerIdentity?: string[];
   /** Epoch seconds when a `wait` stream saw its cancellation. */
   cancelledAt?: number;
   /** Replies a `many:` stream had sent when last seen. */
@@ -77,11 +80,14 @@ export interface PythonUpstreamOptions {
   port?: number;
   /** Every Greeter.SayHello fails UNAVAILABLE while its health stays SERVING (a broken endpoint health checks miss). */
   unavailable?: boolean;
+  /** Serve mTLS with this certificate and key, requiring client certificates signed by `ca` (PEM files). */
+  mtls?: { cert: string; key: string; ca: string; /** The test's own client pair for the control service. */ controlCert: string; controlKey: string };
 }
 
 /** Starts `upstream_server.py` on a free loopback port; resolves once it listens. */
 export async function startPythonUpstream(contracts: UpstreamContracts, options: PythonUpstreamOptions = {}): Promise<PythonUpstream> {
-  const args = [join(UPSTREAM_FIXTURES, 'upstream_server.py'), '--gen', contracts.dir, '--port', String(options.port ?? 0), ...(options.unavailable ? ['--unavailable'] : [])];
+  const args = [join(UPSTREAM_FIXTURES, 'upstream_server.py'), '--gen', contracts.dir, '--port', String(options.port ?? 0), ...(options.unavailable ? ['--unavailable'] : []),
+    ...(options.mtls ? ['--mtls', options.mtls.cert, options.mtls.key, options.mtls.ca] : [])];
   const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
@@ -93,7 +99,10 @@ export async function startPythonUpstream(contracts: UpstreamContracts, options:
   });
   const bound = (JSON.parse(line) as { port: number }).port;
   const target = `127.0.0.1:${bound}`;
-  const control = new grpc.Client(target, grpc.credentials.createInsecure());
+  const control = options.mtls
+    ? new grpc.Client(target, channelCredentials({ caFile: options.mtls.ca, certFile: options.mtls.controlCert, keyFile: options.mtls.controlKey }),
+      { 'grpc.ssl_target_name_override': 'localhost' })
+    : new grpc.Client(target, grpc.credentials.createInsecure());
   const ask = (method: string, body: unknown) => new Promise<unknown>((resolve, reject) => {
     control.makeUnaryRequest(`/upstreamtest.Control/${method}`, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(JSON.stringify(body)), { deadline: Date.now() + 5000 },
       (error, reply) => (error ? reject(error) : resolve(JSON.parse(reply!.toString()))));
