@@ -4,6 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { devClientIdentity } from '../../certs/dev-certificates.js';
 import { channelCredentials } from '../../src/client/grpc-client.js';
+import { loadConfig } from '../../src/config/load.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { startDiscoveryRefresh } from '../../src/upstream/discovery-refresh.js';
 import { createStatusDetailsCodec, STATUS_DETAILS_KEY } from '../../src/status/status-details.js';
 import { assertRejects } from '../helpers/assert-status.js';
 import { waitForHealth } from '../helpers/health-client.js';
@@ -220,4 +223,26 @@ describe('routing services to a Python grpcio upstream', () => {
     }
     assert.equal(await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 5000, 'helloworld.Greeter'), 'SERVING');
   });
+
+  test('a reflection refresh logs when the upstream describes other methods than those routed since start', async () => {
+    const config = loadConfig({ overrides: {
+      upstreams: { py: { targets: [upstream.target], discovery: { refreshIntervalMs: 100 } } },
+      routes: [{ service: 'helloworld.Greeter', upstream: 'py' }],
+    } });
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({ level: 'info', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
+    // As if the gateway had started when the upstream had only SayHello.
+    const routed = { services: [{ service: { name: 'helloworld.Greeter', methods: [{ name: 'SayHello', clientStreaming: false, serverStreaming: false }] }, route: config.routes[0]! }], files: [] };
+    const refresh = startDiscoveryRefresh(config, routed, logger);
+    try {
+      for (let i = 0; i < 100 && !lines.some((l) => l.msg === 'upstream API changed since start; restart the gateway to route it as it is now'); i++) await sleep(20);
+    } finally {
+      refresh.stop();
+    }
+    const changed = lines.find((l) => l.upstream === 'py' && String(l.msg).startsWith('upstream API changed'));
+    assert.ok(changed, 'the change was not logged');
+    assert.equal(changed.routed, 'helloworld.Greeter(SayHello)');
+    assert.match(String(changed.now), /helloworld\.Greeter\(SayHello,SayHelloBidiStream<>,SayHelloClientStream<,SayHelloStreamReply>\)/);
+  });
 });
+
