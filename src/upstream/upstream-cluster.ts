@@ -9,6 +9,8 @@ import type { UpstreamMetrics } from './upstream-metrics.js';
 export interface Endpoint {
   /** The channel to this endpoint (one per target). */
   readonly client: grpc.Client;
+  /** Its channel, for the connectivity state. */
+  readonly channel: grpc.ChannelInterface;
   /** `legacy-cheese#1` (its place in `targets`), for logs; clients never see the address. */
   readonly label: string;
   /** The last health verdict; undefined before the first. */
@@ -87,7 +89,8 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
       const now = performance.now();
       for (let i = 0; i < endpoints.length; i++) {
         const endpoint = endpoints[(next + i) % endpoints.length]!;
-        if (usable(endpoint, now)) {
+        // A channel that just lost its connection is skipped even before its health check has said so.
+        if (usable(endpoint, now) && endpoint.channel.getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) {
           next = (next + i + 1) % endpoints.length;
           return endpoint;
         }
@@ -130,13 +133,17 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
       return `${count} endpoint${count === 1 ? '' : 's'}: ${parts.join(', ') || 'not started'}`;
     },
     start() {
-      endpoints.push(...config.targets.map((target, i) => ({
-        client: new grpc.Client(target, options.channel.credentials, options.channel.options),
-        label: `${name}#${i + 1}`,
-        healthy: config.healthCheck.enabled ? undefined : true,
-        ejectedUntilMs: 0,
-        consecutiveFailures: 0,
-      })));
+      endpoints.push(...config.targets.map((target, i) => {
+        const client = new grpc.Client(target, options.channel.credentials, options.channel.options);
+        return {
+          client,
+          channel: client.getChannel(),
+          label: `${name}#${i + 1}`,
+          healthy: config.healthCheck.enabled ? undefined : true,
+          ejectedUntilMs: 0,
+          consecutiveFailures: 0,
+        };
+      }));
       refresh();
       if (!config.healthCheck.enabled) return Promise.resolve();
       const firstVerdicts = endpoints.map((endpoint) => new Promise<void>((resolve) => {
