@@ -20,8 +20,8 @@ export interface ChannelLimits {
  * Credentials from the upstream's `tls` section (files read now, so a
  * missing file stops the start), and channel options: message limits that
  * match the gateway's own listener, quick reconnects so a restarted
- * endpoint is back within a health-check interval, and round robin over the
- * addresses of a `dns:///` target.
+ * endpoint is back within a health-check interval, no grpc-js retries or
+ * channelz, and round robin over the addresses of a `dns:///` target.
  */
 export function upstreamChannelSettings(upstream: UpstreamConfig, limits: ChannelLimits): UpstreamChannelSettings {
   const tls = upstream.tls;
@@ -34,6 +34,10 @@ export function upstreamChannelSettings(upstream: UpstreamConfig, limits: Channe
     'grpc.max_send_message_length': limits.maxSendMessageBytes,
     'grpc.initial_reconnect_backoff_ms': 200,
     'grpc.max_reconnect_backoff_ms': Math.max(1000, upstream.healthCheck.intervalMs),
+    // The gateway retries by itself (per route, within a budget): grpc-js's own retry layer would only buffer
+    // every request message for nothing. Channelz bookkeeping per call is not wanted either.
+    'grpc.enable_retries': 0,
+    'grpc.enable_channelz': 0,
     // Each endpoint gets its own channel; without this grpc-js would share one connection between them.
     'grpc.use_local_subchannel_pool': 1,
     'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
