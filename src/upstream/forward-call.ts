@@ -1,15 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Span } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
-import { peekCallState, type CallState } from '../../interceptors/call-state.js';
+import { peekCallState } from '../../interceptors/call-state.js';
 import { deadlineMs } from '../../interceptors/grpc-compat.js';
 import { GatehouseError } from '../errors.js';
 import { markPassedThrough } from '../status/passed-through.js';
-import { statusFromError } from '../status/to-status.js';
-import { clientResponseMetadata, upstreamRequestMetadata } from './forward-metadata.js';
+import { clientResponseMetadata, traceparentOf, upstreamRequestMetadata } from './forward-metadata.js';
 import { passThrough } from './pass-through.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { UpstreamCluster } from './upstream-cluster.js';
+import { errorStatus, localStatus } from './upstream-status.js';
 
 /** Per-upstream series of one route's calls, children prepared at start. */
 export interface ForwardCounters {
@@ -204,36 +203,4 @@ function pipeRequests(source: NonNullable<Downstream['requests']>, call: grpc.Cl
   source.on('end', () => {
     if (!over()) call.end();
   });
-}
-
-/** A status grpc-js made up on the gateway's side (no reply from the upstream), in the gateway's words, without addresses. */
-function localStatus(code: grpc.status, upstream: string): grpc.StatusObject {
-  switch (code) {
-    case grpc.status.UNAVAILABLE:
-      return errorStatus(new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream} did not answer: its endpoint could not be reached or closed the connection`, {
-        retryDelayMs: 100, metadata: { upstream },
-      }));
-    case grpc.status.DEADLINE_EXCEEDED:
-      return errorStatus(new GatehouseError('DEADLINE_EXCEEDED', `the deadline passed before upstream ${upstream} answered`));
-    case grpc.status.CANCELLED:
-      return errorStatus(new GatehouseError('CANCELLED', 'the call was cancelled'));
-    case grpc.status.RESOURCE_EXHAUSTED:
-      return errorStatus(new GatehouseError('RESPONSE_TOO_LARGE', `a reply of upstream ${upstream} is larger than server.maxSendMessageBytes`));
-    default:
-      return errorStatus(new GatehouseError('UPSTREAM_PROTOCOL_ERROR', `upstream ${upstream} sent a reply the gateway cannot pass on (${grpc.status[code]})`));
-  }
-}
-
-/** A gateway error as the status a grpc-js handler sends: code, message and the details trailer. */
-export function errorStatus(error: GatehouseError): grpc.StatusObject {
-  const status = statusFromError(error);
-  return { code: status.code!, details: status.details ?? error.message, metadata: status.metadata ?? new grpc.Metadata() };
-}
-
-/** The W3C traceparent of the gateway's recording span, so the upstream's span becomes its child; undefined without one. */
-function traceparentOf(state: CallState | undefined): string | undefined {
-  const span = (state as { span?: Span } | undefined)?.span;
-  if (span === undefined) return undefined;
-  const context = span.spanContext();
-  return `00-${context.traceId}-${context.spanId}-${(context.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 }

@@ -1,4 +1,5 @@
 import { Metadata } from '@grpc/grpc-js';
+import type { Span } from '@opentelemetry/api';
 import type { CallState } from '../../interceptors/call-state.js';
 
 /** Header carrying the verified client certificate identity to upstreams. Only the gateway sets it. */
@@ -48,4 +49,12 @@ export function clientResponseMetadata(fromUpstream: Metadata): Metadata {
   const all = fromUpstream.toJSON();
   for (const key in all) if (RESPONSE_DROPPED.has(key)) fromUpstream.remove(key);
   return fromUpstream;
+}
+
+/** The W3C traceparent of the gateway's recording span, so the upstream's span becomes its child; undefined without one. */
+export function traceparentOf(state: CallState | undefined): string | undefined {
+  const span = (state as { span?: Span } | undefined)?.span;
+  if (span === undefined) return undefined;
+  const context = span.spanContext();
+  return `00-${context.traceId}-${context.spanId}-${(context.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
 }

@@ -2,9 +2,10 @@ import * as grpc from '@grpc/grpc-js';
 import type { HostedService } from '../services/hosted-service.js';
 import type { DescribedMethod, DescribedService } from './described-services.js';
 import { GatehouseError } from '../errors.js';
-import { errorStatus, forward, type Downstream, type ForwardTarget } from './forward-call.js';
+import { forward, type Downstream, type ForwardTarget } from './forward-call.js';
 import { passThrough } from './pass-through.js';
 import type { UpstreamCluster } from './upstream-cluster.js';
+import { errorStatus } from './upstream-status.js';
 
 /** Options for {@link createRoutedService}. */
 export interface RoutedServiceOptions {
