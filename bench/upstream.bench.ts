@@ -67,16 +67,36 @@ process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 
 try {
   const descriptorSet = join(files.dir, 'helloworld.binpb');
-  execFileSync('protoc', [`-I${join(ROOT, 'test/fixtures/upstream')}`, '--include_imports', `--descriptor_set_out=${descriptorSet}`, 'helloworld.proto']);
+  execFileSync('protoc', [
+    `-I${join(ROOT, 'test/fixtures/upstream')}`,
+    '--include_imports',
+    `--descriptor_set_out=${descriptorSet}`,
+    'helloworld.proto',
+  ]);
   const client = buildLoadClient();
-  const upstream = await startServerProcess({ command: buildGoProgram(join(ROOT, 'bench/upstream/echo-upstream')), args: [] },
-    { cpu: clientCpu, logFile: join(files.dir, 'upstream.log') });
+  const upstream = await startServerProcess(
+    { command: buildGoProgram(join(ROOT, 'bench/upstream/echo-upstream')), args: [] },
+    { cpu: clientCpu, logFile: join(files.dir, 'upstream.log') },
+  );
   running.push(upstream);
-  const gateway = await startServerProcess({
-    command: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, 'bench/upstream/gateway-server.ts'), '--dir', files.dir, '--upstream', `127.0.0.1:${upstream.port}`, '--descriptor-set', descriptorSet],
-    cwd: ROOT,
-  }, { cpu: gatewayCpu, logFile: join(files.dir, 'gateway.log') });
+  const gateway = await startServerProcess(
+    {
+      command: process.execPath,
+      args: [
+        '--import',
+        'tsx',
+        join(ROOT, 'bench/upstream/gateway-server.ts'),
+        '--dir',
+        files.dir,
+        '--upstream',
+        `127.0.0.1:${upstream.port}`,
+        '--descriptor-set',
+        descriptorSet,
+      ],
+      cwd: ROOT,
+    },
+    { cpu: gatewayCpu, logFile: join(files.dir, 'gateway.log') },
+  );
   running.push(gateway);
   if (gateway.ready.routed !== 'SERVING') throw new Error(`the routed service is ${String(gateway.ready.routed)}; see ${gateway.logFile}`);
   const token = benchToken(files);
@@ -90,7 +110,17 @@ try {
   for (let round = 0; round < Number(flags.rounds); round++) {
     for (const { kind, method, expectMessages } of KINDS.filter((k) => flags.kinds!.split(',').includes(k.kind))) {
       for (const via of ['direct', 'gateway'] as const) {
-        const base: LoadOptions = { ...targets[via], method, request: HELLO_REQUEST, kind, certs: files.certs, cpu: clientCpu, warmupMs, durationMs: windowMs, expectMessages };
+        const base: LoadOptions = {
+          ...targets[via],
+          method,
+          request: HELLO_REQUEST,
+          kind,
+          certs: files.certs,
+          cpu: clientCpu,
+          warmupMs,
+          durationMs: windowMs,
+          expectMessages,
+        };
         const unloaded = await runLoad(client, { ...base, connections: 1, inflight: 1 });
         const loaded = await runLoad(client, { ...base, connections: Number(flags.connections), inflight: Number(flags.inflight) });
         for (const result of [unloaded, loaded]) {
@@ -104,8 +134,16 @@ try {
   const rows = [['kind', 'via', 'unloaded p50 ms', 'unloaded p99 ms', 'loaded calls/s', 'loaded p50 ms', 'loaded p99 ms', 'gateway CPU/call us']];
   for (const r of results) {
     const cpuPerCall = r.loaded.serverCpuTicks === undefined ? '' : ((r.loaded.serverCpuTicks / ticks / r.loaded.ok) * 1e6).toFixed(0);
-    rows.push([r.kind, r.via, r.unloaded.p50Ms.toFixed(3), r.unloaded.p99Ms.toFixed(3), r.loaded.callsPerSec.toFixed(0),
-      r.loaded.p50Ms.toFixed(3), r.loaded.p99Ms.toFixed(3), cpuPerCall]);
+    rows.push([
+      r.kind,
+      r.via,
+      r.unloaded.p50Ms.toFixed(3),
+      r.unloaded.p99Ms.toFixed(3),
+      r.loaded.callsPerSec.toFixed(0),
+      r.loaded.p50Ms.toFixed(3),
+      r.loaded.p99Ms.toFixed(3),
+      cpuPerCall,
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) console.log(row.map((cell, i) => cell.padStart(widths[i]!)).join('  '));
@@ -115,9 +153,13 @@ try {
     const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const added = median(pick('gateway').map((r) => r.unloaded.p50Ms)) - median(pick('direct').map((r) => r.unloaded.p50Ms));
     const kept = median(pick('gateway').map((r) => r.loaded.callsPerSec)) / median(pick('direct').map((r) => r.loaded.callsPerSec));
-    console.log(`${kind}: the gateway adds ${added.toFixed(3)} ms to the unloaded p50 (aim <= 0.3) and keeps ${(kept * 100).toFixed(0)}% of the direct throughput (aim >= 50%)`);
+    console.log(
+      `${kind}: the gateway adds ${added.toFixed(3)} ms to the unloaded p50 (aim <= 0.3) and keeps ${(kept * 100).toFixed(0)}% of the direct throughput (aim >= 50%)`,
+    );
   }
-  console.log(`pinning: ${pin ? `gateway on CPU ${gatewayCpu}, load client and upstream on CPU ${clientCpu}` : 'none'}; windows ${windowMs} ms after ${warmupMs} ms warm-up`);
+  console.log(
+    `pinning: ${pin ? `gateway on CPU ${gatewayCpu}, load client and upstream on CPU ${clientCpu}` : 'none'}; windows ${windowMs} ms after ${warmupMs} ms warm-up`,
+  );
 } finally {
   await cleanUp();
 }

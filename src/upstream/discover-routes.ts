@@ -42,7 +42,8 @@ export function routeProblems(routes: readonly RouteConfig[], hosted: readonly s
   const problems: string[] = [];
   routes.forEach((route, i) => {
     const clash = hosted.filter((name) => routeCovers(route.service, name));
-    if (clash.length > 0) problems.push(`routes.${i}.service: ${route.service} names ${clash.join(', ')}, which the gateway hosts itself; route another service`);
+    if (clash.length > 0)
+      problems.push(`routes.${i}.service: ${route.service} names ${clash.join(', ')}, which the gateway hosts itself; route another service`);
   });
   return problems;
 }
@@ -77,7 +78,8 @@ export async function discoverRoutes(config: Config, logger: Logger): Promise<Di
       if (route.descriptorSetFile !== undefined) candidates.set(route, addFiles(fileBytes(readFileSync(route.descriptorSetFile))));
       else if (route.protoFiles !== undefined) candidates.set(route, addFiles(descriptorFilesFromProtos(route.protoFiles, route.protoIncludeDirs)));
     } catch (error) {
-      const what = route.descriptorSetFile !== undefined ? `descriptorSetFile: cannot read ${route.descriptorSetFile}` : 'protoFiles: cannot parse them';
+      const what =
+        route.descriptorSetFile !== undefined ? `descriptorSetFile: cannot read ${route.descriptorSetFile}` : 'protoFiles: cannot parse them';
       problems.push(`routes.${i}.${what}: ${(error as Error).message}`);
     }
   });
@@ -85,16 +87,20 @@ export async function discoverRoutes(config: Config, logger: Logger): Promise<Di
   for (const route of config.routes) {
     if (usesReflection(route)) byUpstream.set(route.upstream, [...(byUpstream.get(route.upstream) ?? []), route]);
   }
-  await Promise.all([...byUpstream].map(async ([name, routes]) => {
-    try {
-      const api = await reflectWithRetries(config, name, routes, logger);
-      const described = addFiles(api.files);
-      for (const route of routes) candidates.set(route, described);
-    } catch (error) {
-      problems.push(`upstreams.${name}: server reflection did not answer within ${config.upstreams[name]!.discovery.startTimeoutMs} ms (${(error as Error).message}); `
-        + 'start the upstream first, or name a descriptor set in the route (descriptorSetFile)');
-    }
-  }));
+  await Promise.all(
+    [...byUpstream].map(async ([name, routes]) => {
+      try {
+        const api = await reflectWithRetries(config, name, routes, logger);
+        const described = addFiles(api.files);
+        for (const route of routes) candidates.set(route, described);
+      } catch (error) {
+        problems.push(
+          `upstreams.${name}: server reflection did not answer within ${config.upstreams[name]!.discovery.startTimeoutMs} ms (${(error as Error).message}); ` +
+            'start the upstream first, or name a descriptor set in the route (descriptorSetFile)',
+        );
+      }
+    }),
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 
   // First route that covers a service wins it.

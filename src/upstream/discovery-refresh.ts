@@ -33,27 +33,45 @@ export function startDiscoveryRefresh(config: Config, routes: DiscoveredRoutes, 
     const timer = setInterval(() => {
       if (running) return;
       running = true;
-      askReflection(config, name, upstreamRoutes, Math.min(5000, intervalMs)).then((api) => {
-        const now = signatures(api.files.flatMap((bytes) => summarizeFile(bytes).services)
-          .filter((s) => upstreamRoutes.some((r) => routeCovers(r.service, s.name))));
-        if (now === lastReported) return;
-        lastReported = now;
-        if (now === routed) logger.info('upstream describes the routed methods again', { upstream: name });
-        else logger.warn('upstream API changed since start; restart the gateway to route it as it is now', { upstream: name, routed, now });
-      }, (error: unknown) => {
-        logger.debug('upstream reflection refresh failed', { upstream: name, error: describeFailure(error) });
-      }).finally(() => {
-        running = false;
-      });
+      askReflection(config, name, upstreamRoutes, Math.min(5000, intervalMs))
+        .then(
+          (api) => {
+            const now = signatures(
+              api.files.flatMap((bytes) => summarizeFile(bytes).services).filter((s) => upstreamRoutes.some((r) => routeCovers(r.service, s.name))),
+            );
+            if (now === lastReported) return;
+            lastReported = now;
+            if (now === routed) logger.info('upstream describes the routed methods again', { upstream: name });
+            else logger.warn('upstream API changed since start; restart the gateway to route it as it is now', { upstream: name, routed, now });
+          },
+          (error: unknown) => {
+            logger.debug('upstream reflection refresh failed', { upstream: name, error: describeFailure(error) });
+          },
+        )
+        .finally(() => {
+          running = false;
+        });
     }, intervalMs);
     timer.unref();
     timers.push(timer);
   }
-  return { stop: () => timers.forEach((timer) => clearInterval(timer)) };
+  return {
+    stop() {
+      for (const timer of timers) clearInterval(timer);
+    },
+  };
 }
 
 /** A comparable text of services and their methods with their streaming kinds. */
 function signatures(services: readonly DescribedService[]): string {
-  return services.map((s) => `${s.name}(${s.methods.map((m) => `${m.name}${m.clientStreaming ? '<' : ''}${m.serverStreaming ? '>' : ''}`).sort().join(',')})`)
-    .sort().join(' ');
+  return services
+    .map(
+      (s) =>
+        `${s.name}(${s.methods
+          .map((m) => `${m.name}${m.clientStreaming ? '<' : ''}${m.serverStreaming ? '>' : ''}`)
+          .sort()
+          .join(',')})`,
+    )
+    .sort()
+    .join(' ');
 }

@@ -98,9 +98,14 @@ export function forward(target: ForwardTarget, down: Downstream): void {
     if (over) return;
     const endpoint = upstream.pick();
     if (endpoint === undefined) {
-      return finish(errorStatus(new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream.name} has no healthy endpoint (${upstream.whyUnavailable()})`, {
-        retryDelayMs: 1000, metadata: { upstream: upstream.name },
-      })));
+      return finish(
+        errorStatus(
+          new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream.name} has no healthy endpoint (${upstream.whyUnavailable()})`, {
+            retryDelayMs: 1000,
+            metadata: { upstream: upstream.name },
+          }),
+        ),
+      );
     }
     const startedAt = performance.now();
     let answered = false;
@@ -158,7 +163,8 @@ export function forward(target: ForwardTarget, down: Downstream): void {
     Error.stackTraceLimit = 0;
     try {
       if (!target.requestStream) {
-        if (!target.responseStream) call = client.makeUnaryRequest(target.path, passThrough, passThrough, down.request!, outgoing, options, onSingleReply);
+        if (!target.responseStream)
+          call = client.makeUnaryRequest(target.path, passThrough, passThrough, down.request!, outgoing, options, onSingleReply);
         else call = readable = client.makeServerStreamRequest(target.path, passThrough, passThrough, down.request!, outgoing, options);
       } else {
         const writable = target.responseStream

@@ -13,14 +13,42 @@ export const SUBJECT_HEADER = 'x-gatehouse-subject';
  * encodings, content type, user agent, authority).
  */
 const REQUEST_DROPPED = new Set([
-  'authorization', 'proxy-authorization', 'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade',
-  'host', 'content-type', 'content-length', 'user-agent', 'grpc-timeout', 'grpc-encoding', 'grpc-accept-encoding', 'accept-encoding',
+  'authorization',
+  'proxy-authorization',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'content-type',
+  'content-length',
+  'user-agent',
+  'grpc-timeout',
+  'grpc-encoding',
+  'grpc-accept-encoding',
+  'accept-encoding',
 ]);
 
 /** Response headers and trailers never passed back: hop-by-hop, and what the gateway's own listener writes. */
 const RESPONSE_DROPPED = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-type', 'content-length', 'date', 'server',
-  'grpc-status', 'grpc-message', 'grpc-encoding', 'grpc-accept-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-type',
+  'content-length',
+  'date',
+  'server',
+  'grpc-status',
+  'grpc-message',
+  'grpc-encoding',
+  'grpc-accept-encoding',
 ]);
 
 /**
@@ -33,7 +61,7 @@ export function upstreamRequestMetadata(incoming: Metadata, state: CallState | u
   const out = new Metadata();
   const all = incoming.toJSON();
   for (const key in all) {
-    if (REQUEST_DROPPED.has(key) || key.startsWith('x-gatehouse-') || (traceparent !== undefined && (key === 'traceparent'))) continue;
+    if (REQUEST_DROPPED.has(key) || key.startsWith('x-gatehouse-') || (traceparent !== undefined && key === 'traceparent')) continue;
     for (const value of all[key]!) out.add(key, value);
   }
   const identity = state?.peer?.identity;

@@ -40,7 +40,14 @@ export function watchEndpointHealth(client: grpc.Client, options: HealthWatchOpt
 
   const watch = () => {
     let settled = false;
-    const stream = client.makeServerStreamRequest<Buffer, Buffer>(WATCH, (b) => b, (b) => b, request, new grpc.Metadata(), {});
+    const stream = client.makeServerStreamRequest<Buffer, Buffer>(
+      WATCH,
+      (b) => b,
+      (b) => b,
+      request,
+      new grpc.Metadata(),
+      {},
+    );
     current = stream;
     stream.on('data', (reply: Buffer) => {
       const status = decodeStatus(reply);
@@ -57,7 +64,13 @@ export function watchEndpointHealth(client: grpc.Client, options: HealthWatchOpt
   };
 
   const check = () => {
-    current = client.makeUnaryRequest<Buffer, Buffer>(CHECK, (b) => b, (b) => b, request, new grpc.Metadata(), { deadline: Date.now() + options.timeoutMs },
+    current = client.makeUnaryRequest<Buffer, Buffer>(
+      CHECK,
+      (b) => b,
+      (b) => b,
+      request,
+      new grpc.Metadata(),
+      { deadline: Date.now() + options.timeoutMs },
       (error, reply) => {
         if (stopped) return;
         if (error === null) {
@@ -69,7 +82,8 @@ export function watchEndpointHealth(client: grpc.Client, options: HealthWatchOpt
           verdict(false, `health check failed: ${grpc.status[error.code]}`);
         }
         later(check);
-      });
+      },
+    );
   };
 
   watch();

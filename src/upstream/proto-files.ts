@@ -19,7 +19,10 @@ export function descriptorFilesFromProtos(files: readonly string[], includeDirs:
     for (const dir of includeDirs) if (existsSync(join(dir, target))) return resolve(dir, target);
     return origin ? join(dirname(origin), target) : target;
   };
-  root.loadSync(files.map((file) => resolve(file)), { keepCase: true });
+  root.loadSync(
+    files.map((file) => resolve(file)),
+    { keepCase: true },
+  );
   root.resolveAll();
   const set = (root as unknown as { toDescriptor(syntax: string): { file: object[] } }).toDescriptor('proto3');
   return set.file.map((file) => descriptor.FileDescriptorProto.encode(file as never).finish());

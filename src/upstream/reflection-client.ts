@@ -27,7 +27,11 @@ const VERSIONS = ['v1', 'v1alpha'] as const;
  * imports. One reflection stream per version tried, bounded by `timeoutMs`.
  * Rejects with the upstream's status when neither version answers.
  */
-export async function reflectUpstream(client: grpc.Client, wanted: (services: readonly string[]) => readonly string[], timeoutMs: number): Promise<ReflectedApi> {
+export async function reflectUpstream(
+  client: grpc.Client,
+  wanted: (services: readonly string[]) => readonly string[],
+  timeoutMs: number,
+): Promise<ReflectedApi> {
   let lastError: unknown;
   for (const version of VERSIONS) {
     try {
@@ -40,11 +44,22 @@ export async function reflectUpstream(client: grpc.Client, wanted: (services: re
   throw lastError;
 }
 
-async function reflectWith(client: grpc.Client, version: (typeof VERSIONS)[number], wanted: (services: readonly string[]) => readonly string[], timeoutMs: number): Promise<ReflectedApi> {
+async function reflectWith(
+  client: grpc.Client,
+  version: (typeof VERSIONS)[number],
+  wanted: (services: readonly string[]) => readonly string[],
+  timeoutMs: number,
+): Promise<ReflectedApi> {
   const method = methodOf(version);
-  const stream = client.makeBidiStreamRequest<Request, Response>(method.path, method.requestSerialize, method.responseDeserialize, new grpc.Metadata(), {
-    deadline: Date.now() + timeoutMs,
-  });
+  const stream = client.makeBidiStreamRequest<Request, Response>(
+    method.path,
+    method.requestSerialize,
+    method.responseDeserialize,
+    new grpc.Metadata(),
+    {
+      deadline: Date.now() + timeoutMs,
+    },
+  );
   const session = new ReflectionSession(stream);
   try {
     const listed = await session.ask({ list_services: '' });
@@ -106,7 +121,11 @@ function methodOf(version: (typeof VERSIONS)[number]): grpc.MethodDefinition<Req
   let method = methods.get(version);
   if (method === undefined) {
     const definition = protoLoader.loadSync(join(PROTO_DIR, 'grpc', 'reflection', version, 'reflection.proto'), {
-      keepCase: true, longs: Number, enums: Number, defaults: false, oneofs: true,
+      keepCase: true,
+      longs: Number,
+      enums: Number,
+      defaults: false,
+      oneofs: true,
     });
     const service = definition[`grpc.reflection.${version}.ServerReflection`] as unknown as Record<string, grpc.MethodDefinition<Request, Response>>;
     method = service.ServerReflectionInfo!;

@@ -76,7 +76,11 @@ function handlerFor(method: DescribedMethod, target: ForwardTarget): Handler {
   };
 }
 
-type AnyServerCall = grpc.ServerUnaryCall<Buffer, Buffer> | grpc.ServerReadableStream<Buffer, Buffer> | grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>;
+type AnyServerCall =
+  | grpc.ServerUnaryCall<Buffer, Buffer>
+  | grpc.ServerReadableStream<Buffer, Buffer>
+  | grpc.ServerWritableStream<Buffer, Buffer>
+  | grpc.ServerDuplexStream<Buffer, Buffer>;
 
 function common(call: AnyServerCall, request: Buffer | undefined, requests: Downstream['requests']) {
   return {
@@ -92,7 +96,13 @@ function common(call: AnyServerCall, request: Buffer | undefined, requests: Down
 }
 
 /** Unary and client-streaming methods: one reply, given to grpc-js's callback with the trailers. */
-function replyOnce(call: AnyServerCall, request: Buffer | undefined, requests: Downstream['requests'], callback: grpc.sendUnaryData<Buffer>, upstream: string): Downstream {
+function replyOnce(
+  call: AnyServerCall,
+  request: Buffer | undefined,
+  requests: Downstream['requests'],
+  callback: grpc.sendUnaryData<Buffer>,
+  upstream: string,
+): Downstream {
   let reply: Buffer | undefined;
   return {
     ...common(call, request, requests),
@@ -112,7 +122,11 @@ function replyOnce(call: AnyServerCall, request: Buffer | undefined, requests: D
 }
 
 /** Server-streaming and bidi methods: replies written as they come, the status after the last one has gone out. */
-function replyStream(call: grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>, request: Buffer | undefined, requests: Downstream['requests']): Downstream {
+function replyStream(
+  call: grpc.ServerWritableStream<Buffer, Buffer> | grpc.ServerDuplexStream<Buffer, Buffer>,
+  request: Buffer | undefined,
+  requests: Downstream['requests'],
+): Downstream {
   return {
     ...common(call, request, requests),
     send: (message) => call.write(message),

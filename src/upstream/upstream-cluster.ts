@@ -106,7 +106,11 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
       endpoint.ejectedUntilMs = performance.now() + config.ejection.durationMs;
       endpoint.consecutiveFailures = 0;
       ejectionsCounter.inc();
-      logger.warn('upstream endpoint ejected after consecutive failures', { upstream: name, endpoint: endpoint.label, forMs: config.ejection.durationMs });
+      logger.warn('upstream endpoint ejected after consecutive failures', {
+        upstream: name,
+        endpoint: endpoint.label,
+        forMs: config.ejection.durationMs,
+      });
       const timer = setTimeout(() => {
         timers.delete(timer);
         refresh();
@@ -133,30 +137,40 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
       return `${count} endpoint${count === 1 ? '' : 's'}: ${parts.join(', ') || 'not started'}`;
     },
     start() {
-      endpoints.push(...config.targets.map((target, i) => {
-        const client = new grpc.Client(target, options.channel.credentials, options.channel.options);
-        return {
-          client,
-          channel: client.getChannel(),
-          label: `${name}#${i + 1}`,
-          healthy: config.healthCheck.enabled ? undefined : true,
-          ejectedUntilMs: 0,
-          consecutiveFailures: 0,
-        };
-      }));
+      endpoints.push(
+        ...config.targets.map((target, i) => {
+          const client = new grpc.Client(target, options.channel.credentials, options.channel.options);
+          return {
+            client,
+            channel: client.getChannel(),
+            label: `${name}#${i + 1}`,
+            healthy: config.healthCheck.enabled ? undefined : true,
+            ejectedUntilMs: 0,
+            consecutiveFailures: 0,
+          };
+        }),
+      );
       refresh();
       if (!config.healthCheck.enabled) return Promise.resolve();
-      const firstVerdicts = endpoints.map((endpoint) => new Promise<void>((resolve) => {
-        watches.push(watchEndpointHealth(endpoint.client, config.healthCheck, (healthy, why) => {
-          resolve();
-          if (endpoint.healthy === healthy) return;
-          endpoint.healthy = healthy;
-          logger.info('upstream endpoint health', { upstream: name, endpoint: endpoint.label, healthy, why });
-          refresh();
-        }));
-      }));
+      const firstVerdicts = endpoints.map(
+        (endpoint) =>
+          new Promise<void>((resolve) => {
+            watches.push(
+              watchEndpointHealth(endpoint.client, config.healthCheck, (healthy, why) => {
+                resolve();
+                if (endpoint.healthy === healthy) return;
+                endpoint.healthy = healthy;
+                logger.info('upstream endpoint health', { upstream: name, endpoint: endpoint.label, healthy, why });
+                refresh();
+              }),
+            );
+          }),
+      );
       // A first verdict can take a connection attempt; do not hold the start longer than one check.
-      return Promise.race([Promise.all(firstVerdicts), new Promise<void>((resolve) => setTimeout(resolve, config.healthCheck.timeoutMs).unref())]).then(() => undefined);
+      return Promise.race([
+        Promise.all(firstVerdicts),
+        new Promise<void>((resolve) => setTimeout(resolve, config.healthCheck.timeoutMs).unref()),
+      ]).then(() => undefined);
     },
     stop() {
       for (const watch of watches.splice(0)) watch.stop();

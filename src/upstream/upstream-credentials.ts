@@ -26,9 +26,10 @@ export interface ChannelLimits {
 export function upstreamChannelSettings(upstream: UpstreamConfig, limits: ChannelLimits): UpstreamChannelSettings {
   const tls = upstream.tls;
   const read = (file: string | undefined) => (file === undefined ? null : readFileSync(file));
-  const credentials = tls.mode === 'insecure'
-    ? grpc.credentials.createInsecure()
-    : grpc.credentials.createSsl(read(tls.caFile), tls.mode === 'mtls' ? read(tls.keyFile) : null, tls.mode === 'mtls' ? read(tls.certFile) : null);
+  const credentials =
+    tls.mode === 'insecure'
+      ? grpc.credentials.createInsecure()
+      : grpc.credentials.createSsl(read(tls.caFile), tls.mode === 'mtls' ? read(tls.keyFile) : null, tls.mode === 'mtls' ? read(tls.certFile) : null);
   const options: grpc.ChannelOptions = {
     'grpc.max_receive_message_length': limits.maxReceiveMessageBytes,
     'grpc.max_send_message_length': limits.maxSendMessageBytes,

@@ -6,9 +6,16 @@ import { statusFromError } from '../status/to-status.js';
 export function localStatus(code: grpc.status, upstream: string): grpc.StatusObject {
   switch (code) {
     case grpc.status.UNAVAILABLE:
-      return errorStatus(new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream} did not answer: its endpoint could not be reached or closed the connection`, {
-        retryDelayMs: 100, metadata: { upstream },
-      }));
+      return errorStatus(
+        new GatehouseError(
+          'UPSTREAM_UNAVAILABLE',
+          `upstream ${upstream} did not answer: its endpoint could not be reached or closed the connection`,
+          {
+            retryDelayMs: 100,
+            metadata: { upstream },
+          },
+        ),
+      );
     case grpc.status.DEADLINE_EXCEEDED:
       return errorStatus(new GatehouseError('DEADLINE_EXCEEDED', `the deadline passed before upstream ${upstream} answered`));
     case grpc.status.CANCELLED:
@@ -16,7 +23,9 @@ export function localStatus(code: grpc.status, upstream: string): grpc.StatusObj
     case grpc.status.RESOURCE_EXHAUSTED:
       return errorStatus(new GatehouseError('RESPONSE_TOO_LARGE', `a reply of upstream ${upstream} is larger than server.maxSendMessageBytes`));
     default:
-      return errorStatus(new GatehouseError('UPSTREAM_PROTOCOL_ERROR', `upstream ${upstream} sent a reply the gateway cannot pass on (${grpc.status[code]})`));
+      return errorStatus(
+        new GatehouseError('UPSTREAM_PROTOCOL_ERROR', `upstream ${upstream} sent a reply the gateway cannot pass on (${grpc.status[code]})`),
+      );
   }
 }
 

@@ -32,9 +32,21 @@ export function generateUpstreamContracts(): UpstreamContracts {
   copyFileSync(join(PROTO_DIR, 'grpc/health/v1/health.proto'), join(dir, 'upstream_health.proto'));
   copyFileSync(join(PROTO_DIR, 'grpc/reflection/v1/reflection.proto'), join(dir, 'upstream_reflection.proto'));
   const descriptorSetFile = join(dir, 'upstream.binpb');
-  execFileSync('protoc', [`-I${UPSTREAM_FIXTURES}`, `-I${dir}`, '-I/usr/include', `--python_out=${dir}`, '--include_imports',
-    `--descriptor_set_out=${descriptorSetFile}`, ...UPSTREAM_PROTOS, 'upstream_health.proto', 'upstream_reflection.proto']);
-  const definition = protoLoader.loadSync(UPSTREAM_PROTOS.map((p) => join(UPSTREAM_FIXTURES, p)), { keepCase: true, longs: Number, enums: String, defaults: true });
+  execFileSync('protoc', [
+    `-I${UPSTREAM_FIXTURES}`,
+    `-I${dir}`,
+    '-I/usr/include',
+    `--python_out=${dir}`,
+    '--include_imports',
+    `--descriptor_set_out=${descriptorSetFile}`,
+    ...UPSTREAM_PROTOS,
+    'upstream_health.proto',
+    'upstream_reflection.proto',
+  ]);
+  const definition = protoLoader.loadSync(
+    UPSTREAM_PROTOS.map((p) => join(UPSTREAM_FIXTURES, p)),
+    { keepCase: true, longs: Number, enums: String, defaults: true },
+  );
   return {
     dir,
     descriptorSetFile,
@@ -81,13 +93,26 @@ export interface PythonUpstreamOptions {
   /** Every Greeter.SayHello fails UNAVAILABLE while its health stays SERVING (a broken endpoint health checks miss). */
   unavailable?: boolean;
   /** Serve mTLS with this certificate and key, requiring client certificates signed by `ca` (PEM files). */
-  mtls?: { cert: string; key: string; ca: string; /** The test's own client pair for the control service. */ controlCert: string; controlKey: string };
+  mtls?: {
+    cert: string;
+    key: string;
+    ca: string /** The test's own client pair for the control service. */;
+    controlCert: string;
+    controlKey: string;
+  };
 }
 
 /** Starts `upstream_server.py` on a free loopback port; resolves once it listens. */
 export async function startPythonUpstream(contracts: UpstreamContracts, options: PythonUpstreamOptions = {}): Promise<PythonUpstream> {
-  const args = [join(UPSTREAM_FIXTURES, 'upstream_server.py'), '--gen', contracts.dir, '--port', String(options.port ?? 0), ...(options.unavailable ? ['--unavailable'] : []),
-    ...(options.mtls ? ['--mtls', options.mtls.cert, options.mtls.key, options.mtls.ca] : [])];
+  const args = [
+    join(UPSTREAM_FIXTURES, 'upstream_server.py'),
+    '--gen',
+    contracts.dir,
+    '--port',
+    String(options.port ?? 0),
+    ...(options.unavailable ? ['--unavailable'] : []),
+    ...(options.mtls ? ['--mtls', options.mtls.cert, options.mtls.key, options.mtls.ca] : []),
+  ];
   const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
@@ -100,19 +125,29 @@ export async function startPythonUpstream(contracts: UpstreamContracts, options:
   const bound = (JSON.parse(line) as { port: number }).port;
   const target = `127.0.0.1:${bound}`;
   const control = options.mtls
-    ? new grpc.Client(target, channelCredentials({ caFile: options.mtls.ca, certFile: options.mtls.controlCert, keyFile: options.mtls.controlKey }),
-      { 'grpc.ssl_target_name_override': 'localhost' })
+    ? new grpc.Client(target, channelCredentials({ caFile: options.mtls.ca, certFile: options.mtls.controlCert, keyFile: options.mtls.controlKey }), {
+        'grpc.ssl_target_name_override': 'localhost',
+      })
     : new grpc.Client(target, grpc.credentials.createInsecure());
-  const ask = (method: string, body: unknown) => new Promise<unknown>((resolve, reject) => {
-    control.makeUnaryRequest(`/upstreamtest.Control/${method}`, (b: Buffer) => b, (b: Buffer) => b, Buffer.from(JSON.stringify(body)), { deadline: Date.now() + 5000 },
-      (error, reply) => (error ? reject(error) : resolve(JSON.parse(reply!.toString()))));
-  });
+  const ask = (method: string, body: unknown) =>
+    new Promise<unknown>((resolve, reject) => {
+      control.makeUnaryRequest(
+        `/upstreamtest.Control/${method}`,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.from(JSON.stringify(body)),
+        { deadline: Date.now() + 5000 },
+        (error, reply) => (error ? reject(error) : resolve(JSON.parse(reply!.toString()))),
+      );
+    });
   return {
     port: bound,
     target,
     child,
     calls: async () => (await ask('Calls', {})) as SeenCall[],
-    setHealth: async (status) => { await ask('SetHealth', { status }); },
+    setHealth: async (status) => {
+      await ask('SetHealth', { status });
+    },
     async kill() {
       control.close();
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

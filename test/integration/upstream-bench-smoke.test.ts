@@ -17,11 +17,27 @@ const skip = hasGo || process.env.CI ? false : 'needs golang-google-grpc-dev (.c
 
 describe('upstream routing benchmark (smoke)', { skip, timeout: 240_000 }, () => {
   it('measures unary and streaming calls directly and through the gateway', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath,
-      ['--import', 'tsx', 'bench/upstream.bench.ts', '--seconds', '0.3', '--warmup-seconds', '0.1', '--connections', '1', '--inflight', '2', '--no-pin'],
-      { cwd: ROOT, timeout: 200_000 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'bench/upstream.bench.ts',
+        '--seconds',
+        '0.3',
+        '--warmup-seconds',
+        '0.1',
+        '--connections',
+        '1',
+        '--inflight',
+        '2',
+        '--no-pin',
+      ],
+      { cwd: ROOT, timeout: 200_000 },
+    );
     for (const kind of ['unary', 'server-stream']) {
-      for (const via of ['direct', 'gateway']) assert.match(stdout, new RegExp(`^\\s*${kind}\\s+${via}\\s+\\d+\\.\\d{3}\\s`, 'm'), `no ${kind} ${via} row`);
+      for (const via of ['direct', 'gateway'])
+        assert.match(stdout, new RegExp(`^\\s*${kind}\\s+${via}\\s+\\d+\\.\\d{3}\\s`, 'm'), `no ${kind} ${via} row`);
       assert.match(stdout, new RegExp(`^${kind}: the gateway adds -?\\d+\\.\\d{3} ms .* keeps \\d+% of the direct throughput`, 'm'));
     }
   });

@@ -6,11 +6,21 @@ import { waitForHealth } from '../helpers/health-client.js';
 import { generateUpstreamContracts, startPythonUpstream, type PythonUpstream, type UpstreamContracts } from '../helpers/python-upstream.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 
-type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null) => void) => grpc.ClientUnaryCall;
+type Unary = (
+  request: unknown,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null) => void,
+) => grpc.ClientUnaryCall;
 const TLS_NAME = { 'grpc.ssl_target_name_override': 'localhost' };
 
 /** One call of the load: when it ran and how it ended. */
-interface Outcome { method: string; startedAt: number; endedAt: number; code: number }
+interface Outcome {
+  method: string;
+  startedAt: number;
+  endedAt: number;
+  code: number;
+}
 
 describe('two upstream endpoints, one killed under load', () => {
   let contracts: UpstreamContracts;
@@ -32,7 +42,12 @@ describe('two upstream endpoints, one killed under load', () => {
         },
         routes: [
           // SayHello is idempotent (retried); Search/Query is not.
-          { service: 'helloworld.Greeter', upstream: 'pair', descriptorSetFile: contracts.descriptorSetFile, retry: { idempotentMethods: ['SayHello'], maxAttempts: 3 } },
+          {
+            service: 'helloworld.Greeter',
+            upstream: 'pair',
+            descriptorSetFile: contracts.descriptorSetFile,
+            retry: { idempotentMethods: ['SayHello'], maxAttempts: 3 },
+          },
           { service: 'Search', upstream: 'pair', descriptorSetFile: contracts.descriptorSetFile },
         ],
         'policy.services': { 'helloworld.Greeter': {}, Search: {} },
@@ -51,17 +66,19 @@ describe('two upstream endpoints, one killed under load', () => {
     const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
     const search = new (contracts.clientFor('Search'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
     const outcomes: Outcome[] = [];
-    const call = (method: string, run: (cb: (error: grpc.ServiceError | null) => void) => void) => new Promise<void>((resolve) => {
-      const startedAt = Date.now();
-      run((error) => {
-        outcomes.push({ method, startedAt, endedAt: Date.now(), code: error?.code ?? 0 });
-        resolve();
+    const call = (method: string, run: (cb: (error: grpc.ServiceError | null) => void) => void) =>
+      new Promise<void>((resolve) => {
+        const startedAt = Date.now();
+        run((error) => {
+          outcomes.push({ method, startedAt, endedAt: Date.now(), code: error?.code ?? 0 });
+          resolve();
+        });
       });
-    });
     const loadUntil = Date.now() + 2000;
     const worker = async (i: number) => {
       while (Date.now() < loadUntil) {
-        if (i % 2 === 0) await call('SayHello', (cb) => greeter.SayHello!({ name: 'slow:40' }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, cb));
+        if (i % 2 === 0)
+          await call('SayHello', (cb) => greeter.SayHello!({ name: 'slow:40' }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, cb));
         else await call('Query', (cb) => search.Query!({ query: 'slow:40' }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, cb));
       }
     };
@@ -75,7 +92,11 @@ describe('two upstream endpoints, one killed under load', () => {
 
     const failed = outcomes.filter((o) => o.code !== 0);
     assert.ok(outcomes.length > 50, `only ${outcomes.length} calls ran`);
-    assert.deepEqual(failed.filter((o) => o.method === 'SayHello'), [], 'idempotent calls must be retried on the live endpoint');
+    assert.deepEqual(
+      failed.filter((o) => o.method === 'SayHello'),
+      [],
+      'idempotent calls must be retried on the live endpoint',
+    );
     // Only Query calls in flight when the endpoint died may fail: sent before the gateway could have heard of the
     // death (a loaded machine takes a moment to hand the gateway the closed connection), at most two per Query worker.
     for (const o of failed) {
@@ -131,11 +152,13 @@ describe('an endpoint that passes health checks but fails every call', () => {
     const codes: number[] = [];
     const details: string[] = [];
     for (let i = 0; i < 12; i++) {
-      await new Promise<void>((resolve) => greeter.SayHello!({ name: `n${i}` }, new grpc.Metadata(), {}, (error) => {
-        codes.push(error?.code ?? 0);
-        if (error) details.push(error.details);
-        resolve();
-      }));
+      await new Promise<void>((resolve) =>
+        greeter.SayHello!({ name: `n${i}` }, new grpc.Metadata(), {}, (error) => {
+          codes.push(error?.code ?? 0);
+          if (error) details.push(error.details);
+          resolve();
+        }),
+      );
     }
     (greeter as unknown as grpc.Client).close();
     // Round robin: broken, healthy, broken (second failure in a row: ejected), then healthy only.
@@ -147,4 +170,3 @@ describe('an endpoint that passes health checks but fails every call', () => {
     assert.equal((await broken.calls()).filter((c) => c.method === '/helloworld.Greeter/SayHello').length, 2);
   });
 });
-

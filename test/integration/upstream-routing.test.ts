@@ -43,8 +43,12 @@ describe('routing services to a Python grpcio upstream', () => {
     let trailers: grpc.Metadata | undefined;
     const reply = new Promise<T>((resolve, reject) => {
       const running = call((error, value) => (error ? reject(error) : resolve(value!)));
-      running.on('metadata', (m: grpc.Metadata) => { headers = m; });
-      running.on('status', (s: grpc.StatusObject) => { trailers = s.metadata; });
+      running.on('metadata', (m: grpc.Metadata) => {
+        headers = m;
+      });
+      running.on('status', (s: grpc.StatusObject) => {
+        trailers = s.metadata;
+      });
     });
     return reply.then((value) => ({ value, headers: () => headers, trailers: () => trailers }));
   };
@@ -96,14 +100,16 @@ describe('routing services to a Python grpcio upstream', () => {
     assert.deepEqual(header('x-gatehouse-identity'), [devClientIdentity('alice')]);
     assert.deepEqual(header('x-gatehouse-subject'), [devClientIdentity('alice')]);
     assert.deepEqual(header('x-custom'), ['c1']);
-    assert.deepEqual(header('authorization'), [], 'the caller\'s token must never reach the upstream');
+    assert.deepEqual(header('authorization'), [], "the caller's token must never reach the upstream");
     assert.ok(seen.timeRemaining !== null && seen.timeRemaining > 0 && seen.timeRemaining <= 5, `upstream deadline ${seen.timeRemaining} s`);
   });
 
   test('an upstream error keeps its code, message, details and trailers', async () => {
     const greeter = client<Greeter>('helloworld.Greeter');
     const error = await unary<Reply>((cb) => greeter.SayHello({ name: 'fail' }, new grpc.Metadata(), {}, cb)).then(
-      () => assert.fail('expected NOT_FOUND'), (e: grpc.ServiceError) => e);
+      () => assert.fail('expected NOT_FOUND'),
+      (e: grpc.ServiceError) => e,
+    );
     assert.equal(error.code, grpc.status.NOT_FOUND);
     assert.equal(error.details, 'nobody called fail here');
     assert.deepEqual(error.metadata.get('x-upstream-trailer'), ['failed']);
@@ -112,12 +118,16 @@ describe('routing services to a Python grpcio upstream', () => {
     assert.equal(details?.errorInfo?.domain, 'cheesefarm.example');
   });
 
-  test('the tutorial\'s CheeseService (EMMENTAL = 0), described by a descriptor set', async () => {
-    const cheese = client<grpc.Client & { Order: (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: Callback<unknown>) => grpc.ClientUnaryCall }>('cheesefarm.CheeseService');
+  test("the tutorial's CheeseService (EMMENTAL = 0), described by a descriptor set", async () => {
+    const cheese = client<
+      grpc.Client & { Order: (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: Callback<unknown>) => grpc.ClientUnaryCall }
+    >('cheesefarm.CheeseService');
     const ordered = await unary((cb) => cheese.Order({ type: 'EMMENTAL', age: 12 }, new grpc.Metadata(), {}, cb));
     assert.deepEqual(ordered.value, { age: 12, type: 'EMMENTAL' });
     const error = await unary((cb) => cheese.Order({ type: 'ROQUEFORT', age: 1 }, new grpc.Metadata(), {}, cb)).then(
-      () => assert.fail('expected FAILED_PRECONDITION'), (e: grpc.ServiceError) => e);
+      () => assert.fail('expected FAILED_PRECONDITION'),
+      (e: grpc.ServiceError) => e,
+    );
     assert.equal(error.code, grpc.status.FAILED_PRECONDITION);
     assert.equal(codec.decode(error.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer)?.errorInfo?.reason, 'OUT_OF_CHEESE');
   });
@@ -161,12 +171,23 @@ describe('routing services to a Python grpcio upstream', () => {
     const aliceFiles = { caFile: gw.certs.caCert, certFile: gw.certs.clients.alice.cert, keyFile: gw.certs.clients.alice.key };
     const tokenless = new (contracts.clientFor('helloworld.Greeter'))(gw.target, channelCredentials(aliceFiles), TLS_NAME) as unknown as Greeter;
     clients.push(tokenless);
-    await assertRejects(unary((cb) => tokenless.SayHello({ name: 'x' }, new grpc.Metadata(), {}, cb)), 'UNAUTHENTICATED');
+    await assertRejects(
+      unary((cb) => tokenless.SayHello({ name: 'x' }, new grpc.Metadata(), {}, cb)),
+      'UNAUTHENTICATED',
+    );
     // bob is not among Search's identities; a bare service name (no package) is in the policy like any other.
-    const search = client<grpc.Client & { Query: (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: Callback<unknown>) => grpc.ClientUnaryCall }>('Search', 'bob');
-    await assertRejects(unary((cb) => search.Query({ query: 'q' }, new grpc.Metadata(), {}, cb)), 'PERMISSION_DENIED', /not allowed to call \/Search\/Query/);
+    const search = client<
+      grpc.Client & { Query: (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: Callback<unknown>) => grpc.ClientUnaryCall }
+    >('Search', 'bob');
+    await assertRejects(
+      unary((cb) => search.Query({ query: 'q' }, new grpc.Metadata(), {}, cb)),
+      'PERMISSION_DENIED',
+      /not allowed to call \/Search\/Query/,
+    );
     assert.equal((await upstream.calls()).length, before, 'refused calls must not reach the upstream');
-    const allowed = client<grpc.Client & { Query: (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: Callback<unknown>) => grpc.ClientUnaryCall }>('Search', 'alice');
+    const allowed = client<
+      grpc.Client & { Query: (r: unknown, m: grpc.Metadata, o: grpc.CallOptions, cb: Callback<unknown>) => grpc.ClientUnaryCall }
+    >('Search', 'alice');
     assert.deepEqual((await unary((cb) => allowed.Query({ query: 'q' }, new grpc.Metadata(), {}, cb))).value, { results: ['q 1', 'q 2'] });
   });
 
@@ -189,7 +210,8 @@ describe('routing services to a Python grpcio upstream', () => {
   test('reflection through the gateway lists and describes the routed services', async () => {
     const listed = await reflectionRequest(gw.target, gw.credentials('alice'), { list_services: '' });
     const names = listed.list_services_response!.service.map((s) => s.name);
-    for (const name of ['helloworld.Greeter', 'cheesefarm.CheeseService', 'Search', 'cheesefarm.v1.CheeseService']) assert.ok(names.includes(name), `${name} not listed`);
+    for (const name of ['helloworld.Greeter', 'cheesefarm.CheeseService', 'Search', 'cheesefarm.v1.CheeseService'])
+      assert.ok(names.includes(name), `${name} not listed`);
     const described = await reflectionRequest(gw.target, gw.credentials('alice'), { file_containing_symbol: 'helloworld.Greeter' });
     const files = described.file_descriptor_response!.file_descriptor_proto;
     assert.ok(files.length >= 1);
@@ -198,7 +220,10 @@ describe('routing services to a Python grpcio upstream', () => {
 
   test('routed calls show in grpc_server_* and per-upstream series, and the access log names the upstream', async () => {
     const text = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-    assert.match(text, /grpc_server_handled_total\{[^}]*grpc_service="helloworld.Greeter"[^}]*grpc_method="SayHello"[^}]*grpc_code="OK"[^}]*\} [1-9]/);
+    assert.match(
+      text,
+      /grpc_server_handled_total\{[^}]*grpc_service="helloworld.Greeter"[^}]*grpc_method="SayHello"[^}]*grpc_code="OK"[^}]*\} [1-9]/,
+    );
     assert.match(text, /gatehouse_upstream_calls_total\{upstream="py",grpc_code="OK"\} [1-9]/);
     assert.match(text, /gatehouse_upstream_healthy_endpoints\{upstream="py"\} 1/);
     assert.match(text, /gatehouse_upstream_latency_seconds_count\{upstream="py"\} [1-9]/);
@@ -214,7 +239,11 @@ describe('routing services to a Python grpcio upstream', () => {
       assert.equal(await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 1000, ''), 'SERVING');
       const greeter = client<Greeter>('helloworld.Greeter');
       const startedAt = Date.now();
-      const { error, details } = await assertRejects(unary((cb) => greeter.SayHello({ name: 'x' }, new grpc.Metadata(), {}, cb)), 'UNAVAILABLE', /upstream py has no healthy endpoint/);
+      const { error, details } = await assertRejects(
+        unary((cb) => greeter.SayHello({ name: 'x' }, new grpc.Metadata(), {}, cb)),
+        'UNAVAILABLE',
+        /upstream py has no healthy endpoint/,
+      );
       assert.ok(Date.now() - startedAt < 1000, 'must fail fast');
       assert.equal(details?.errorInfo?.reason, 'UPSTREAM_UNAVAILABLE');
       assert.doesNotMatch(error.details, /127\.0\.0\.1|:\d{4,5}/);
@@ -225,17 +254,28 @@ describe('routing services to a Python grpcio upstream', () => {
   });
 
   test('a reflection refresh logs when the upstream describes other methods than those routed since start', async () => {
-    const config = loadConfig({ overrides: {
-      upstreams: { py: { targets: [upstream.target], discovery: { refreshIntervalMs: 100 } } },
-      routes: [{ service: 'helloworld.Greeter', upstream: 'py' }],
-    } });
+    const config = loadConfig({
+      overrides: {
+        upstreams: { py: { targets: [upstream.target], discovery: { refreshIntervalMs: 100 } } },
+        routes: [{ service: 'helloworld.Greeter', upstream: 'py' }],
+      },
+    });
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger({ level: 'info', write: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) });
     // As if the gateway had started when the upstream had only SayHello.
-    const routed = { services: [{ service: { name: 'helloworld.Greeter', methods: [{ name: 'SayHello', clientStreaming: false, serverStreaming: false }] }, route: config.routes[0]! }], files: [] };
+    const routed = {
+      services: [
+        {
+          service: { name: 'helloworld.Greeter', methods: [{ name: 'SayHello', clientStreaming: false, serverStreaming: false }] },
+          route: config.routes[0]!,
+        },
+      ],
+      files: [],
+    };
     const refresh = startDiscoveryRefresh(config, routed, logger);
     try {
-      for (let i = 0; i < 100 && !lines.some((l) => l.msg === 'upstream API changed since start; restart the gateway to route it as it is now'); i++) await sleep(20);
+      for (let i = 0; i < 100 && !lines.some((l) => l.msg === 'upstream API changed since start; restart the gateway to route it as it is now'); i++)
+        await sleep(20);
     } finally {
       refresh.stop();
     }
@@ -245,4 +285,3 @@ describe('routing services to a Python grpcio upstream', () => {
     assert.match(String(changed.now), /helloworld\.Greeter\(SayHello,SayHelloBidiStream<>,SayHelloClientStream<,SayHelloStreamReply>\)/);
   });
 });
-

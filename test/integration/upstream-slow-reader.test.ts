@@ -60,18 +60,26 @@ describe('a slow reader of a routed server stream', () => {
     assert.equal(status.code, grpc.status.OK);
     assert.equal(received, COUNT);
     greeter.close();
-    process.stdout.write(`# slow reader: upstream sent ${sentWhilePaused} of ${COUNT} x ${SIZE} B while paused; buffers +${Math.round(grown / 1024)} KiB\n`);
+    process.stdout.write(
+      `# slow reader: upstream sent ${sentWhilePaused} of ${COUNT} x ${SIZE} B while paused; buffers +${Math.round(grown / 1024)} KiB\n`,
+    );
   });
 
-  test('an upstream that stops reading a client stream pauses the client, not the gateway\'s memory', async () => {
+  test("an upstream that stops reading a client stream pauses the client, not the gateway's memory", async () => {
     const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as grpc.Client & {
-      SayHelloClientStream(callback: (error: grpc.ServiceError | null, reply?: { message: string }) => void): grpc.ClientWritableStream<{ name: string }>;
+      SayHelloClientStream(
+        callback: (error: grpc.ServiceError | null, reply?: { message: string }) => void,
+      ): grpc.ClientWritableStream<{ name: string }>;
     };
     const filler = 'y'.repeat(SIZE);
     const stallMs = 1500;
     let reply: { message: string } | undefined;
     const done = new Promise<void>((resolve, reject) => {
-      const call = greeter.SayHelloClientStream((error, value) => (error ? reject(error) : (reply = value, resolve())));
+      const call = greeter.SayHelloClientStream((error, value) => {
+        if (error) return reject(error);
+        reply = value;
+        resolve();
+      });
       call.write({ name: `stall:${stallMs}` });
       let written = 0;
       const startedAt = Date.now();
@@ -92,7 +100,10 @@ describe('a slow reader of a routed server stream', () => {
     await done;
     greeter.close();
     assert.equal(reply?.message, `Hello, ${COUNT}`);
-    assert.ok(acceptedWhileStalled < COUNT / 4, `the client could write ${acceptedWhileStalled} of ${COUNT} messages while the upstream read nothing`);
+    assert.ok(
+      acceptedWhileStalled < COUNT / 4,
+      `the client could write ${acceptedWhileStalled} of ${COUNT} messages while the upstream read nothing`,
+    );
     process.stdout.write(`# stalled upstream: the client could write ${acceptedWhileStalled} of ${COUNT} x ${SIZE} B while it read nothing\n`);
   });
 });

@@ -6,7 +6,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTelemetry } from '../../src/telemetry/telemetry.js';
 import { waitForHealth } from '../helpers/health-client.js';
 import { join } from 'node:path';
-import { generateUpstreamContracts, startPythonUpstream, UPSTREAM_FIXTURES, type PythonUpstream, type UpstreamContracts } from '../helpers/python-upstream.js';
+import {
+  generateUpstreamContracts,
+  startPythonUpstream,
+  UPSTREAM_FIXTURES,
+  type PythonUpstream,
+  type UpstreamContracts,
+} from '../helpers/python-upstream.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 
 describe('a routed call with tracing on', () => {
@@ -18,7 +24,11 @@ describe('a routed call with tracing on', () => {
   before(async () => {
     contracts = generateUpstreamContracts();
     upstream = await startPythonUpstream(contracts);
-    const telemetry = createTelemetry({ config: { mode: 'auto', serviceName: 'gatehouse-test' }, env: {}, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    const telemetry = createTelemetry({
+      config: { mode: 'auto', serviceName: 'gatehouse-test' },
+      env: {},
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
     gw = await startGateway({
       telemetry,
       overrides: {
@@ -37,10 +47,12 @@ describe('a routed call with tracing on', () => {
     contracts?.remove();
   });
 
-  test('the upstream gets the gateway span as its parent, in the caller\'s trace', async () => {
+  test("the upstream gets the gateway span as its parent, in the caller's trace", async () => {
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
     const callerSpan = '00f067aa0ba902b7';
-    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), { 'grpc.ssl_target_name_override': 'localhost' }) as unknown as grpc.Client & {
+    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), {
+      'grpc.ssl_target_name_override': 'localhost',
+    }) as unknown as grpc.Client & {
       SayHello(r: { name: string }, m: grpc.Metadata, cb: (e: grpc.ServiceError | null) => void): void;
     };
     const metadata = new grpc.Metadata();

@@ -52,7 +52,9 @@ describe('upstreams and routes in config', () => {
   });
 
   it('a valid section loads with documented defaults', () => {
-    const config = loadConfig({ overrides: { upstreams: { legacy: { targets: ['127.0.0.1:6000'] } }, routes: [{ service: 'tinkoff.*', upstream: 'legacy' }] } });
+    const config = loadConfig({
+      overrides: { upstreams: { legacy: { targets: ['127.0.0.1:6000'] } }, routes: [{ service: 'tinkoff.*', upstream: 'legacy' }] },
+    });
     assert.equal(config.upstreams.legacy!.tls.mode, 'insecure');
     assert.equal(config.upstreams.legacy!.ejection.consecutiveFailures, 3);
     assert.deepEqual(config.routes[0]!.retry.idempotentMethods, []);
