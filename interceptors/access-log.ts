@@ -97,6 +97,7 @@ export function createAccessLogStep(options: AccessLogOptions): Step {
       traceId: call.traceId,
     };
     if (code !== 0) fields.details = call.details;
+    if (call.upstream !== undefined) fields.upstream = call.upstream;
     if (call.internalError !== undefined) {
       fields.referenceId = call.internalError.referenceId;
       fields.error = call.internalError.cause;

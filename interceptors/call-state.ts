@@ -49,6 +49,8 @@ export interface CallState {
    * AbortSignal; called once when the call ends (client cancel, deadline, drain).
    */
   onCallEnded?: (() => void) | undefined;
+  /** Set by the forwarding handler of a routed service (src/upstream/): the upstream's name, for the access log. */
+  upstream?: string | undefined;
 }
 
 /**

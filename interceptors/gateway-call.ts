@@ -149,6 +149,8 @@ export class GatewayCall implements ServerInterceptingCallInterface, Interceptin
   internalError: { referenceId: string; cause: unknown } | undefined = undefined;
   callOver = false;
   onCallEnded: (() => void) | undefined = undefined;
+  /** The upstream a routed call went to (src/upstream/), for the access log. */
+  upstream: string | undefined = undefined;
 
   // --- tracing step
   span: Span | undefined = undefined;

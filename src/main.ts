@@ -8,6 +8,7 @@ import type { Config } from './config/schema.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { createGateway, type Gateway, type GatewayAddresses } from './server.js';
 import { createTelemetry } from './telemetry/telemetry.js';
+import { discoverRoutes } from './upstream/discover-routes.js';
 
 export { processConfigSources } from './config/process-sources.js';
 
@@ -33,7 +34,9 @@ export async function startFromConfig(sources: ConfigSources, logger?: Logger): 
   // OTEL_* variables come from the same environment the config was read from.
   const telemetry = createTelemetry({ config: config.tracing, env: sources.env ?? {} });
   if (telemetry.sdkEnabled) log.info('tracing: OpenTelemetry SDK on', { serviceName: sources.env?.OTEL_SERVICE_NAME ?? config.tracing.serviceName });
-  const gateway = createGateway({ config, logger: log, telemetry });
+  // Routed services' methods are known before the gateway is built: the chain, policy and metrics cover them from start.
+  const routes = await discoverRoutes(config, log);
+  const gateway = createGateway({ config, logger: log, telemetry, routes });
   const addresses = await gateway.listen();
   log.info('listening', { ...addresses, tls: tls.mode });
   return { gateway, addresses, config };

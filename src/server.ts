@@ -14,7 +14,7 @@ import type { Telemetry } from './telemetry/telemetry.js';
 import type { Config } from './config/schema.js';
 import { createHealthState, type HealthState } from './health/health-state.js';
 import type { Logger } from './logging/logger.js';
-import { createReflectionServices, REFLECTION_SERVICE_NAMES } from './reflection/reflection-service.js';
+import { createReflectionServices, descriptorIndexWith, REFLECTION_SERVICE_NAMES } from './reflection/reflection-service.js';
 import { buildServices } from './services/build-services.js';
 import type { HostedService } from './services/hosted-service.js';
 import { createServerCredentials } from './tls/server-credentials.js';
@@ -23,6 +23,8 @@ import { routeGrpcJsLogs } from './logging/grpc-js-logger.js';
 import { refuseMisreadableRequests } from './proto/strict-decoding.js';
 import { buildRateLimitStore } from './rate-limit/build-rate-limit-store.js';
 import { guardConnections } from './transport/connection-guard.js';
+import { buildRoutedServices } from './upstream/build-routed-services.js';
+import { NO_ROUTES, type DiscoveredRoutes } from './upstream/discover-routes.js';
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -38,6 +40,8 @@ export interface GatewayOptions {
   extraServices?: HostedService[];
   /** Only these steps of the interceptor chain (the external benchmark measures each alone). Default every step config enables. */
   chainSteps?: readonly StepName[];
+  /** Services routed to upstreams, found by `discoverRoutes` (src/upstream/) before the gateway is built; required when config has routes. */
+  routes?: DiscoveredRoutes;
 }
 
 /** Where a started gateway listens; ports are the real ones when config asked for 0. */
@@ -77,8 +81,13 @@ interface StartedComponent {
 export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
   const registry = options.registry ?? createMetricsRegistry();
-  const services = [...(options.services ?? buildServices(config, { registry, logger })), ...(options.extraServices ?? [])];
-  const health = createHealthState(services.map((s) => s.name));
+  const hosted = [...(options.services ?? buildServices(config, { registry, logger })), ...(options.extraServices ?? [])];
+  if (config.routes.length > 0 && options.routes === undefined) throw new Error('config has routes: call discoverRoutes (src/upstream/) before createGateway');
+  // Routed services pass the same chain as hosted ones; their health follows their upstream, but an upstream that is
+  // down does not make the gateway itself unready (its own services still serve).
+  const routes = options.routes ?? NO_ROUTES;
+  const services = [...hosted, ...buildRoutedServices(config, routes, { registry, logger })];
+  const health = createHealthState(services.map((s) => s.name), hosted.map((s) => s.name));
   const healthService = { name: 'grpc.health.v1.Health', definition: healthServiceDefinition as grpc.ServiceDefinition };
 
   registerHealthMetrics(registry, health);
@@ -128,6 +137,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   // Reflection serves protoc's own descriptors (src/reflection/), so grpcurl, Go and Python clients can list and call
   // everything hosted here and decode every error detail.
   const reflection = createReflectionServices({
+    index: routes.files.length > 0 ? descriptorIndexWith(routes.files) : undefined,
     services: [...services.map((s) => s.name), healthService.name, ...REFLECTION_SERVICE_NAMES],
     allowedIdentities: config.auth.allowedIdentities,
   });

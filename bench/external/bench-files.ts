@@ -46,7 +46,7 @@ export function benchFilesIn(dir: string): BenchFiles {
  * and the issue's settings: speech recognition and Flite off, eSpeak with one worker thread (so ListVoices is
  * served), the bench stream service admitted by the policy with a scope the development token carries.
  */
-export function benchGatewayConfig(files: BenchFiles, name = 'gateway'): Config {
+export function benchGatewayConfig(files: BenchFiles, name = 'gateway', extraOverrides: Record<string, unknown> = {}): Config {
   return loadConfig({
     file: DEFAULT_CONFIG_FILE,
     overrides: {
@@ -67,6 +67,8 @@ export function benchGatewayConfig(files: BenchFiles, name = 'gateway'): Config 
       'tts.flite.enabled': false,
       'tts.workers': 1,
       'policy.services': { [BENCH_STREAM_SERVICE]: { scopes: ['tts.synthesize'] } },
+      // Other benchmarks' additions (bench/upstream/ routes a service to an upstream).
+      ...extraOverrides,
     },
   });
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /** `package.Service` or `package.Service/Method`: the keys of per-method overrides. */
 export const methodKey = z.string().regex(
-  /^\/?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+(\/[A-Za-z_][A-Za-z0-9_]*)?$/,
+  // A service without a package (a routed `Search`) has a bare name.
+  /^\/?[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(\/[A-Za-z_][A-Za-z0-9_]*)?$/,
   'a fully-qualified service (cheesefarm.v1.CheeseService) or method (cheesefarm.v1.CheeseService/Order)',
 );
 

@@ -22,7 +22,8 @@ const ServiceRuleSchema = z.strictObject({
   /** Per-method overrides by method name (`Order`); a field set here replaces the service's. */
   methods: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a method name, e.g. Order'), MethodRuleSchema).optional(),
 });
-const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$/, 'a fully-qualified service name, e.g. cheesefarm.v1.CheeseService');
+// A service declared without a package has a bare name (`Search`): routed services may be such.
+const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'a fully-qualified service name, e.g. cheesefarm.v1.CheeseService (or a bare Search for a service without a package)');
 
 /** The policy file (config/policy.yaml): who may call what. Methods of services not named are denied. */
 export const PolicyDocumentSchema = z.strictObject({

@@ -6,6 +6,7 @@ import { AccessLogLevelsSchema } from './access-log-schema.js';
 import { DeadlinesSchema } from './deadlines-schema.js';
 import { RateLimitsSchema } from './rate-limits-schema.js';
 import { TracingSchema } from './tracing-schema.js';
+import { RoutesSchema, UpstreamsSchema } from './upstream-schema.js';
 import { SttConfigSchema } from '../services/stt/stt-config.js';
 import { TtsConfigSchema } from '../services/tts/tts-config.js';
 import { CHEESE_TYPES } from '../services/cheese/cheese-types.js';
@@ -127,6 +128,17 @@ export const ConfigSchema = z.strictObject({
   rateLimits: RateLimitsSchema,
   /** OpenTelemetry SDK from OTEL_* environment (src/config/tracing-schema.ts). */
   tracing: TracingSchema,
+  /** Upstream clusters that routed services are forwarded to (src/config/upstream-schema.ts). Default none. */
+  upstreams: UpstreamsSchema,
+  /** Services routed to upstreams, first match wins (src/config/upstream-schema.ts, src/upstream/). Default none. */
+  routes: RoutesSchema,
+}).superRefine((config, ctx) => {
+  config.routes.forEach((route, i) => {
+    if (!Object.hasOwn(config.upstreams, route.upstream)) {
+      const known = Object.keys(config.upstreams).join(', ') || 'none';
+      ctx.addIssue({ code: 'custom', path: ['routes', i, 'upstream'], message: `no upstream named ${route.upstream} (upstreams: ${known})` });
+    }
+  });
 });
 
 /** Validated, frozen configuration. */

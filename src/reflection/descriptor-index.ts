@@ -116,7 +116,7 @@ export function indexDescriptorSet(set: Uint8Array): DescriptorIndex {
 }
 
 /** The `file` entries (field 1) of a FileDescriptorSet, as the exact bytes of each FileDescriptorProto. */
-function fileBytes(set: Uint8Array): Uint8Array[] {
+export function fileBytes(set: Uint8Array): Uint8Array[] {
   const reader = protobuf.Reader.create(set);
   const out: Uint8Array[] = [];
   while (reader.pos < reader.len) {

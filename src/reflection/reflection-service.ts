@@ -2,6 +2,7 @@ import { status as Status, type ServiceDefinition, type UntypedServiceImplementa
 import * as protoLoader from '@grpc/proto-loader';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import protobuf from 'protobufjs';
 import { compileIdentityPatterns } from '../../interceptors/identity-pattern.js';
 import type { PeerIdentity } from '../../interceptors/peer-identity.js';
 import { GatehouseError } from '../errors.js';
@@ -36,6 +37,18 @@ let defaultIndex: DescriptorIndex | undefined;
 export function loadDescriptorIndex(): DescriptorIndex {
   defaultIndex ??= indexDescriptorSet(readFileSync(DESCRIPTOR_SET_FILE));
   return defaultIndex;
+}
+
+/**
+ * The gateway's descriptor set plus `extraFiles` (serialized FileDescriptorProtos of routed services, as their
+ * upstream or descriptor set gave them), so reflection describes routed services too. The gateway's own files win a
+ * name clash: what it hosts is always described by its own compiler output.
+ */
+export function descriptorIndexWith(extraFiles: readonly Uint8Array[]): DescriptorIndex {
+  if (extraFiles.length === 0) return loadDescriptorIndex();
+  const writer = protobuf.Writer.create();
+  for (const file of extraFiles) writer.uint32(10).bytes(file); // FileDescriptorSet.file, field 1
+  return indexDescriptorSet(Buffer.concat([writer.finish(), readFileSync(DESCRIPTOR_SET_FILE)]));
 }
 
 /**

@@ -3,6 +3,7 @@ import { boundStatusMessage } from '../../interceptors/bounded-text.js';
 import type { PartialStatus } from '../../interceptors/grpc-compat.js';
 import { CODE_NAMES } from '../../interceptors/method-names.js';
 import { GatehouseError } from '../errors.js';
+import { isPassedThrough } from './passed-through.js';
 import { genericReason } from './reasons.js';
 import { STATUS_DETAILS_KEY } from './status-details.js';
 import { rewriteThirdPartyStatus, type WireStatusLimits } from './third-party-wording.js';
@@ -24,7 +25,8 @@ export type StatusNormalizer = (status: PartialStatus, requestMetadata?: Metadat
  * Gatehouse's own words, `grpc-status-details-bin` with an `ErrorInfo` whose
  * reason is catalogued, and a bounded message.
  *
- * - OK passes untouched; a status that already has details only has its
+ * - OK passes untouched; a status that already has details, or that a
+ *   routed upstream sent (src/status/passed-through.ts), only has its
  *   message bounded.
  * - grpc-js's and grpc-health-check's own wording is rewritten
  *   (src/status/third-party-wording.ts).
@@ -37,7 +39,8 @@ export function createStatusNormalizer(limits: WireStatusLimits): StatusNormaliz
   return (status, requestMetadata) => {
     if (status.code === Status.OK) return status;
     const details = status.details ?? '';
-    if (hasDetails(status.metadata)) {
+    // A routed service's own status (src/upstream/) reaches the client as the service wrote it.
+    if (hasDetails(status.metadata) || isPassedThrough(status.metadata)) {
       const bounded = boundStatusMessage(details);
       return bounded === details ? status : { ...status, details: bounded };
     }

@@ -131,6 +131,10 @@ export const REASONS = Object.freeze({
   ENGINE_UNAVAILABLE: entry(C.UNAVAILABLE, false, 'no worker of the engine can start here (a library or model is missing; the message names what to install); the gateway keeps retrying'),
   ENGINE_STOPPING: entry(C.UNAVAILABLE, true, 'the engines are shutting down; retry on another instance'),
 
+  // Upstream routing (src/upstream/).
+  UPSTREAM_UNAVAILABLE: entry(C.UNAVAILABLE, true, 'the service is routed to an upstream that has no healthy endpoint, or whose endpoint did not answer; retry after RetryInfo\'s delay'),
+  UPSTREAM_PROTOCOL_ERROR: entry(C.INTERNAL, false, 'the upstream the service is routed to broke the gRPC protocol (a unary reply without a message, unreadable headers); its operators must fix it'),
+
   // Statuses whose source names no reason (the health service, reflection, grpc-js), named after their code.
   NOT_FOUND: entry(C.NOT_FOUND, false, 'not found (from a component that names no reason)'),
   ALREADY_EXISTS: entry(C.ALREADY_EXISTS, false, 'already exists (from a component that names no reason)'),

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import { createGateway, type Gateway, type GatewayAddresses } from '../../src/server.js';
 import type { HostedService } from '../../src/services/hosted-service.js';
 import type { Telemetry } from '../../src/telemetry/telemetry.js';
+import { discoverRoutes } from '../../src/upstream/discover-routes.js';
 import { devSigningKeyFile, devTokenFor, withBearerToken } from './dev-token.js';
 
 /** Who a test client is. */
@@ -84,7 +85,8 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
   });
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({ level: config.logging.level, write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
-  const gateway = createGateway({ config, logger, services: options.services, extraServices: options.extraServices, telemetry: options.telemetry });
+  const routes = await discoverRoutes(config, logger);
+  const gateway = createGateway({ config, logger, services: options.services, extraServices: options.extraServices, telemetry: options.telemetry, routes });
   const addresses = await gateway.listen();
   if (options.waitForWarmUp ?? true) await gateway.warmedUp();
   const clients: grpc.Client[] = [];

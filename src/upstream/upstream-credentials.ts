@@ -1,0 +1,48 @@
+import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
+import type { UpstreamConfig } from '../config/upstream-schema.js';
+
+/** How to open channels to one upstream: credentials and channel options, read once at start. */
+export interface UpstreamChannelSettings {
+  readonly credentials: grpc.ChannelCredentials;
+  readonly options: grpc.ChannelOptions;
+}
+
+/** Options every upstream channel gets, whatever its TLS mode. */
+export interface ChannelLimits {
+  /** Largest reply accepted from the upstream, in bytes: what the gateway may send its own client. */
+  maxReceiveMessageBytes: number;
+  /** Largest request sent to the upstream, in bytes: what the gateway accepted from its client. */
+  maxSendMessageBytes: number;
+}
+
+/**
+ * Credentials from the upstream's `tls` section (files read now, so a
+ * missing file stops the start), and channel options: message limits that
+ * match the gateway's own listener, quick reconnects so a restarted
+ * endpoint is back within a health-check interval, no grpc-js retries or
+ * channelz, and round robin over the addresses of a `dns:///` target.
+ */
+export function upstreamChannelSettings(upstream: UpstreamConfig, limits: ChannelLimits): UpstreamChannelSettings {
+  const tls = upstream.tls;
+  const read = (file: string | undefined) => (file === undefined ? null : readFileSync(file));
+  const credentials =
+    tls.mode === 'insecure'
+      ? grpc.credentials.createInsecure()
+      : grpc.credentials.createSsl(read(tls.caFile), tls.mode === 'mtls' ? read(tls.keyFile) : null, tls.mode === 'mtls' ? read(tls.certFile) : null);
+  const options: grpc.ChannelOptions = {
+    'grpc.max_receive_message_length': limits.maxReceiveMessageBytes,
+    'grpc.max_send_message_length': limits.maxSendMessageBytes,
+    'grpc.initial_reconnect_backoff_ms': 200,
+    'grpc.max_reconnect_backoff_ms': Math.max(1000, upstream.healthCheck.intervalMs),
+    // The gateway retries by itself (per route, within a budget): grpc-js's own retry layer would only buffer
+    // every request message for nothing. Channelz bookkeeping per call is not wanted either.
+    'grpc.enable_retries': 0,
+    'grpc.enable_channelz': 0,
+    // Each endpoint gets its own channel; without this grpc-js would share one connection between them.
+    'grpc.use_local_subchannel_pool': 1,
+    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    ...(tls.serverName !== undefined ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {}),
+  };
+  return { credentials, options };
+}

@@ -1,0 +1,172 @@
+import * as grpc from '@grpc/grpc-js';
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitForHealth } from '../helpers/health-client.js';
+import { generateUpstreamContracts, startPythonUpstream, type PythonUpstream, type UpstreamContracts } from '../helpers/python-upstream.js';
+import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
+
+type Unary = (
+  request: unknown,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null) => void,
+) => grpc.ClientUnaryCall;
+const TLS_NAME = { 'grpc.ssl_target_name_override': 'localhost' };
+
+/** One call of the load: when it ran and how it ended. */
+interface Outcome {
+  method: string;
+  startedAt: number;
+  endedAt: number;
+  code: number;
+}
+
+describe('two upstream endpoints, one killed under load', () => {
+  let contracts: UpstreamContracts;
+  let first: PythonUpstream;
+  let second: PythonUpstream;
+  let gw: TestGateway;
+
+  before(async () => {
+    contracts = generateUpstreamContracts();
+    [first, second] = await Promise.all([startPythonUpstream(contracts), startPythonUpstream(contracts)]);
+    gw = await startGateway({
+      overrides: {
+        upstreams: {
+          pair: {
+            targets: [first.target, second.target],
+            healthCheck: { intervalMs: 200 },
+            ejection: { consecutiveFailures: 2, durationMs: 5000 },
+          },
+        },
+        routes: [
+          // SayHello is idempotent (retried); Search/Query is not.
+          {
+            service: 'helloworld.Greeter',
+            upstream: 'pair',
+            descriptorSetFile: contracts.descriptorSetFile,
+            retry: { idempotentMethods: ['SayHello'], maxAttempts: 3 },
+          },
+          { service: 'Search', upstream: 'pair', descriptorSetFile: contracts.descriptorSetFile },
+        ],
+        'policy.services': { 'helloworld.Greeter': {}, Search: {} },
+      },
+    });
+    await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
+  });
+
+  after(async () => {
+    await gw?.close();
+    await Promise.all([first?.kill(), second?.kill()]);
+    contracts?.remove();
+  });
+
+  test('traffic moves to the live endpoint; only calls in flight on the dead one fail, and idempotent ones are retried', async () => {
+    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
+    const search = new (contracts.clientFor('Search'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
+    const outcomes: Outcome[] = [];
+    const call = (method: string, run: (cb: (error: grpc.ServiceError | null) => void) => void) =>
+      new Promise<void>((resolve) => {
+        const startedAt = Date.now();
+        run((error) => {
+          outcomes.push({ method, startedAt, endedAt: Date.now(), code: error?.code ?? 0 });
+          resolve();
+        });
+      });
+    const loadUntil = Date.now() + 2000;
+    const worker = async (i: number) => {
+      while (Date.now() < loadUntil) {
+        if (i % 2 === 0)
+          await call('SayHello', (cb) => greeter.SayHello!({ name: 'slow:40' }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, cb));
+        else await call('Query', (cb) => search.Query!({ query: 'slow:40' }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, cb));
+      }
+    };
+    const load = Promise.all(Array.from({ length: 8 }, (_, i) => worker(i)));
+    await sleep(700);
+    const killedAt = Date.now();
+    await first.kill();
+    await load;
+    (greeter as unknown as grpc.Client).close();
+    (search as unknown as grpc.Client).close();
+
+    const failed = outcomes.filter((o) => o.code !== 0);
+    assert.ok(outcomes.length > 50, `only ${outcomes.length} calls ran`);
+    assert.deepEqual(
+      failed.filter((o) => o.method === 'SayHello'),
+      [],
+      'idempotent calls must be retried on the live endpoint',
+    );
+    // Only Query calls in flight when the endpoint died may fail: sent before the gateway could have heard of the
+    // death (a loaded machine takes a moment to hand the gateway the closed connection), at most two per Query worker.
+    for (const o of failed) {
+      assert.equal(o.code, grpc.status.UNAVAILABLE);
+      assert.ok(o.startedAt <= killedAt + 250, `a call started ${o.startedAt - killedAt} ms after the kill failed`);
+    }
+    assert.ok(failed.length <= 8, `${failed.length} calls failed`);
+    const afterKill = outcomes.filter((o) => o.startedAt > killedAt + 300);
+    assert.ok(afterKill.length > 10 && afterKill.every((o) => o.code === 0), 'calls after the kill must all succeed');
+    const seenBySecond = (await second.calls()).filter((c) => c.at * 1000 > killedAt + 300);
+    assert.ok(seenBySecond.length >= afterKill.length, 'the live endpoint must take the traffic');
+
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    assert.match(metrics, /gatehouse_upstream_healthy_endpoints\{upstream="pair"\} 1/);
+    assert.match(metrics, /gatehouse_upstream_failures_total\{upstream="pair"\} [1-9]/);
+    const retried = /gatehouse_upstream_retries_total\{upstream="pair"\} (\d+)/.exec(metrics);
+    const sayHellos = outcomes.filter((o) => o.method === 'SayHello').length;
+    // Retries stay within the budget: at most 20% extra.
+    const retries = Number(retried?.[1] ?? 0);
+    assert.ok(retries <= Math.ceil(sayHellos * 0.2), `${retries} retries for ${sayHellos} calls`);
+    // Calls were in flight on the endpoint that died: each was either retried (SayHello) or failed (Query).
+    assert.ok(retries + failed.length >= 1, 'no call was in flight on the killed endpoint');
+  });
+});
+
+describe('an endpoint that passes health checks but fails every call', () => {
+  let contracts: UpstreamContracts;
+  let broken: PythonUpstream;
+  let healthy: PythonUpstream;
+  let gw: TestGateway;
+
+  before(async () => {
+    contracts = generateUpstreamContracts();
+    [broken, healthy] = await Promise.all([startPythonUpstream(contracts, { unavailable: true }), startPythonUpstream(contracts)]);
+    gw = await startGateway({
+      overrides: {
+        upstreams: { mixed: { targets: [broken.target, healthy.target], ejection: { consecutiveFailures: 2, durationMs: 60_000 } } },
+        routes: [{ service: 'helloworld.Greeter', upstream: 'mixed', descriptorSetFile: contracts.descriptorSetFile }],
+        'policy.services': { 'helloworld.Greeter': {} },
+      },
+    });
+    await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
+  });
+
+  after(async () => {
+    await gw?.close();
+    await Promise.all([broken?.kill(), healthy?.kill()]);
+    contracts?.remove();
+  });
+
+  test('is ejected after its consecutive failures; its UNAVAILABLE reaches the caller as the upstream sent it until then', async () => {
+    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
+    const codes: number[] = [];
+    const details: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await new Promise<void>((resolve) =>
+        greeter.SayHello!({ name: `n${i}` }, new grpc.Metadata(), {}, (error) => {
+          codes.push(error?.code ?? 0);
+          if (error) details.push(error.details);
+          resolve();
+        }),
+      );
+    }
+    (greeter as unknown as grpc.Client).close();
+    // Round robin: broken, healthy, broken (second failure in a row: ejected), then healthy only.
+    assert.deepEqual(codes, [14, 0, 14, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert.deepEqual(details, ['this endpoint is broken', 'this endpoint is broken']);
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    assert.match(metrics, /gatehouse_upstream_ejections_total\{upstream="mixed"\} 1\b/);
+    assert.match(metrics, /gatehouse_upstream_healthy_endpoints\{upstream="mixed"\} 1\b/);
+    assert.equal((await broken.calls()).filter((c) => c.method === '/helloworld.Greeter/SayHello').length, 2);
+  });
+});
