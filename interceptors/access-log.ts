@@ -154,6 +154,8 @@ function okLineWriter(sink: AccessLogSink, level: AccessLogLevel, bytes: boolean
     if (bytes) json += `,"bytesIn":${call.bytesIn},"bytesOut":${call.bytesOut}`;
     // Lowercase hex from the traceparent check or the SDK's span context.
     if (call.traceId !== undefined) json += `,"traceId":"${call.traceId}"`;
+    // The upstream's name comes from config, but goes through the sink like any other text.
+    if (call.upstream !== undefined) json += `,"upstream":${jsonString(call.upstream)}`;
     writeJson(level, ACCESS_LOG_MESSAGE, json);
   };
 }

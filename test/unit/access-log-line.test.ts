@@ -36,6 +36,8 @@ describe('access log line (issue 10: serialised by hand on the hot path)', () =>
     finishedCall({ peer, principal: { subject: 'alice "the" \\ admin\u2028', scopes: new Set() }, traceId: '0af7651916cd43dd8448eb211c80319c' }),
     // A call no authentication named: the peer comes from the certificate, through the peer cache.
     finishedCall({ getConnectionInfo: () => ({}), unnamed: true }),
+    // A routed call names its upstream.
+    finishedCall({ upstream: 'legacy-cheese' }),
     // A subject that looks like a credential is redacted on both paths.
     finishedCall({ principal: { subject: 'Bearer abcdefghijklmnop', scopes: new Set() } }),
   ];
@@ -52,7 +54,7 @@ describe('access log line (issue 10: serialised by hand on the hot path)', () =>
     for (const bytes of [true, false]) {
       const viaFast = linesFor(fast, fastLines, calls(), bytes);
       const viaGeneric = linesFor(generic, slowLines, calls(), bytes);
-      assert.equal(viaFast.length, 4);
+      assert.equal(viaFast.length, 5);
       // The step stamps the end time itself (performance.now()); only the duration may differ.
       const sameClock = (line: string) => line.replace(/"durationMs":-?[0-9.]+/, '"durationMs":0');
       assert.deepEqual(viaFast.map(sameClock), viaGeneric.map(sameClock));
@@ -62,7 +64,8 @@ describe('access log line (issue 10: serialised by hand on the hot path)', () =>
   it('keeps child loggers\' fields, names unauthenticated calls by certificate and never writes a credential', () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', write: (line) => lines.push(line) }).child({ worker: 3 });
-    const [, withSubject, unnamed, secret] = linesFor(logger, lines, calls());
+    const [, withSubject, unnamed, routed, secret] = linesFor(logger, lines, calls());
+    assert.equal(JSON.parse(routed!).upstream, 'legacy-cheese');
     assert.equal(JSON.parse(unnamed!).peer, certificatePeer.identity);
     assert.equal(JSON.parse(withSubject!).worker, 3);
     assert.equal(JSON.parse(withSubject!).subject, 'alice "the" \\ admin\u2028');
