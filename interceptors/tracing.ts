@@ -42,43 +42,33 @@ export const metadataGetter: TextMapGetter<Metadata> = {
  */
 const SERVER_ERROR_CODES: ReadonlySet<number> = new Set([2, 4, 12, 13, 14, 15]);
 
+/** version-traceid-parentid-flags in lowercase hex, anything after a further dash (later versions), one optional whitespace either side. */
+const TRACEPARENT = /^\s?[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?:-.*)?\s?$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_PARENT_ID = '0'.repeat(16);
+
 /**
- * The trace id of a valid incoming W3C `traceparent` (version-traceid-parentid-flags), accepted as the W3C
- * Trace Context propagator accepts it: lowercase hex, version ff and all-zero ids invalid, nothing after the
- * flags for version 00, one optional space either side. Checked by hand (the no-SDK path runs on every call):
- * the only allocation is the trace id itself.
+ * The trace id of a valid incoming W3C `traceparent`, accepted as the W3C
+ * Trace Context propagator accepts it: lowercase hex, version ff and all-zero
+ * ids invalid, nothing after the flags for version 00, one optional
+ * whitespace either side. One precompiled regular expression does the shape (header
+ * values come from Node's HTTP/2 layer as strings that V8's regex engine reads
+ * faster than a charCodeAt loop does, measured with bench/external); the only
+ * allocation is the trace id itself.
  */
 export function incomingTraceId(metadata: Metadata): string | undefined {
   const values = metadata.get('traceparent');
   if (values.length === 0) return undefined;
-  let value = values[0];
-  if (typeof value !== 'string') return undefined;
-  let start = 0;
-  let end = value.length;
-  if (value.charCodeAt(0) === 32) start = 1;
-  if (end > start && value.charCodeAt(end - 1) === 32) end--;
-  // version(2) - traceid(32) - spanid(16) - flags(2) = 55 characters, then optionally "-..." for later versions.
-  if (end - start < 55) return undefined;
-  if (start !== 0 || end !== value.length) value = value.slice(start, end);
-  const version = value.slice(0, 2);
-  if (version === 'ff' || !isHex(value, 0, 2) || value.charCodeAt(2) !== 45 || !isHex(value, 3, 35) || value.charCodeAt(35) !== 45
-    || !isHex(value, 36, 52) || value.charCodeAt(52) !== 45 || !isHex(value, 53, 55)) return undefined;
-  if (value.length > 55 && (version === '00' || value.charCodeAt(55) !== 45)) return undefined;
-  if (isZeros(value, 3, 35) || isZeros(value, 36, 52)) return undefined;
-  return value.slice(3, 35);
-}
-
-function isHex(value: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = value.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
-}
-
-function isZeros(value: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (value.charCodeAt(i) !== 48) return false;
-  return true;
+  const value = values[0];
+  if (typeof value !== 'string' || !TRACEPARENT.test(value)) return undefined;
+  // The shape is known: a dash at 2 means no leading whitespace.
+  const start = value.charCodeAt(2) === 45 ? 0 : 1;
+  if (value.startsWith('ff', start)) return undefined;
+  // Version 00 has nothing after its flags.
+  if (value.startsWith('00', start) && value.charCodeAt(start + 55) === 45) return undefined;
+  if (value.startsWith(ZERO_PARENT_ID, start + 36)) return undefined;
+  const traceId = value.slice(start + 3, start + 35);
+  return traceId === ZERO_TRACE_ID ? undefined : traceId;
 }
 
 /**
