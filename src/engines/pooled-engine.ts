@@ -36,6 +36,8 @@ export interface PooledEngineSpec {
   workerData?: unknown;
   /** Maps a request for `voice` to the worker's request object. */
   toWorkerRequest(voice: WorkerVoice, request: SynthesisRequest): unknown;
+  /** Whether the worker honours `SynthesisRequest.preceding` and `continuation` (see `TtsEngine.synthesizesInContext`). Default false. */
+  synthesizesInContext?: boolean;
 }
 
 /** Builds a `TtsEngine` from a spec and pool options; nothing starts before `start()`. */
@@ -56,6 +58,7 @@ export function createPooledEngine(spec: PooledEngineSpec, options: PooledEngine
   let sampleRateHz = 0;
   return {
     name: spec.name,
+    synthesizesInContext: spec.synthesizesInContext ?? false,
     async start() {
       const ready = (await pool.start()) as unknown as SynthesisWorkerReady;
       sampleRateHz = ready.sampleRateHz;

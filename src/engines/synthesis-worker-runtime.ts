@@ -17,6 +17,7 @@ export interface SynthesisBackend {
   /**
    * Synthesises `request` (engine-specific), calling `emit` for every chunk in order. When `emit` returns false the
    * backend must stop as soon as it can and return.
+   * An empty chunk sends nothing and only asks whether to go on (a backend holding audio back checks for a cancel so).
    */
   synthesize(request: unknown, emit: (samples: Int16Array) => boolean): void;
 }

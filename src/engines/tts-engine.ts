@@ -39,6 +39,19 @@ export interface SynthesisRequest {
   speakingRate: number;
   /** Pitch shift in semitones (0 = the voice's own); engines approximate and clamp. */
   pitchSemitones: number;
+  /**
+   * Text that comes before `text` in the same sentence (the end of a template's previous piece). An engine whose
+   * `synthesizesInContext` is true synthesises it too, so that `text` starts as it would mid-sentence, and delivers
+   * audio only from where `text` starts. Other engines ignore it. Default: none (`text` starts the utterance).
+   */
+  preceding?: string;
+  /**
+   * Text that follows `text` in the same sentence (the start of a template's next piece). An engine whose
+   * `synthesizesInContext` is true synthesises it too, so that `text` ends as it would mid-sentence (no
+   * sentence-final lengthening), and delivers audio only up to where the continuation starts: any pause the engine
+   * makes there is included. Other engines ignore it. Default: none (`text` ends the utterance).
+   */
+  continuation?: string;
 }
 
 /** Per-call hooks. */
@@ -96,6 +109,8 @@ export interface EngineStats {
 export interface TtsEngine {
   /** Engine name as reported in `Voice.engine`. */
   readonly name: string;
+  /** Whether `SynthesisRequest.preceding` and `continuation` are honoured (audio cut where they end and start). Default false. */
+  readonly synthesizesInContext?: boolean;
   /** Starts and warms every worker; resolves when all can synthesise at full speed. */
   start(): Promise<void>;
   /** Voices, valid after `start` resolved. */

@@ -20,7 +20,13 @@ interface EspeakWorkerInstance {
   set_voice(name: string): number;
   set_rate(wpm: number): number;
   set_pitch(pitch: number): number;
-  synthesize(text: string, callback: (samples: Int16Array, events: unknown[]) => boolean | number): void;
+  synthesize(text: string, callback: (samples: Int16Array, events: EspeakEvent[]) => boolean | number): void;
+}
+/** An event eSpeak reports with a chunk (word, phoneme, SSML mark, ...); `audio_position` is in ms from the start. */
+interface EspeakEvent {
+  type: string;
+  audio_position: number;
+  id?: number | string;
 }
 interface EspeakModule {
   eSpeakNGWorker: new () => EspeakWorkerInstance;
@@ -45,6 +51,65 @@ export function escapeForSsml(text: string): string {
 }
 
 const GENDERS: Record<number, VoiceGender> = { 1: 'MALE', 2: 'FEMALE' };
+
+/** SSML marks put where the text starts after its preceding context and where its continuation starts. */
+const START_MARK = 'gatehouse-start';
+const END_MARK = 'gatehouse-end';
+
+/**
+ * Synthesises `r.preceding`, `r.text` and `r.continuation` as one sentence and emits only the audio of `text`:
+ * between SSML marks placed at its edges (eSpeak reports their positions), so it starts and ends as it would
+ * mid-sentence. Stops eSpeak once the end mark is passed. The audio is held back until then, which is fine for
+ * template pieces (short, bounded by `tts.maxTextChars`); an empty `emit` still checks for a cancel meanwhile. When
+ * eSpeak reports no mark for an edge (it drops marks after a sentence end) the text is synthesised again without the
+ * context on that side.
+ */
+function synthesizeInContext(espeak: EspeakWorkerInstance, r: EspeakRequest, emit: (samples: Int16Array) => boolean): void {
+  const held: Int16Array[] = [];
+  let heldSamples = 0;
+  let startAt = 0;
+  let startSeen = false;
+  let endAt: number | undefined;
+  let cancelled = false;
+  const toSamples = (ms: number): number => Math.round((ms * ESPEAK_SAMPLE_RATE_HZ) / 1000);
+  const before = r.preceding ? `${escapeForSsml(r.preceding)} <mark name="${START_MARK}"/>` : '';
+  const after = r.continuation ? ` <mark name="${END_MARK}"/>${escapeForSsml(r.continuation)}` : '';
+  espeak.synthesize(`${before}${escapeForSsml(r.text)}${after}`, (samples, events) => {
+    for (const e of events) {
+      if (e.type !== 'mark') continue;
+      if (e.id === START_MARK) {
+        startAt = toSamples(e.audio_position);
+        startSeen = true;
+      }
+      if (e.id === END_MARK) endAt ??= toSamples(e.audio_position);
+    }
+    if (samples.length > 0) {
+      held.push(samples.slice()); // eSpeak reuses its buffer
+      heldSamples += samples.length;
+    }
+    cancelled = !emit(new Int16Array(0));
+    return cancelled || (endAt !== undefined && heldSamples >= endAt);
+  });
+  if (cancelled) return;
+  // A mark eSpeak did not report leaves that edge unknown: synthesise again without that side's context.
+  if ((r.preceding && !startSeen) || (r.continuation && endAt === undefined)) {
+    const { preceding, continuation, ...plain } = r;
+    const retry: EspeakRequest = { ...plain, ...(startSeen ? { preceding } : {}), ...(endAt === undefined ? {} : { continuation }) };
+    if (retry.preceding || retry.continuation) synthesizeInContext(espeak, retry, emit);
+    else espeak.synthesize(escapeForSsml(r.text), (samples) => samples.length > 0 && !emit(samples));
+    return;
+  }
+  const end = Math.min(endAt ?? heldSamples, heldSamples);
+  let offset = 0;
+  for (const chunk of held) {
+    const length = chunk.length; // read first: emitting may transfer (detach) the chunk's buffer
+    const from = Math.max(startAt, offset);
+    const to = Math.min(end, offset + length);
+    if (to > from && !emit(chunk.subarray(from - offset, to - offset))) return;
+    offset += length;
+    if (offset >= end) break;
+  }
+}
 
 /**
  * Text synthesised at start-up. The WASM code runs several times slower until V8 has tiered it up (measured: about
@@ -90,6 +155,10 @@ export async function createEspeakBackend(): Promise<SynthesisBackend> {
     }
     espeak.set_rate(Math.round(r.wordsPerMinute));
     espeak.set_pitch(Math.round(r.pitch));
+    if (r.preceding || r.continuation) {
+      synthesizeInContext(espeak, r, emit);
+      return;
+    }
     // The callback returns true to make eSpeak abort (its convention: non-zero stops synthesis).
     espeak.synthesize(escapeForSsml(r.text), (samples) => samples.length > 0 && !emit(samples));
   };

@@ -32,7 +32,10 @@ export function createEspeakEngine(options: PooledEngineOptions & { workerUrl?: 
         text: request.text,
         wordsPerMinute: espeakWordsPerMinute(request.speakingRate),
         pitch: espeakPitch(request.pitchSemitones),
+        ...(request.preceding ? { preceding: request.preceding } : {}),
+        ...(request.continuation ? { continuation: request.continuation } : {}),
       }),
+      synthesizesInContext: true,
     },
     options,
   );

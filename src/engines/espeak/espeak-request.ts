@@ -8,6 +8,10 @@ export interface EspeakRequest {
   wordsPerMinute: number;
   /** eSpeak pitch 0..100 (default 50). */
   pitch: number;
+  /** Text before `text` in the sentence: synthesised for `text`'s prosody, its audio cut off (see `SynthesisRequest.preceding`). */
+  preceding?: string;
+  /** Text after `text` in the sentence: synthesised for `text`'s prosody, its audio cut off (see `SynthesisRequest.continuation`). */
+  continuation?: string;
 }
 
 /** eSpeak's default speaking rate, in words per minute. */

@@ -1,7 +1,12 @@
 /**
- * Joining separately synthesised pieces into one clip: silence at the edges of each piece is trimmed to a short
- * natural pause, each piece's level is matched to the fixed pieces', and the joins are cross-faded so there is no
- * click. All pieces are at the same (the voice's natural) sample rate; conversion happens after joining.
+ * Joining separately synthesised pieces into one clip. A piece the engine cut where the next one starts (it was
+ * synthesised with the words around it, see `SynthesisRequest.continuation`) already ends as it would mid-sentence,
+ * with the engine's own pause, and the next piece follows from its first sound. Otherwise the silence at a join is
+ * set to the pause the engine makes there in a whole sentence (`joinPauseMs`): trimmed from the pieces' edges, or
+ * padded where they have less. Joins are cross-faded so there is no click. Levels are left as the engine made them:
+ * pieces of one voice and settings are as loud as the same words in the whole sentence (measured by
+ * bench/tts-bench.ts), and matching a slot to the fixed pieces' average moved it up to 3.7 dB away from that.
+ * All pieces are at the same (the voice's natural) sample rate; conversion happens after joining.
  */
 
 import { clampPcm16 } from '../../audio/pcm.js';
@@ -12,45 +17,41 @@ export interface SpliceOptions {
   sampleRateHz: number;
   /** Cross-fade length at each join, in ms. */
   crossfadeMs: number;
-  /** Silence kept at each inner edge of a piece, in ms (a word gap). Default 60. */
+  /** Silence kept at each inner edge of a piece when it has no `pauseAfterMs`, in ms. Default 60. */
   gapMs?: number;
-  /** Largest level correction applied to a piece, in dB. Default 6. */
-  maxLevelCorrectionDb?: number;
+  /** Told where each audible piece landed in the result (benchmarks and tests measure levels with it). */
+  onLayout?: (placed: PlacedPiece) => void;
 }
 
-/** Where the speech is in a piece and how loud it is; computed once for cached fragments. */
+/** Where a piece landed in a spliced clip. */
+export interface PlacedPiece {
+  /** Index of the piece in the `splicePieces` input. */
+  index: number;
+  /** First sample of the piece in the result (its fade-in included). */
+  start: number;
+  /** Sample after its last one. */
+  end: number;
+}
+
+/** Where the speech is in a piece; computed once for cached fragments. */
 export interface PieceAnalysis {
   /** Speech bounds in samples, or undefined for a silent piece. */
   bounds: { start: number; end: number } | undefined;
-  /** RMS over the speech part. */
-  speechRms: number;
 }
 
-/** A piece to join and whether its level is the reference (fixed pieces) or adjusted (slots). */
+/** A piece to join. */
 export interface SplicePiece {
   samples: Int16Array;
-  /** Reference pieces set the level; others are scaled towards it. */
-  reference: boolean;
   /** Precomputed `analysePiece` result (cached fragments); computed here when absent. */
   analysis?: PieceAnalysis;
-  /** Silence between this piece's speech and the next one's, in ms; default twice `gapMs`. */
+  /** Silence between this piece's speech and the next one's, in ms; default twice `gapMs`. Unused when `cutAtNext`. */
   pauseAfterMs?: number;
+  /** The engine cut this piece where the next one starts: its end is kept as is and the next piece starts at its start. */
+  cutAtNext?: boolean;
 }
 
-/**
- * The pause the engine makes inside a whole sentence, by the punctuation that ends the text before it, in ms at
- * speaking rate 1. Measured on eSpeak NG's whole-sentence synthesis (en-US and ru, silences by the same 10 ms
- * frames and 5% threshold `speechBounds` uses): about 200 ms after a comma, 330-340 ms after a full stop, and
- * 0-50 ms between words (a stop's closure) where there is no punctuation.
- */
-export const JOIN_PAUSES_MS = { sentence: 340, clause: 200, word: 30 } as const;
-
-/** The pause after a piece whose text is `text`, at speaking rate `speakingRate` (1 = normal), in ms. */
-export function joinPauseMs(text: string, speakingRate = 1): number {
-  const end = text.trimEnd().replace(/["'»”’)\]]+$/u, '').slice(-1);
-  const ms = /[.!?…]/u.test(end) ? JOIN_PAUSES_MS.sentence : /[,;:—–-]/u.test(end) ? JOIN_PAUSES_MS.clause : JOIN_PAUSES_MS.word;
-  return ms / speakingRate;
-}
+/** Overlap at a join of two pieces the engine cut at the same point of one sentence, in ms (at most `crossfadeMs`). */
+const CONTEXT_CROSSFADE_MS = 3;
 
 /** Frames of 10 ms whose RMS is above this fraction of the piece's loudest frame count as speech. */
 const SPEECH_THRESHOLD = 0.05;
@@ -74,23 +75,9 @@ export function speechBounds(s: Int16Array, sampleRateHz: number): { start: numb
   return { start: first * frame, end: Math.min(s.length, (last + 1) * frame) };
 }
 
-/** RMS over the speech part of a piece (silence would dilute it). */
-function speechRms(s: Int16Array): number {
-  let sum = 0;
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const v = s[i]!;
-    if (Math.abs(v) > 200) {
-      sum += v * v;
-      n++;
-    }
-  }
-  return n === 0 ? 0 : Math.sqrt(sum / n);
-}
-
-/** Analyses a piece for splicing (speech bounds and level) at `sampleRateHz`. */
+/** Analyses a piece for splicing (where its speech is) at `sampleRateHz`. */
 export function analysePiece(samples: Int16Array, sampleRateHz: number): PieceAnalysis {
-  return { bounds: speechBounds(samples, sampleRateHz), speechRms: speechRms(samples) };
+  return { bounds: speechBounds(samples, sampleRateHz) };
 }
 
 /** Joins pieces as described in the module comment. The first piece keeps its leading and the last its trailing silence. */
@@ -98,50 +85,72 @@ export function splicePieces(pieces: readonly SplicePiece[], options: SpliceOpti
   const rate = options.sampleRateHz;
   const gap = Math.round(((options.gapMs ?? 60) * rate) / 1000);
   const fade = Math.round((options.crossfadeMs * rate) / 1000);
-  const maxCorrection = 10 ** ((options.maxLevelCorrectionDb ?? 6) / 20);
   const analyses = pieces.map((p) => p.analysis ?? analysePiece(p.samples, rate));
-  const refs = pieces.flatMap((p, i) => (p.reference && analyses[i]!.speechRms > 0 ? [analyses[i]!.speechRms] : []));
-  const targetRms = refs.length > 0 ? refs.reduce((a, b) => a + b, 0) / refs.length : 0;
 
-  const trimmed: Float32Array[] = [];
-  pieces.forEach((piece, index) => {
-    const { bounds, speechRms: own } = analyses[index]!;
-    if (!bounds) return; // nothing audible: a join with silence only adds a pause
-    // The pause at a join is split between the two pieces' edges; the cross-fade overlaps them a little.
-    const half = (ms: number | undefined): number => (ms === undefined ? gap : Math.round((ms * rate) / 2000));
-    const start = index === 0 ? 0 : Math.max(0, bounds.start - half(pieces[index - 1]!.pauseAfterMs));
-    const end = index === pieces.length - 1 ? piece.samples.length : Math.min(piece.samples.length, bounds.end + half(piece.pauseAfterMs));
-    let gain = 1;
-    if (!piece.reference && targetRms > 0) {
-      if (own > 0) gain = Math.min(maxCorrection, Math.max(1 / maxCorrection, targetRms / own));
+  const audible = pieces.flatMap((piece, index) => (analyses[index]!.bounds ? [index] : [])); // silence only adds a pause
+  // Where each audible piece starts and ends, and the silence added after it where its edges have too little.
+  const starts = audible.map((index) => analyses[index]!.bounds!.start);
+  const ends = audible.map((index) => analyses[index]!.bounds!.end);
+  const pads = audible.map(() => 0);
+  audible.forEach((index, k) => {
+    const piece = pieces[index]!;
+    if (k === 0) starts[k] = 0;
+    if (k === audible.length - 1) {
+      ends[k] = piece.samples.length;
+      return;
     }
-    const out = new Float32Array(end - start);
-    for (let i = 0; i < out.length; i++) out[i] = piece.samples[start + i]! * gain;
-    trimmed.push(out);
+    if (piece.cutAtNext) {
+      ends[k] = piece.samples.length; // the engine's own ending and pause
+      // The next piece from its very start: an engine that cuts puts no silence before speech, only what belongs to
+      // the first sound (a stop's closure), which the whole sentence has there too.
+      starts[k + 1] = 0;
+      return;
+    }
+    // The pause is taken from the silence at both edges (half each where there is enough), the rest padded.
+    const pause = piece.pauseAfterMs === undefined ? 2 * gap : Math.round((piece.pauseAfterMs * rate) / 1000);
+    const tail = piece.samples.length - ends[k]!;
+    const lead = starts[k + 1]!;
+    let fromTail = Math.min(tail, Math.round(pause / 2));
+    const fromLead = Math.min(lead, pause - fromTail);
+    fromTail = Math.min(tail, pause - fromLead);
+    ends[k] = ends[k]! + fromTail;
+    starts[k + 1] = starts[k + 1]! - fromLead;
+    pads[k] = pause - fromTail - fromLead;
+  });
+  const trimmed: Float32Array[] = audible.map((index, k) => {
+    const piece = pieces[index]!;
+    const start = starts[k]!;
+    const out = new Float32Array(ends[k]! - start + pads[k]!); // padding stays zero
+    for (let i = 0; i < ends[k]! - start; i++) out[i] = piece.samples[start + i]!;
+    return out;
   });
   if (trimmed.length === 0) return new Int16Array(0);
 
-  let total = trimmed[0]!.length;
-  for (let k = 1; k < trimmed.length; k++) total += trimmed[k]!.length - Math.min(fade, trimmed[k - 1]!.length, trimmed[k]!.length);
+  // Overlap of each piece with the one before it: the cross-fade, but only a few ms where the engine cut both at the
+  // same point of one sentence (the sounds continue into each other; a longer overlap would shorten the sentence).
+  const contextFade = Math.min(fade, Math.round((CONTEXT_CROSSFADE_MS * rate) / 1000));
+  const overlaps = trimmed.map((piece, k) =>
+    k === 0 ? 0 : Math.min(pieces[audible[k - 1]!]!.cutAtNext ? contextFade : fade, trimmed[k - 1]!.length, piece.length),
+  );
+  const total = trimmed.reduce((n, piece, k) => n + piece.length - overlaps[k]!, 0);
   const mixed = new Float32Array(total);
   let offset = 0;
   trimmed.forEach((piece, k) => {
-    const overlap = k === 0 ? 0 : Math.min(fade, trimmed[k - 1]!.length, piece.length);
+    const overlap = overlaps[k]!;
     offset -= overlap;
+    const start = offset;
     for (let i = 0; i < piece.length; i++) {
       // Linear fade-in over the overlap; the previous piece's tail was already faded out below.
       const w = i < overlap ? (i + 0.5) / overlap : 1;
       mixed[offset + i]! += piece[i]! * w;
     }
-    const next = trimmed[k + 1];
-    if (next) {
-      const nextOverlap = Math.min(fade, piece.length, next.length);
-      for (let i = 0; i < nextOverlap; i++) {
-        const pos = offset + piece.length - nextOverlap + i;
-        mixed[pos] = mixed[pos]! - piece[piece.length - nextOverlap + i]! * ((i + 0.5) / nextOverlap);
-      }
+    const nextOverlap = overlaps[k + 1] ?? 0;
+    for (let i = 0; i < nextOverlap; i++) {
+      const pos = offset + piece.length - nextOverlap + i;
+      mixed[pos] = mixed[pos]! - piece[piece.length - nextOverlap + i]! * ((i + 0.5) / nextOverlap);
     }
     offset += piece.length;
+    options.onLayout?.({ index: audible[k]!, start, end: offset });
   });
   const out = new Int16Array(total);
   for (let i = 0; i < total; i++) out[i] = clampPcm16(mixed[i]!);

@@ -24,7 +24,8 @@ import { concatPcm16 } from '../../audio/pcm.js';
 import type { HostedService } from '../hosted-service.js';
 import { createOutputStream, encodeClip } from './audio-output.js';
 import { FragmentCache } from './fragment-cache.js';
-import { analysePiece, joinPauseMs, splicePieces, type PieceAnalysis } from './splice.js';
+import { joinContext, joinPauseMs, type JoinContext } from './join-context.js';
+import { analysePiece, splicePieces, type PieceAnalysis, type PlacedPiece } from './splice.js';
 import { planSynthesis, type SynthesisPlan } from './synthesis-plan.js';
 import type { TtsConfig } from './tts-config.js';
 import { createTtsMetrics, type TtsMetrics } from './tts-metrics.js';
@@ -43,6 +44,16 @@ export interface TextToSpeechServiceOptions {
   logger?: Logger;
   /** Engines to host instead of those the config describes, in preference order (tests, benchmarks). */
   engines?: TtsEngine[];
+  /** Told where each piece of a spliced template landed, at the voice's natural rate (benchmarks measure levels with it). */
+  onSplicedPiece?: (piece: SplicedPiece) => void;
+}
+
+/** A template piece in a spliced clip: what `onSplicedPiece` is told. */
+export interface SplicedPiece extends Omit<PlacedPiece, 'index'> {
+  /** `fixed` (cached) or `dynamic` (a slot). */
+  kind: 'fixed' | 'dynamic';
+  /** Its text. */
+  text: string;
 }
 
 /** The hosted service plus handles tests and benchmarks use. */
@@ -91,12 +102,19 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
   const limits = { maxTextChars: config.maxTextChars, defaultLanguageCode: config.defaultLanguageCode };
 
   /** Runs one engine synthesis, feeding chunks to `onChunk`, and records its metrics. */
-  const runEngine = async (plan: SynthesisPlan, text: string, signal: AbortSignal | undefined, onChunk: (s: Int16Array) => void | Promise<void>): Promise<void> => {
+  const runEngine = async (
+    plan: SynthesisPlan,
+    text: string,
+    signal: AbortSignal | undefined,
+    onChunk: (s: Int16Array) => void | Promise<void>,
+    context: JoinContext = {},
+  ): Promise<void> => {
     const request: SynthesisRequest = {
       voiceName: plan.voice.name,
       text,
       speakingRate: plan.speakingRate,
       pitchSemitones: plan.pitchSemitones,
+      ...context,
     };
     try {
       const result = await plan.voice.engineRef.synthesize(request, { signal, onChunk });
@@ -109,33 +127,44 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
     }
   };
 
-  const collect = async (plan: SynthesisPlan, text: string, signal: AbortSignal | undefined): Promise<Int16Array> => {
+  const collect = async (
+    plan: SynthesisPlan,
+    text: string,
+    signal: AbortSignal | undefined,
+    context?: JoinContext,
+  ): Promise<Int16Array> => {
     const chunks: Int16Array[] = [];
-    await runEngine(plan, text, signal, (s) => { chunks.push(s); });
+    await runEngine(plan, text, signal, (s) => { chunks.push(s); }, context);
     return concatPcm16(chunks);
   };
 
   /** All audio of a plan at the voice's natural rate (text: one synthesis; template: cached fixed pieces + slots). */
   const produce = async (plan: SynthesisPlan, signal: AbortSignal): Promise<Int16Array> => {
     if (plan.input.kind === 'text') return collect(plan, plan.input.text, signal);
+    const planned = plan.input.pieces;
+    const inContext = plan.voice.engineRef.synthesizesInContext === true;
     const pieces = await Promise.all(
-      plan.input.pieces.map(async (piece) => {
-        // The join after a piece gets the pause the engine would make there in the whole sentence.
-        const pauseAfterMs = joinPauseMs(piece.text, plan.speakingRate);
-        if (piece.kind === 'dynamic') return { samples: await collect(plan, piece.text, signal), reference: false, pauseAfterMs };
-        const key = FragmentCache.key(plan.voice.name, plan.speakingRate, plan.pitchSemitones, piece.text);
+      planned.map(async (piece, index) => {
+        // Engines that can are given the words around a piece, so it starts and ends as inside the whole sentence
+        // and the joins need no pause of their own; with others a join gets the pause the engine would make there.
+        const context = inContext ? joinContext(planned, index) : {};
+        const join = { pauseAfterMs: joinPauseMs(piece.text, plan.speakingRate), cutAtNext: context.continuation !== undefined };
+        if (piece.kind === 'dynamic') return { samples: await collect(plan, piece.text, signal, context), ...join };
+        const key = FragmentCache.key(plan.voice.name, plan.speakingRate, plan.pitchSemitones, [context.preceding, piece.text, context.continuation].join('\u2029'));
         // Fixed fragments are shared by concurrent callers, so one caller's cancel must not fail the others:
         // they run without the caller's signal (they are short), and the caller stops waiting below.
         const { fragment, outcome } = await cache.get(key, async () => {
-          const samples = await collect(plan, piece.text, undefined);
+          const samples = await collect(plan, piece.text, undefined, context);
           return { samples, analysis: analysePiece(samples, plan.voice.naturalSampleRateHz) };
         });
         metrics.templateCache.inc({ result: outcome });
-        return { ...fragment, reference: true, pauseAfterMs };
+        return { ...fragment, ...join };
       }),
     );
     if (signal.aborted) throw signal.reason;
-    return splicePieces(pieces, { sampleRateHz: plan.voice.naturalSampleRateHz, crossfadeMs: config.crossfadeMs });
+    const { onSplicedPiece } = options;
+    const onLayout = onSplicedPiece && (({ index, ...placed }: PlacedPiece) => onSplicedPiece({ ...planned[index]!, ...placed }));
+    return splicePieces(pieces, { sampleRateHz: plan.voice.naturalSampleRateHz, crossfadeMs: config.crossfadeMs, ...(onLayout ? { onLayout } : {}) });
   };
 
   const audioInfo = (plan: SynthesisPlan, durationSeconds: number): AudioInfo => ({
