@@ -64,18 +64,18 @@ function speechLevelDb(s: Int16Array, from: number, to: number, rate: number): n
 }
 
 /**
- * Prints one line per template and voice and returns whether every template is within 5% of the whole sentence.
+ * Prints one line per template and voice and returns the templates (with voice) not within 5% of the whole sentence.
  * `placed` is filled by the service's `onSplicedPiece` during each template call; `stt` is a SpeechToText client of
  * the same gateway, or undefined to skip recognition.
  */
-export async function measureTemplates(tts: grpc.Client, stt: grpc.Client | undefined, placed: SplicedPiece[]): Promise<boolean> {
+export async function measureTemplates(tts: grpc.Client, stt: grpc.Client | undefined, placed: SplicedPiece[]): Promise<string[]> {
   const synthesize = (request: unknown) => callUnary<SynthesizeResponse__Output>(tts, 'synthesize', request, { deadline: 60000 });
   const recognize = async (voice: string, input: unknown): Promise<string> => {
     const audio = await synthesize({ input, voice: { name: voice }, audioConfig: { audioEncoding: 'LINEAR16', sampleRateHertz: 16000 } });
     const r = await callUnary<RecognizeResponse__Output>(stt!, 'recognize', { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: audio.audioContent } }, { deadline: 60000 });
     return r.results.map((x) => x.alternatives[0]?.transcript ?? '').join(' ');
   };
-  let allWithin = true;
+  const over: string[] = [];
   const wer = new Map<string, { whole: { reference: string; hypothesis: string }[]; template: { reference: string; hypothesis: string }[] }>();
   for (const c of TEMPLATE_CASES) {
     const text = c.template.replace(/\{([^}]+)\}/g, (_, k: string) => c.slots[k]!);
@@ -89,7 +89,7 @@ export async function measureTemplates(tts: grpc.Client, stt: grpc.Client | unde
       const [w, t] = [whole.audioInfo!.durationSeconds, spliced.audioInfo!.durationSeconds];
       const diff = (t / w - 1) * 100;
       const within = Math.abs(diff) <= 5;
-      allWithin &&= within;
+      if (!within) over.push(`${voice} "${c.template}" ${diff >= 0 ? '+' : ''}${diff.toFixed(1)}%`);
       // The slot's stretch of the template against the same stretch of the whole sentence (the clips keep the same
       // timing to a few per cent, so positions scale by the length ratio).
       const rate = spliced.audioInfo!.sampleRateHertz;
@@ -116,5 +116,5 @@ export async function measureTemplates(tts: grpc.Client, stt: grpc.Client | unde
   for (const [voice, sets] of wer) {
     console.log(`  WER over the English templates, ${voice}: whole ${(wordErrorRate(sets.whole) * 100).toFixed(1)}%, template ${(wordErrorRate(sets.template) * 100).toFixed(1)}%`);
   }
-  return allWithin;
+  return over;
 }

@@ -52,7 +52,8 @@ describe('Russian text normalisation round trip', () => {
     const template = await seconds({ templateInput: { template: 'Итак, мы переводим {sum} {name}', slots: { sum: '1000', name: 'Азамату' } } });
     const spoken = await seconds({ text: 'Итак, мы переводим тысячу Азамату' });
     const digits = await seconds({ text: 'Итак, мы переводим один ноль ноль ноль Азамату' });
-    assert.ok(Math.abs(template - spoken) / spoken < 0.1, `template ${template.toFixed(2)} s, spoken ${spoken.toFixed(2)} s`);
+    // Spliced from the cached "Итак, мы переводим" and the slot, it keeps the whole sentence's timing (measured +0.3%).
+    assert.ok(Math.abs(template - spoken) / spoken < 0.05, `template ${template.toFixed(2)} s, spoken ${spoken.toFixed(2)} s`);
     assert.ok(Math.abs(template - spoken) < Math.abs(template - digits), 'closer to "тысячу" than to the digits');
   });
 });
