@@ -17,7 +17,8 @@ export interface SynthesisBackend {
   /**
    * Synthesises `request` (engine-specific), calling `emit` for every chunk in order. When `emit` returns false the
    * backend must stop as soon as it can and return.
-   * An empty chunk sends nothing and only asks whether to go on (a backend holding audio back checks for a cancel so).
+   * An empty chunk sends nothing: it asks whether to go on and counts as progress for the hang watchdog (a backend
+   * holding audio back calls it so).
    */
   synthesize(request: unknown, emit: (samples: Int16Array) => boolean): void;
 }
@@ -39,7 +40,7 @@ export function serveSynthesisBackend(create: (data: unknown) => Promise<Synthes
     .then(
       (backend) => {
         port.on('message', (message: ToWorkerMessage) => {
-          if (message.type === 'synthesize') run(backend, message, post);
+          if (message.type === 'synthesize') run(backend, message, post, () => pool.heartbeat());
         });
         pool.ready({ voices: backend.voices, sampleRateHz: backend.sampleRateHz });
       },
@@ -49,7 +50,7 @@ export function serveSynthesisBackend(create: (data: unknown) => Promise<Synthes
     );
 }
 
-function run(backend: SynthesisBackend, message: ToWorkerMessage, post: (m: FromWorkerMessage, t?: ArrayBuffer[]) => void): void {
+function run(backend: SynthesisBackend, message: ToWorkerMessage, post: (m: FromWorkerMessage, t?: ArrayBuffer[]) => void, heartbeat: () => void): void {
   const { jobId, maxChunksInFlight } = message;
   const control = new Int32Array(message.control);
   const cancelled = () => Atomics.load(control, CONTROL_CANCEL) !== 0;
@@ -57,7 +58,10 @@ function run(backend: SynthesisBackend, message: ToWorkerMessage, post: (m: From
   try {
     backend.synthesize(message.request, (samples) => {
       if (cancelled()) return false;
-      if (samples.length === 0) return true;
+      if (samples.length === 0) {
+        heartbeat(); // a backend holding audio back is still working
+        return true;
+      }
       // Copy into a buffer of exactly this size so the transfer hands over no more than the chunk.
       const own = samples.byteOffset === 0 && samples.buffer.byteLength === samples.byteLength && samples.buffer instanceof ArrayBuffer ? samples : samples.slice();
       post({ type: 'chunk', jobId, samples: own }, [own.buffer as ArrayBuffer]);
