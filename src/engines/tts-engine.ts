@@ -42,17 +42,25 @@ export interface SynthesisRequest {
   /**
    * Text that comes before `text` in the same sentence (the end of a template's previous piece). An engine whose
    * `synthesizesInContext` is true synthesises it too, so that `text` starts as it would mid-sentence, and delivers
-   * audio only from where `text` starts. Other engines ignore it. Default: none (`text` starts the utterance).
+   * audio only from where `text` starts (less `CONTEXT_MARGIN_MS`). Other engines ignore it. Default: none (`text`
+   * starts the utterance).
    */
   preceding?: string;
   /**
    * Text that follows `text` in the same sentence (the start of a template's next piece). An engine whose
    * `synthesizesInContext` is true synthesises it too, so that `text` ends as it would mid-sentence (no
-   * sentence-final lengthening), and delivers audio only up to where the continuation starts: any pause the engine
-   * makes there is included. Other engines ignore it. Default: none (`text` ends the utterance).
+   * sentence-final lengthening), and delivers audio only up to where the continuation starts (plus
+   * `CONTEXT_MARGIN_MS`): any pause the engine makes there is included. Other engines ignore it. Default: none
+   * (`text` ends the utterance).
    */
   continuation?: string;
 }
+
+/**
+ * Audio of the context an engine keeps beyond each cut (see `SynthesisRequest.preceding`), in ms: two pieces cut at
+ * the same point of a sentence then overlap by twice this for a cross-fade centred on the cut, and lose no time.
+ */
+export const CONTEXT_MARGIN_MS = 6;
 
 /** Per-call hooks. */
 export interface SynthesisCallOptions {

@@ -208,10 +208,28 @@ describe('template splicing', () => {
     const slot = await seconds({ text: 'Alice.', preceding: 'Hello' });
     const whole = await seconds({ text: 'Hello Alice.' });
     assert.ok(alone - before > 0.1, `"Hello" alone ${alone.toFixed(3)} s, before "Alice." ${before.toFixed(3)} s`);
-    assert.ok(Math.abs(before + slot - whole) < 0.02, `pieces ${before.toFixed(3)} + ${slot.toFixed(3)} s vs whole ${whole.toFixed(3)} s`);
+    // Each cut piece keeps 6 ms of its context for the cross-fade (CONTEXT_MARGIN_MS).
+    assert.ok(Math.abs(before + slot - 0.012 - whole) < 0.02, `pieces ${before.toFixed(3)} + ${slot.toFixed(3)} s vs whole ${whole.toFixed(3)} s`);
     // After a comma the piece keeps eSpeak's own pause up to where the next word starts.
     const comma = await seconds({ text: 'Hello,', continuation: 'Alice.' });
     assert.ok(comma - before > 0.1, `"Hello," before "Alice." ${comma.toFixed(3)} s carries the pause`);
+  });
+
+  test('Flite cuts pieces from a synthesis with the words around them too (segment end times from -psdur)', async () => {
+    const flite = tts.engines.find((e) => e.name === 'flite')!;
+    const seconds = async (request: { text: string; preceding?: string; continuation?: string }): Promise<number> => {
+      let n = 0;
+      await flite.synthesize({ voiceName: 'kal16', speakingRate: 1, pitchSemitones: 0, ...request }, { onChunk: (s) => { n += s.length; } });
+      return n / 16000;
+    };
+    assert.equal(flite.synthesizesInContext, true);
+    const whole = await seconds({ text: 'Your code is 4721.' });
+    const fixed = await seconds({ text: 'Your code is', continuation: '4721.' });
+    const slot = await seconds({ text: '4721.', preceding: 'code is' });
+    // Each cut piece keeps 6 ms of its context for the cross-fade (CONTEXT_MARGIN_MS).
+    assert.ok(Math.abs(fixed + slot - 0.012 - whole) < 0.03, `pieces ${fixed.toFixed(3)} + ${slot.toFixed(3)} s vs whole ${whole.toFixed(3)} s`);
+    const alone = (await seconds({ text: 'Your code is' })) + (await seconds({ text: '4721.' }));
+    assert.ok(alone - whole > 0.3, `synthesised alone the pieces are ${alone.toFixed(3)} s (silence and endings of their own)`);
   });
 
   test('a missing slot uses backup_phrase, or fails naming the slot', async () => {

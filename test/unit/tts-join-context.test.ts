@@ -6,14 +6,14 @@ type Piece = { kind: 'fixed' | 'dynamic'; text: string };
 const fixed = (text: string): Piece => ({ kind: 'fixed', text });
 const slot = (text: string): Piece => ({ kind: 'dynamic', text });
 
-test('a slot is synthesised after the last word before it and before the first word after it', () => {
-  const pieces = [fixed('Hi'), slot('Bob,'), fixed('your order'), slot('A17'), fixed('has shipped.')];
-  assert.deepEqual(joinContext(pieces, 1), { preceding: 'Hi', continuation: 'your' });
-  assert.deepEqual(joinContext(pieces, 3), { preceding: 'order', continuation: 'has' });
+test('a slot is synthesised after the last two words before it and before the first two after it', () => {
+  const pieces = [fixed('Hi'), slot('Bob,'), fixed('your new order'), slot('A17'), fixed('has shipped.')];
+  assert.deepEqual(joinContext(pieces, 1), { preceding: 'Hi', continuation: 'your new' });
+  assert.deepEqual(joinContext(pieces, 3), { preceding: 'new order', continuation: 'has shipped.' });
 });
 
 test('a fixed (cached) piece gets a stand-in for the slot next to it, with the punctuation that ends the slot', () => {
-  const pieces = [fixed('Hi'), slot('Bob,'), fixed('your order'), slot('A17'), fixed('has shipped.')];
+  const pieces = [fixed('Hi'), slot('Bob,'), fixed('your new order'), slot('A17'), fixed('has shipped.')];
   assert.deepEqual(joinContext(pieces, 0), { continuation: UNKNOWN_NEIGHBOUR });
   assert.deepEqual(joinContext(pieces, 2), { preceding: `${UNKNOWN_NEIGHBOUR},`, continuation: UNKNOWN_NEIGHBOUR });
   assert.deepEqual(joinContext(pieces, 4), { preceding: UNKNOWN_NEIGHBOUR });
@@ -21,7 +21,7 @@ test('a fixed (cached) piece gets a stand-in for the slot next to it, with the p
 
 test('no context across a sentence end, and none at the ends of the template', () => {
   const pieces = [fixed('Dear customer, we are transferring'), slot('1000 dollars to Alice.'), fixed('Thank you!'), slot('Bye')];
-  assert.deepEqual(joinContext(pieces, 1), { preceding: 'transferring' });
+  assert.deepEqual(joinContext(pieces, 1), { preceding: 'are transferring' });
   assert.deepEqual(joinContext(pieces, 2), {});
   assert.deepEqual(joinContext(pieces, 3), {});
   assert.deepEqual(joinContext([slot('«Готово.»'), fixed('Дальше')], 1), {}, 'a closing quote after the full stop still ends the sentence');

@@ -82,9 +82,9 @@ test('a piece cut where the next one starts keeps its end, and the next piece it
   a.set(piece(0, 300, 8000));
   const b = new Int16Array(Math.round(0.34 * RATE));
   b.set(piece(0, 300, 8000), Math.round(0.04 * RATE));
-  const out = splicePieces([{ samples: a, cutAtNext: true, pauseAfterMs: 30 }, { samples: b }], { sampleRateHz: RATE, crossfadeMs: 12 });
-  assert.equal(out.length, a.length + b.length - Math.round(0.012 * RATE), 'both whole, overlapping by the cross-fade');
-  const uncut = splicePieces([{ samples: a, pauseAfterMs: 30 }, { samples: b }], { sampleRateHz: RATE, crossfadeMs: 12 });
+  const out = splicePieces([{ samples: a, cutAtNext: true, pauseAfterMs: 30 }, { samples: b }], { sampleRateHz: RATE, crossfadeMs: 12, contextMarginMs: 6 });
+  assert.equal(out.length, a.length + b.length - 2 * Math.round(0.006 * RATE), 'both whole, overlapping by the context kept beyond the cut');
+  const uncut = splicePieces([{ samples: a, pauseAfterMs: 30 }, { samples: b }], { sampleRateHz: RATE, crossfadeMs: 12, contextMarginMs: 6 });
   assert.ok(uncut.length < out.length - 0.1 * RATE, 'without the cut the join gets the modelled 30 ms pause instead');
 });
 

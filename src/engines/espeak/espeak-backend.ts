@@ -5,7 +5,7 @@
 
 import type { SynthesisBackend } from '../synthesis-worker-runtime.js';
 import type { WorkerVoice } from '../synthesis-worker-protocol.js';
-import type { VoiceGender } from '../tts-engine.js';
+import { CONTEXT_MARGIN_MS, type VoiceGender } from '../tts-engine.js';
 import { ESPEAK_FEMALE_VARIANT, ESPEAK_SAMPLE_RATE_HZ, type EspeakRequest } from './espeak-request.js';
 
 // The package ships no typings; these are the parts of its Emscripten/WebIDL binding we use.
@@ -58,8 +58,8 @@ const END_MARK = 'gatehouse-end';
 
 /**
  * Synthesises `r.preceding`, `r.text` and `r.continuation` as one sentence and emits only the audio of `text`:
- * between SSML marks placed at its edges (eSpeak reports their positions), so it starts and ends as it would
- * mid-sentence. Stops eSpeak once the end mark is passed. The audio is held back until then, which is fine for
+ * between SSML marks placed at its edges (eSpeak reports their positions), widened by `CONTEXT_MARGIN_MS` for the
+ * cross-fade, so it starts and ends as it would mid-sentence. Stops eSpeak once the end mark is passed. The audio is held back until then, which is fine for
  * template pieces (short, bounded by `tts.maxTextChars`); an empty `emit` still checks for a cancel meanwhile. When
  * eSpeak reports no mark for an edge (it drops marks after a sentence end) the text is synthesised again without the
  * context on that side.
@@ -72,16 +72,17 @@ function synthesizeInContext(espeak: EspeakWorkerInstance, r: EspeakRequest, emi
   let endAt: number | undefined;
   let cancelled = false;
   const toSamples = (ms: number): number => Math.round((ms * ESPEAK_SAMPLE_RATE_HZ) / 1000);
+  const margin = toSamples(CONTEXT_MARGIN_MS);
   const before = r.preceding ? `${escapeForSsml(r.preceding)} <mark name="${START_MARK}"/>` : '';
   const after = r.continuation ? ` <mark name="${END_MARK}"/>${escapeForSsml(r.continuation)}` : '';
   espeak.synthesize(`${before}${escapeForSsml(r.text)}${after}`, (samples, events) => {
     for (const e of events) {
       if (e.type !== 'mark') continue;
       if (e.id === START_MARK) {
-        startAt = toSamples(e.audio_position);
+        startAt = Math.max(0, toSamples(e.audio_position) - margin);
         startSeen = true;
       }
-      if (e.id === END_MARK) endAt ??= toSamples(e.audio_position);
+      if (e.id === END_MARK) endAt ??= toSamples(e.audio_position) + margin;
     }
     if (samples.length > 0) {
       held.push(samples.slice()); // eSpeak reuses its buffer

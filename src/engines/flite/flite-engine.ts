@@ -23,8 +23,11 @@ export function createFliteEngine(options: PooledEngineOptions): TtsEngine {
           text: request.text,
           durationStretch: 1 / rate,
           f0MeanHz: request.pitchSemitones === 0 ? undefined : base * 2 ** (request.pitchSemitones / 12),
+          ...(request.preceding ? { preceding: request.preceding } : {}),
+          ...(request.continuation ? { continuation: request.continuation } : {}),
         };
       },
+      synthesizesInContext: true,
     },
     options,
   );

@@ -8,6 +8,10 @@ export interface FliteRequest {
   durationStretch: number;
   /** Target mean F0 in Hz, or undefined to keep the voice's own. */
   f0MeanHz: number | undefined;
+  /** Words before `text` in the sentence: synthesised for its prosody, their audio cut off (see `SynthesisRequest.preceding`). */
+  preceding?: string;
+  /** Words after `text` in the sentence: synthesised for its prosody, their audio cut off (see `SynthesisRequest.continuation`). */
+  continuation?: string;
 }
 
 /** Flite's output rate for the 16 kHz voices, in Hz. */

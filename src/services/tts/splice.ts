@@ -19,6 +19,8 @@ export interface SpliceOptions {
   crossfadeMs: number;
   /** Silence kept at each inner edge of a piece when it has no `pauseAfterMs`, in ms. Default 60. */
   gapMs?: number;
+  /** Audio beyond the cut at each edge of a piece the engine cut in context (`CONTEXT_MARGIN_MS`), in ms. Default 0. */
+  contextMarginMs?: number;
   /** Told where each audible piece landed in the result (benchmarks and tests measure levels with it). */
   onLayout?: (placed: PlacedPiece) => void;
 }
@@ -123,10 +125,12 @@ export function splicePieces(pieces: readonly SplicePiece[], options: SpliceOpti
   });
   if (trimmed.length === 0) return new Int16Array(0);
 
-  // Overlap of each piece with the one before it: the cross-fade, also where the engine cut both at one point of the
-  // sentence. 3 ms there (9 ms longer per join) was tried: PocketSphinx did worse on the en-US+f3 templates (90.7%
-  // WER against 83.3%), and the lengths are within 5% either way.
-  const overlaps = trimmed.map((piece, k) => (k === 0 ? 0 : Math.min(fade, trimmed[k - 1]!.length, piece.length)));
+  // Overlap of each piece with the one before it: the cross-fade, or where the engine cut both at one point of the
+  // sentence, the context it kept beyond the cut on both sides (a cross-fade centred on the cut that loses no time).
+  const contextOverlap = 2 * Math.round(((options.contextMarginMs ?? 0) * rate) / 1000);
+  const overlaps = trimmed.map((piece, k) =>
+    k === 0 ? 0 : Math.min(pieces[audible[k - 1]!]!.cutAtNext ? contextOverlap : fade, trimmed[k - 1]!.length, piece.length),
+  );
   const total = trimmed.reduce((n, piece, k) => n + piece.length - overlaps[k]!, 0);
   const mixed = new Float32Array(total);
   let offset = 0;

@@ -19,7 +19,7 @@ import { createEspeakEngine } from '../../engines/espeak/espeak-engine.js';
 import { createFliteEngine } from '../../engines/flite/flite-engine.js';
 import { WorkerPoolError, workerPoolErrorToStatus } from '../../engines/worker-pool/index.js';
 import { workerPoolConfig } from '../../config/worker-pool-schema.js';
-import type { SynthesisRequest, TtsEngine } from '../../engines/tts-engine.js';
+import { CONTEXT_MARGIN_MS, type SynthesisRequest, type TtsEngine } from '../../engines/tts-engine.js';
 import { concatPcm16 } from '../../audio/pcm.js';
 import type { HostedService } from '../hosted-service.js';
 import { createOutputStream, encodeClip } from './audio-output.js';
@@ -164,7 +164,8 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
     if (signal.aborted) throw signal.reason;
     const { onSplicedPiece } = options;
     const onLayout = onSplicedPiece && (({ index, ...placed }: PlacedPiece) => onSplicedPiece({ ...planned[index]!, ...placed }));
-    return splicePieces(pieces, { sampleRateHz: plan.voice.naturalSampleRateHz, crossfadeMs: config.crossfadeMs, ...(onLayout ? { onLayout } : {}) });
+    const splice = { sampleRateHz: plan.voice.naturalSampleRateHz, crossfadeMs: config.crossfadeMs, contextMarginMs: CONTEXT_MARGIN_MS };
+    return splicePieces(pieces, { ...splice, ...(onLayout ? { onLayout } : {}) });
   };
 
   const audioInfo = (plan: SynthesisPlan, durationSeconds: number): AudioInfo => ({
