@@ -86,7 +86,7 @@ export function splicePieces(pieces: readonly SplicePiece[], options: SpliceOpti
   const fade = Math.round((options.crossfadeMs * rate) / 1000);
   const analyses = pieces.map((p) => p.analysis ?? analysePiece(p.samples, rate));
 
-  const audible = pieces.flatMap((piece, index) => (analyses[index]!.bounds ? [index] : [])); // silence only adds a pause
+  const audible = analyses.flatMap((analysis, index) => (analysis.bounds ? [index] : [])); // silence only adds a pause
   // Where each audible piece starts and ends, and the silence added after it where its edges have too little.
   const starts = audible.map((index) => analyses[index]!.bounds!.start);
   const ends = audible.map((index) => analyses[index]!.bounds!.end);
