@@ -46,7 +46,12 @@ try {
       for (const text of SENTENCES) {
         const audioConfig = { audioEncoding: encoding, sampleRateHertz };
         const spoken = await callUnary<SynthesizeResponse__Output>(tts, 'synthesize', { input: { text }, voice: { name: voice }, audioConfig });
-        const heard = await callUnary<RecognizeResponse__Output>(stt, 'recognize', { config: { encoding, sampleRateHertz }, audio: { content: spoken.audioContent } }, { deadline: 60000 });
+        const heard = await callUnary<RecognizeResponse__Output>(
+          stt,
+          'recognize',
+          { config: { encoding, sampleRateHertz }, audio: { content: spoken.audioContent } },
+          { deadline: 60000 },
+        );
         pairs.push({ reference: text, hypothesis: heard.results.map((r) => r.alternatives[0]?.transcript ?? '').join(' ') });
       }
       cells.push(`${encoding} ${sampleRateHertz / 1000} kHz ${(wordErrorRate(pairs) * 100).toFixed(0)}%`);

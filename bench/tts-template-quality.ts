@@ -26,19 +26,32 @@ const RU = ['ru', 'ru+f3'];
 export const TEMPLATE_CASES: TemplateCase[] = [
   { template: 'Hello {name}.', slots: { name: 'Alice' }, voices: EN, spoken: 'hello alice' },
   { template: 'Your code is {code}.', slots: { code: '4721' }, voices: EN, spoken: 'your code is four thousand seven hundred and twenty one' },
-  { template: 'Hi {name}, your order {order} has shipped.', slots: { name: 'Bob', order: 'A17' }, voices: EN, spoken: 'hi bob your order a seventeen has shipped' },
-  { template: '{name}, your appointment is on {day} at {time}.', slots: { name: 'Alice', day: 'Monday', time: '10 30' }, voices: EN, spoken: 'alice your appointment is on monday at ten thirty' },
   {
-    template: 'Dear customer, we are transferring {sum} to {name}. The transfer will be completed within one business day. Thank you for banking with us!',
+    template: 'Hi {name}, your order {order} has shipped.',
+    slots: { name: 'Bob', order: 'A17' },
+    voices: EN,
+    spoken: 'hi bob your order a seventeen has shipped',
+  },
+  {
+    template: '{name}, your appointment is on {day} at {time}.',
+    slots: { name: 'Alice', day: 'Monday', time: '10 30' },
+    voices: EN,
+    spoken: 'alice your appointment is on monday at ten thirty',
+  },
+  {
+    template:
+      'Dear customer, we are transferring {sum} to {name}. The transfer will be completed within one business day. Thank you for banking with us!',
     slots: { sum: '1000 dollars', name: 'Alice' },
     voices: EN,
-    spoken: 'dear customer we are transferring one thousand dollars to alice the transfer will be completed within one business day thank you for banking with us',
+    spoken:
+      'dear customer we are transferring one thousand dollars to alice the transfer will be completed within one business day thank you for banking with us',
   },
   { template: 'Итак, мы переводим {sum} {name}', slots: { sum: '1000', name: 'Азамату' }, voices: RU },
   { template: 'Здравствуйте, {name}!', slots: { name: 'Марина' }, voices: RU },
   { template: 'Ваш заказ {order} будет доставлен {date}.', slots: { order: 'номер 15', date: '01.02.2025' }, voices: RU },
   {
-    template: 'Уважаемый клиент, мы переводим {sum} {name}. Перевод будет выполнен в течение одного рабочего дня. Спасибо, что пользуетесь нашим банком!',
+    template:
+      'Уважаемый клиент, мы переводим {sum} {name}. Перевод будет выполнен в течение одного рабочего дня. Спасибо, что пользуетесь нашим банком!',
     slots: { sum: '1000', name: 'Азамату' },
     voices: RU,
   },
@@ -72,7 +85,12 @@ export async function measureTemplates(tts: grpc.Client, stt: grpc.Client | unde
   const synthesize = (request: unknown) => callUnary<SynthesizeResponse__Output>(tts, 'synthesize', request, { deadline: 60000 });
   const recognize = async (voice: string, input: unknown): Promise<string> => {
     const audio = await synthesize({ input, voice: { name: voice }, audioConfig: { audioEncoding: 'LINEAR16', sampleRateHertz: 16000 } });
-    const r = await callUnary<RecognizeResponse__Output>(stt!, 'recognize', { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: audio.audioContent } }, { deadline: 60000 });
+    const r = await callUnary<RecognizeResponse__Output>(
+      stt!,
+      'recognize',
+      { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: audio.audioContent } },
+      { deadline: 60000 },
+    );
     return r.results.map((x) => x.alternatives[0]?.transcript ?? '').join(' ');
   };
   const over: string[] = [];
@@ -96,7 +114,10 @@ export async function measureTemplates(tts: grpc.Client, stt: grpc.Client | unde
       const [ws, ts] = [pcm(whole), pcm(spliced)];
       const levels = placed
         .filter((p) => p.kind === 'dynamic')
-        .map((p) => speechLevelDb(ts, p.start, p.end, rate) - speechLevelDb(ws, (p.start * ws.length) / ts.length, (p.end * ws.length) / ts.length, rate));
+        .map(
+          (p) =>
+            speechLevelDb(ts, p.start, p.end, rate) - speechLevelDb(ws, (p.start * ws.length) / ts.length, (p.end * ws.length) / ts.length, rate),
+        );
       const level = levels.length === 0 ? '' : `  slots vs whole ${levels.map((d) => `${d >= 0 ? '+' : ''}${d.toFixed(1)} dB`).join(', ')}`;
       let recognition = '';
       if (stt && c.spoken) {
@@ -114,7 +135,9 @@ export async function measureTemplates(tts: grpc.Client, stt: grpc.Client | unde
     }
   }
   for (const [voice, sets] of wer) {
-    console.log(`  WER over the English templates, ${voice}: whole ${(wordErrorRate(sets.whole) * 100).toFixed(1)}%, template ${(wordErrorRate(sets.template) * 100).toFixed(1)}%`);
+    console.log(
+      `  WER over the English templates, ${voice}: whole ${(wordErrorRate(sets.whole) * 100).toFixed(1)}%, template ${(wordErrorRate(sets.template) * 100).toFixed(1)}%`,
+    );
   }
   return over;
 }

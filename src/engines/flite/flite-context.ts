@@ -24,7 +24,10 @@ export function parseSegments(output: string): FliteSegment[] {
 
 /** Phones (not pauses) among Flite's `-ps` / `-psdur` output tokens. */
 export function countPhones(output: string): number {
-  return output.trim().split(/\s+/).filter((t) => t.length > 0 && t.split(':')[0] !== 'pau').length;
+  return output
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t.length > 0 && t.split(':')[0] !== 'pau').length;
 }
 
 /**
@@ -33,7 +36,11 @@ export function countPhones(output: string): number {
  * preceding context) to the start of the continuation's first phone (undefined: to the end). Undefined when the
  * counts do not fit the segments (the caller then keeps the whole synthesis).
  */
-export function textSpan(segments: readonly FliteSegment[], precedingPhones: number, continuationPhones: number): { start: number; end: number | undefined } | undefined {
+export function textSpan(
+  segments: readonly FliteSegment[],
+  precedingPhones: number,
+  continuationPhones: number,
+): { start: number; end: number | undefined } | undefined {
   const phones = segments.flatMap((s, i) => (s.name === 'pau' ? [] : [i]));
   if (precedingPhones + continuationPhones >= phones.length) return undefined;
   const startOf = (segment: number): number => (segment === 0 ? 0 : segments[segment - 1]!.end);

@@ -55,7 +55,10 @@ export const JOIN_PAUSES_MS = { sentence: 340, clause: 200, word: 30 } as const;
 
 /** The pause after a piece whose text is `text`, at speaking rate `speakingRate` (1 = normal), in ms. */
 export function joinPauseMs(text: string, speakingRate = 1): number {
-  const end = text.trimEnd().replace(/["'»”’)\]]+$/u, '').slice(-1);
+  const end = text
+    .trimEnd()
+    .replace(/["'»”’)\]]+$/u, '')
+    .slice(-1);
   const ms = /[.!?…]/u.test(end) ? JOIN_PAUSES_MS.sentence : /[,;:—–-]/u.test(end) ? JOIN_PAUSES_MS.clause : JOIN_PAUSES_MS.word;
   return ms / speakingRate;
 }
