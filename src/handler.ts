@@ -16,53 +16,64 @@ export type Send<Res> = (message: Res) => Promise<void>;
  * timed out or was cancelled, whatever the handler made of it.
  */
 export function unary<Req, Res>(fn: (request: Req, ctx: CallContext) => Promise<Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => void answer(call, (ctx) => fn(call.request, ctx), (reply) => callback(null, reply), (status) => callback(status));
+  const run = (call: grpc.ServerUnaryCall<Req, Res>, ctx: CallContext) => fn(call.request, ctx);
+  return (call, callback) => void answer(call, callback, run, reply, replyStatus);
 }
 
 /** Server-streaming adapter: the handler sends with backpressure and returns when done. */
 export function serverStream<Req, Res>(
   fn: (request: Req, ctx: CallContext, send: Send<Res>) => Promise<void>,
 ): grpc.handleServerStreamingCall<Req, Res> {
-  return (call) => void answer(call, (ctx) => fn(call.request, ctx, sender(call, ctx)), () => call.end(), (status) => call.emit('error', status));
+  const run = (call: grpc.ServerWritableStream<Req, Res>, ctx: CallContext) => fn(call.request, ctx, sender(call, ctx));
+  return (call) => void answer(call, undefined, run, endStream, streamStatus);
 }
 
 /** Client-streaming adapter: the handler pulls requests from an async iterable and returns one reply. */
 export function clientStream<Req, Res>(
   fn: (requests: AsyncIterable<Req>, ctx: CallContext) => Promise<Res>,
 ): grpc.handleClientStreamingCall<Req, Res> {
-  return (call, callback) =>
-    void answer(call, (ctx) => fn(readMessages<Req>(call, ctx.signal), ctx), (reply) => callback(null, reply), (status) => callback(status));
+  const run = (call: grpc.ServerReadableStream<Req, Res>, ctx: CallContext) => fn(readMessages<Req>(call, ctx.signal), ctx);
+  return (call, callback) => void answer(call, callback, run, reply, replyStatus);
 }
 
 /** Bidirectional adapter: requests as an async iterable (pulled, so backpressured), replies through `send`. */
 export function bidiStream<Req, Res>(
   fn: (requests: AsyncIterable<Req>, ctx: CallContext, send: Send<Res>) => Promise<void>,
 ): grpc.handleBidiStreamingCall<Req, Res> {
-  return (call) =>
-    void answer(call, (ctx) => fn(readMessages<Req>(call, ctx.signal), ctx, sender(call, ctx)), () => call.end(), (status) => call.emit('error', status));
+  const run = (call: grpc.ServerDuplexStream<Req, Res>, ctx: CallContext) => fn(readMessages<Req>(call, ctx.signal), ctx, sender(call, ctx));
+  return (call) => void answer(call, undefined, run, endStream, streamStatus);
 }
+
+type Status = ReturnType<typeof toStatus>;
+type Callback<T> = ((error: Status | null, value?: T) => void) | undefined;
+const reply = <T>(_call: AnyServerCall, callback: Callback<T>, value: T) => callback!(null, value);
+const replyStatus = <T>(_call: AnyServerCall, callback: Callback<T>, status: Status) => callback!(status);
+const endStream = (call: AnyServerCall) => (call as grpc.ServerWritableStream<unknown, unknown>).end();
+const streamStatus = (call: AnyServerCall, _callback: unknown, status: Status) => call.emit('error', status);
 
 /**
  * Runs one call's handler and ends the call exactly once: `done` with what it
  * returned, or `fail` with the status of what it threw (a synchronous throw
  * included) or of why the call ended early (deadline, cancel), whatever the
- * handler made of that. One async function per call: it resumes in the same
- * microtask a `.then` would, and allocates less than a chain of closures.
+ * handler made of that. The functions it takes are made once per method, so a
+ * call allocates no closure here; the async function resumes in the same
+ * microtask a `.then` would.
  */
-async function answer<T>(
-  call: AnyServerCall, run: (ctx: CallContext) => Promise<T>, done: (value: T) => void, fail: (status: ReturnType<typeof toStatus>) => void,
+async function answer<C extends AnyServerCall, T>(
+  call: C, callback: Callback<T>, run: (call: C, ctx: CallContext) => Promise<T>,
+  done: (call: C, callback: Callback<T>, value: T) => void, fail: (call: C, callback: Callback<T>, status: Status) => void,
 ): Promise<void> {
   const opened = openCallContext(call, call.getPath());
   let value: T;
   try {
-    value = await run(opened.ctx);
+    value = await run(call, opened.ctx);
   } catch (error) {
-    fail(toStatus(opened.settle() ?? error, call.metadata));
+    fail(call, callback, toStatus(opened.settle() ?? error, call.metadata));
     return;
   }
   const aborted = opened.settle();
-  if (aborted) fail(toStatus(aborted, call.metadata));
-  else done(value);
+  if (aborted) fail(call, callback, toStatus(aborted, call.metadata));
+  else done(call, callback, value);
 }
 
 /** Sends with backpressure; the context's signal is asked for only when a send has to wait or the call is already over. */
