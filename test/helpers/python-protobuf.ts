@@ -27,6 +27,8 @@ print(json.dumps(out))
 const WELL_KNOWN = (name: string) =>
   `syntax = "proto3";\npackage google.protobuf;\nmessage ${name} { int64 seconds = 1; int32 nanos = 2; }\n`;
 
+const GOOGLE_API_PROTOS = ['google/api/http.proto', 'google/api/annotations.proto'];
+
 /** What Python's protobuf made of one message: its fields as MessageToDict writes them, or the error it raised. */
 export type PythonDecoding = { ok: Record<string, unknown> } | { error: string };
 
@@ -44,7 +46,8 @@ export function decodeWithPython(protoFile: string, message: string, messages: r
     mkdirSync(join(wellKnown, 'google/protobuf'), { recursive: true });
     writeFileSync(join(wellKnown, 'google/protobuf/timestamp.proto'), WELL_KNOWN('Timestamp'));
     writeFileSync(join(wellKnown, 'google/protobuf/duration.proto'), WELL_KNOWN('Duration'));
-    execFileSync('protoc', [`-I${PROTO_DIR}`, `-I${wellKnown}`, `--python_out=${dir}`, protoFile]);
+    // The HTTP annotations (google/api/*) are imported by our protos: their modules must exist for the import.
+    execFileSync('protoc', [`-I${PROTO_DIR}`, `-I${wellKnown}`, `--python_out=${dir}`, protoFile, ...GOOGLE_API_PROTOS]);
     writeFileSync(join(dir, 'decode.py'), SCRIPT);
     const module = protoFile.replace(/\.proto$/, '_pb2').replace(/\//g, '.');
     const output = execFileSync(PYTHON, [join(dir, 'decode.py'), module, message], {

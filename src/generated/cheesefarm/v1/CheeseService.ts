@@ -70,12 +70,14 @@ export interface CheeseServiceClient extends grpc.Client {
   /**
    * Every order as it is committed, through any replica, in commit order, once.
    * From now on, or after a resume point (WatchOrdersRequest.after_sequence).
+   * Over HTTP/JSON: newline-delimited JSON, one OrderEvent a line.
    */
   WatchOrders(argument: _cheesefarm_v1_WatchOrdersRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_cheesefarm_v1_OrderEvent__Output>;
   WatchOrders(argument: _cheesefarm_v1_WatchOrdersRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_cheesefarm_v1_OrderEvent__Output>;
   /**
    * Every order as it is committed, through any replica, in commit order, once.
    * From now on, or after a resume point (WatchOrdersRequest.after_sequence).
+   * Over HTTP/JSON: newline-delimited JSON, one OrderEvent a line.
    */
   watchOrders(argument: _cheesefarm_v1_WatchOrdersRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_cheesefarm_v1_OrderEvent__Output>;
   watchOrders(argument: _cheesefarm_v1_WatchOrdersRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_cheesefarm_v1_OrderEvent__Output>;
@@ -103,6 +105,7 @@ export interface CheeseServiceHandlers extends grpc.UntypedServiceImplementation
   /**
    * Every order as it is committed, through any replica, in commit order, once.
    * From now on, or after a resume point (WatchOrdersRequest.after_sequence).
+   * Over HTTP/JSON: newline-delimited JSON, one OrderEvent a line.
    */
   WatchOrders: grpc.handleServerStreamingCall<_cheesefarm_v1_WatchOrdersRequest__Output, _cheesefarm_v1_OrderEvent>;
   
