@@ -344,6 +344,42 @@ export function checkRequestBytes(server: Server, checkFor: (methodPath: string)
       };
     }
     addService(checked as typeof definition, implementation);
+// 9. TLS settings of server credentials, for a listener grpc-js does not own.
+//
+// Why no public API suffices: ServerCredentials hides its certificate, key, CA and client-certificate policy, and
+// the certificate-provider credentials deliver reloads only to grpc-js's own listeners. The web listener
+// (src/web/) must present the same certificate and verify clients against the same CA, reloads included; grpc-js
+// itself reads these through `_getConstructorOptions`, `_getSecureContextOptions` and `_addWatcher`.
+
+/** Node TLS options of server credentials, and their updates (certificate reloads). */
+export interface CredentialsTls {
+  /** requestCert, rejectUnauthorized, ciphers: fixed for the credentials' lifetime. */
+  readonly serverOptions: Record<string, unknown>;
+  /** Calls `listener` with the current cert, key and CA (in a microtask when not yet known) and after every reload. Returns the unsubscribe. */
+  watch(listener: (contextOptions: Record<string, unknown>) => void): () => void;
+}
+
+/** The TLS of secure credentials; undefined for insecure ones or when grpc-js changed (the contract test fails first). */
+export function credentialsTls(credentials: ServerCredentials): CredentialsTls | undefined {
+  const target = credentials as unknown as {
+    _isSecure?: () => boolean; _getConstructorOptions?: () => Record<string, unknown> | undefined;
+    _getSecureContextOptions?: () => Record<string, unknown> | null; _addWatcher?: (watcher: (options: Record<string, unknown> | null) => void) => void;
+    _removeWatcher?: (watcher: (options: Record<string, unknown> | null) => void) => void;
+  };
+  if (typeof target._isSecure !== 'function' || typeof target._addWatcher !== 'function' || typeof target._removeWatcher !== 'function'
+    || typeof target._getSecureContextOptions !== 'function' || typeof target._getConstructorOptions !== 'function') return undefined;
+  if (!target._isSecure()) return undefined;
+  return {
+    serverOptions: { ...target._getConstructorOptions() },
+    watch(listener) {
+      const watcher = (options: Record<string, unknown> | null) => {
+        if (options) listener(options);
+      };
+      target._addWatcher!(watcher);
+      const current = target._getSecureContextOptions!();
+      if (current) queueMicrotask(() => listener(current));
+      return () => target._removeWatcher!(watcher);
+    },
   };
 }
 

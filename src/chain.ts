@@ -8,7 +8,7 @@ import { createGatewayInterceptor, type Step, type StepName } from '../intercept
 import { methodsOf } from '../interceptors/method-names.js';
 import { createMetadataLimitsStep } from '../interceptors/metadata-limits.js';
 import { createMetricsStep } from '../interceptors/metrics.js';
-import { createPeerCache } from '../interceptors/peer-cache.js';
+import { createPeerCache, type ForwardedCertificates } from '../interceptors/peer-cache.js';
 import { createRateLimitStep } from '../interceptors/rate-limit.js';
 import type { RateLimitStore } from '../interceptors/rate-limit-store.js';
 import { inServices, not, onlyFor } from '../interceptors/select.js';
@@ -37,6 +37,8 @@ export interface ChainDependencies {
   steps?: readonly StepName[];
   /** Where rate-limit buckets live (src/rate-limit/build-rate-limit-store.ts); default in this process's memory. */
   rateLimitStore?: RateLimitStore;
+  /** Client certificates the web listener verified for its in-memory calls (src/web/internal-channel.ts); default none. */
+  forwardedCertificates?: ForwardedCertificates;
 }
 
 /** The built chain: one interceptor, and what owns timers (started and stopped with the gateway). */
@@ -71,7 +73,7 @@ export const INFRASTRUCTURE_SERVICES = Object.freeze([
 export function buildInterceptorChain(deps: ChainDependencies): GatewayChain {
   const { config, registry, logger } = deps;
   const appOnly = not(inServices(INFRASTRUCTURE_SERVICES)); // decided per method at start, not per call
-  const peers = createPeerCache();
+  const peers = createPeerCache(undefined, deps.forwardedCertificates);
   const methods = methodsOf(deps.services.map((service) => service.definition));
   const security = buildSecurity({ config, registry, logger, services: deps.services, exemptServices: INFRASTRUCTURE_SERVICES, peers });
   // One status mapping for every step that writes or passes statuses (src/status/normalize-status.ts).

@@ -25,6 +25,7 @@ import { buildRateLimitStore } from './rate-limit/build-rate-limit-store.js';
 import { guardConnections } from './transport/connection-guard.js';
 import { buildRoutedServices } from './upstream/build-routed-services.js';
 import { NO_ROUTES, type DiscoveredRoutes } from './upstream/discover-routes.js';
+import { createWebFront } from './web/web-front.js';
 
 /** Options for {@link createGateway}. */
 export interface GatewayOptions {
@@ -49,6 +50,8 @@ export interface GatewayAddresses {
   grpcPort: number;
   healthPort?: number;
   adminPort?: number;
+  /** The web listener (HTTP/JSON, gRPC-Web, console), when `http.enabled`. */
+  httpPort?: number;
 }
 
 /** One gateway process: three listeners, its services, one health state. */
@@ -102,9 +105,13 @@ export function createGateway(options: GatewayOptions): Gateway {
   routeGrpcJsLogs(logger, config.logging.level);
   // Redis when rateLimits.redisUrl is set (shared by every worker and pod), else per-process memory.
   const rateLimitStore = buildRateLimitStore(config.rateLimits, { registry, logger });
+  // HTTP/JSON, gRPC-Web and the console (src/web/): its calls enter the main server over in-memory connections.
+  const web = createWebFront({
+    config, logger, registry, server: () => main, hostedPaths: new Set(services.flatMap((s) => Object.values(s.definition).map((m) => m.path))),
+  });
   const chain = buildInterceptorChain({
     config, registry, logger, services: [...services, healthService], telemetry: options.telemetry, messageBytes: true, steps: options.chainSteps,
-    rateLimitStore,
+    rateLimitStore, forwardedCertificates: web?.forwardedCertificates,
   });
   const main = new grpc.Server({
     interceptors: [chain.interceptor],
@@ -117,7 +124,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   recordMessageSizes(main); // before any addService: sizes for the access log's bytes in/out
   // Repeated authorization headers, grpc-timeout overflow, one certificate object per connection, and the drain
   // refusing newcomers: src/auth/http2-hooks.ts. Probes still read NOT_SERVING on this listener while it drains.
-  const http2 = installHttp2Hooks(main, { servedWhileDraining: inServices(INFRASTRUCTURE_SERVICES.slice(0, 1)), measureHeaders: chain.measureHeaders });
+  const http2 = installHttp2Hooks(main, {
+    servedWhileDraining: inServices(INFRASTRUCTURE_SERVICES.slice(0, 1)), measureHeaders: chain.measureHeaders, trustedHeader: web?.trustedHeader,
+  });
   if (!http2) logger.warn('grpc-js internals changed: duplicate authorization headers and drain newcomers cannot be refused');
   // Slow or silent connections and per-address floods are closed, and Node's header limits sit above the
   // metadata limits so a flood gets a status from the chain instead of an HTTP/2 reset: src/transport/.
@@ -166,6 +175,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       started.push({ name: 'listener credentials', stop: () => credentials.close() });
       const grpcPort = await bind(main, config.server.host, config.server.port, credentials.credentials);
       const addresses: GatewayAddresses = { grpcPort };
+      if (web !== undefined) {
+        addresses.httpPort = await web.listen(credentials.credentials);
+        started.push({ name: 'web listener', stop: () => web.close() });
+      }
       if (config.health.enabled) {
         addresses.healthPort = await bind(healthOnly, config.health.host, config.health.port, grpc.ServerCredentials.createInsecure());
         started.push({ name: 'health listener', stop: () => healthOnly.forceShutdown() });
@@ -198,6 +211,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // In this order: probes read NOT_SERVING, and from the same moment new connections and streams are refused.
       health.beginDrain();
       http2?.beginDrain();
+      web?.beginDrain();
       logger.info('draining: health is NOT_SERVING, new connections and calls are refused', { graceMs });
       const drained = new Promise<boolean>((resolve) => main.tryShutdown(() => resolve(true)));
       // tryShutdown has no timeout and a long stream could hold it forever (DESIGN.md).

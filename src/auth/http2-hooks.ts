@@ -16,6 +16,11 @@ export interface Http2HooksOptions {
   servedWhileDraining?: (path: string) => boolean;
   /** Told every request's raw header list before grpc-js reads it (the chain's metadata limits). Default none. */
   measureHeaders?: (stream: ServerHttp2Stream, rawHeaders: readonly string[]) => void;
+  /**
+   * A request header only some sessions may send (the web listener's forwarded certificate, src/web/): it is
+   * deleted from every request on any other session before grpc-js reads it. Default none.
+   */
+  trustedHeader?: { name: string; trusted(session: ServerHttp2Session): boolean };
 }
 
 /**
@@ -44,11 +49,14 @@ export interface Http2HooksOptions {
  *    called; a connection whose handshake finishes a moment later would be
  *    served until the grace ends. From `beginDrain()` on, new sessions are
  *    closed at once (GOAWAY) and new streams refused.
+ * 5. `trustedHeader`: a header only trusted sessions may send is removed from
+ *    every other session's requests.
  */
 export function installHttp2Hooks(server: grpc.Server, options: Http2HooksOptions = {}): Http2Hooks | undefined {
   let draining = false;
   const servedWhileDraining = options.servedWhileDraining ?? (() => false);
   const measureHeaders = options.measureHeaders;
+  const trustedHeader = options.trustedHeader;
   const installed = hookHttp2Servers(server, {
     onStream(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) {
       if (draining && !servedWhileDraining(String(headers[':path']))) {
@@ -59,6 +67,10 @@ export function installHttp2Hooks(server: grpc.Server, options: Http2HooksOption
       countEveryAuthorizationValue(headers, rawHeaders);
       clampGrpcTimeout(headers);
       measureHeaders?.(stream, rawHeaders);
+      // 5. A header only internal connections may carry: anyone else's copy is dropped unread.
+      if (trustedHeader !== undefined && headers[trustedHeader.name] !== undefined && !trustedHeader.trusted(stream.session as ServerHttp2Session)) {
+        delete headers[trustedHeader.name];
+      }
     },
     onServer(http2Server: Http2Server) {
       http2Server.on('secureConnection', memoizePeerCertificate);

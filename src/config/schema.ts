@@ -7,6 +7,7 @@ import { DeadlinesSchema } from './deadlines-schema.js';
 import { RateLimitsSchema } from './rate-limits-schema.js';
 import { TracingSchema } from './tracing-schema.js';
 import { RoutesSchema, UpstreamsSchema } from './upstream-schema.js';
+import { HttpSchema } from './http-schema.js';
 import { SttConfigSchema } from '../services/stt/stt-config.js';
 import { TtsConfigSchema } from '../services/tts/tts-config.js';
 import { CHEESE_TYPES } from '../services/cheese/cheese-types.js';
@@ -110,6 +111,8 @@ export const ConfigSchema = z.strictObject({
   server: ServerSchema,
   health: HealthListenerSchema,
   admin: AdminSchema,
+  /** The web listener: HTTP/JSON, gRPC-Web and the browser console; off by default (src/config/http-schema.ts). */
+  http: HttpSchema,
   /** Where orders live: SQLite (default) or PostgreSQL (src/config/storage-schema.ts). */
   storage: StorageSchema,
   cheese: CheeseSchema,

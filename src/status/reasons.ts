@@ -135,6 +135,14 @@ export const REASONS = Object.freeze({
   UPSTREAM_UNAVAILABLE: entry(C.UNAVAILABLE, true, 'the service is routed to an upstream that has no healthy endpoint, or whose endpoint did not answer; retry after RetryInfo\'s delay'),
   UPSTREAM_PROTOCOL_ERROR: entry(C.INTERNAL, false, 'the upstream the service is routed to broke the gRPC protocol (a unary reply without a message, unreadable headers); its operators must fix it'),
 
+  // The web listener (src/web/): refusals before any call is made, for what only HTTP can get wrong.
+  HTTP_BODY_INVALID: entry(C.INVALID_ARGUMENT, false, 'the HTTP body is not JSON of the method\'s request type (proto3 JSON mapping); BadRequest names the field'),
+  HTTP_BODY_TOO_LARGE: entry(C.RESOURCE_EXHAUSTED, false, 'the HTTP body is larger than http.maxBodyBytes', 413),
+  HTTP_CONTENT_TYPE_UNSUPPORTED: entry(C.INVALID_ARGUMENT, false, 'the body\'s content-type is not application/json (HTTP/JSON) or application/grpc-web[-text][+proto] (gRPC-Web)', 415),
+  HTTP_ROUTE_NOT_FOUND: entry(C.NOT_FOUND, false, 'no annotated method has this URL; the README lists the routes'),
+  HTTP_METHOD_NOT_ALLOWED: entry(C.UNIMPLEMENTED, false, 'the URL exists for another HTTP method (GET, POST)', 405),
+  CORS_ORIGIN_NOT_ALLOWED: entry(C.PERMISSION_DENIED, false, 'the browser origin is not in http.corsOrigins'),
+
   // Statuses whose source names no reason (the health service, reflection, grpc-js), named after their code.
   NOT_FOUND: entry(C.NOT_FOUND, false, 'not found (from a component that names no reason)'),
   ALREADY_EXISTS: entry(C.ALREADY_EXISTS, false, 'already exists (from a component that names no reason)'),

@@ -1,5 +1,5 @@
 import type { Http2SecureServer, Http2Server, ServerHttp2Session } from 'node:http2';
-import type { Socket } from 'node:net';
+import { Socket as NetSocket, type Socket } from 'node:net';
 import { Counter, type Registry } from 'prom-client';
 
 /** Why the guard closed a connection: the `reason` label of `gatehouse_connections_closed_total`. */
@@ -44,6 +44,8 @@ export function guardConnections(server: Http2Server | Http2SecureServer, option
   const handshaking = new Map<string, NodeJS.Timeout>();
 
   server.prependListener('connection', (socket: Socket) => {
+    // In-process connections (the web listener's into the gRPC server) are not TCP: the front end guards its own callers.
+    if (!(socket instanceof NetSocket)) return;
     const address = socket.remoteAddress ?? '';
     if (max > 0) {
       const count = (perAddress.get(address) ?? 0) + 1;
