@@ -19,7 +19,7 @@ export function grpcTimeoutOf(req: WebRequest): string | undefined {
   const timeout = req.headers.timeout;
   if (typeof timeout !== 'string') return undefined;
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(timeout);
-  if (match === null) throw new TimeoutHeaderError(`the timeout header "${timeout.slice(0, 40)}" is not a duration such as 1500ms, 2.5s or 1m`);
+  if (match === null) throw new TimeoutHeaderError(`"${timeout.slice(0, 40)}" is not a duration such as 1500ms, 2.5s or 1m`);
   const ms = Math.ceil(Number(match[1]) * UNITS_MS[match[2] ?? 's']!);
   // grpc-timeout takes at most 8 digits: milliseconds up to ~27 hours, then whole minutes (the chain clamps to its maximum).
   return ms <= 99_999_999 ? `${ms}m` : `${Math.min(99_999_999, Math.ceil(ms / 60_000))}M`;

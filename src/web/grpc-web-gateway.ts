@@ -38,7 +38,7 @@ export function createGrpcWebGateway(options: { maxBodyBytes: number }) {
     try {
       headers = grpcWebCallHeaders(req, connection, path);
     } catch (error) {
-      refuse(error instanceof TimeoutHeaderError ? new GatehouseError('TIMEOUT_HEADER_INVALID', error.message) : new GatehouseError('HTTP_BODY_INVALID', 'the request could not be read'));
+      refuse(error instanceof TimeoutHeaderError ? new GatehouseError('TIMEOUT_HEADER_INVALID', `timeout ${error.message}`) : new GatehouseError('HTTP_BODY_INVALID', 'the request could not be read'));
       return;
     }
     const output = text ? base64Writer(res) : { write: (chunk: Buffer) => res.write(chunk), flush: () => {} };

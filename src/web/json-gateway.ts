@@ -47,17 +47,21 @@ export function createJsonGateway(options: JsonGatewayOptions) {
     const frames = new FrameReader(options.maxMessageBytes);
     const replies: Buffer[] = [];
     let streaming = false;
+    const startStream = () => {
+      if (streaming) return;
+      streaming = true;
+      res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
+    };
     const exchange = startExchange(connection.session, headers, {
+      // A stream's headers go out as soon as the service accepted the call, so a watcher knows it is connected.
+      onHeaders: method.responseStream ? startStream : undefined,
       onData(chunk) {
         for (const frame of frames.push(chunk)) {
           if (!method.responseStream) {
             replies.push(frame.payload);
             continue;
           }
-          if (!streaming) {
-            streaming = true;
-            res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
-          }
+          startStream();
           res.write(`${JSON.stringify(messageToJson(method.responseType, method.responseType.decode(frame.payload)))}\n`);
         }
       },

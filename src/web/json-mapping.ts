@@ -35,7 +35,14 @@ export function messageToJson(type: protobuf.Type, message: protobuf.Message | R
     const value = fields[field.name];
     if (value === undefined || value === null) continue;
     const hasPresence = field.partOf !== null || (field.resolvedType instanceof protobuf.Type && !field.repeated && !field.map);
-    if (field.map) {
+    const entryType = mapEntryOf(field);
+    if (entryType !== undefined) {
+      // A map read from descriptors is a repeated XxxEntry message: JSON makes it an object.
+      const entries = value as Record<string, unknown>[];
+      if (entries.length === 0) continue;
+      const valueField = entryType.fields.value!;
+      out[jsonNameOf(field.name)] = Object.fromEntries(entries.map((entry) => [String(entry.key ?? ''), valueToJson(valueField, entry.value ?? defaultOf(valueField))]));
+    } else if (field.map) {
       const entries = Object.entries(value as Record<string, unknown>);
       if (entries.length === 0) continue;
       out[jsonNameOf(field.name)] = Object.fromEntries(entries.map(([key, item]) => [key, valueToJson(field, item)]));
@@ -65,6 +72,22 @@ function valueToJson(field: protobuf.Field, value: unknown): unknown {
     default:
       return value;
   }
+}
+
+/** The entry type of a map field as protoc describes it (a repeated nested `XxxEntry` with map_entry set), else undefined. */
+function mapEntryOf(field: protobuf.Field): protobuf.Type | undefined {
+  const type = field.resolvedType;
+  if (!field.repeated || !(type instanceof protobuf.Type)) return undefined;
+  const options = type.options as Record<string, unknown> | undefined;
+  const flagged = options?.map_entry === true || options?.mapEntry === true;
+  const shaped = type.name.endsWith('Entry') && type.fieldsArray.length === 2 && type.fields.key?.id === 1 && type.fields.value?.id === 2;
+  return flagged || shaped ? type : undefined;
+}
+
+function defaultOf(field: protobuf.Field): unknown {
+  if (field.resolvedType instanceof protobuf.Type) return {};
+  if (field.resolvedType instanceof protobuf.Enum) return 0;
+  return field.type === 'string' ? '' : field.type === 'bool' ? false : field.type === 'bytes' ? new Uint8Array() : 0;
 }
 
 function isDefault(field: protobuf.Field, value: unknown): boolean {
@@ -121,6 +144,15 @@ function fieldsByAnyName(type: protobuf.Type): Map<string, protobuf.Field> {
 
 /** One field's JSON value (also used for path and query parameters, which arrive as strings). */
 export function fieldFromJson(field: protobuf.Field, value: unknown, path: string): unknown {
+  const entryType = mapEntryOf(field);
+  if (entryType !== undefined) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JsonMappingError(path, 'expected a JSON object (a map)');
+    const keyField = entryType.fields.key!;
+    const valueField = entryType.fields.value!;
+    return Object.entries(value).map(([key, item]) => ({
+      key: singleFromJson(keyField, key, `${path}.${key}`), value: singleFromJson(valueField, item, `${path}.${key}`),
+    }));
+  }
   if (field.map) {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JsonMappingError(path, 'expected a JSON object (a map)');
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, singleFromJson(field, item, `${path}.${key}`)]));
