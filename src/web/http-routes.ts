@@ -32,15 +32,15 @@ export interface HttpRouter {
 const VERBS = ['get', 'put', 'post', 'delete', 'patch'] as const;
 
 /**
- * Compiles the annotated methods of `methods` (unary and server-streaming
- * ones: HTTP/JSON has no way to stream a request) into a router. Only
+ * Compiles the annotated methods of `methods` into a router (a client
+ * stream takes newline-delimited JSON, one message a line). Only
  * methods `hosted` accepts are routed, so a service config turns off has no
  * routes.
  */
 export function buildHttpRouter(methods: Iterable<ApiMethod>, hosted: (path: string) => boolean): HttpRouter {
   const routes: HttpRoute[] = [];
   for (const method of methods) {
-    if (method.http === undefined || method.requestStream || !hosted(method.path)) continue;
+    if (method.http === undefined || !hosted(method.path)) continue;
     for (const rule of [method.http, ...(method.http.additional_bindings ?? [])]) {
       const route = compileRule(method, rule);
       if (route !== undefined) routes.push(route);

@@ -24,7 +24,8 @@ export interface JsonGatewayOptions {
 /**
  * HTTP/JSON: a routed request becomes one gRPC call on the caller's internal
  * connection. The request message is built from the path variables, the body
- * (`body: "*"`) or the query string (no body), in the proto3 JSON mapping;
+ * (`body: "*"`) or the query string (no body), in the proto3 JSON mapping
+ * (a client stream: newline-delimited JSON, one message a line);
  * the reply is JSON, newline-delimited JSON for a server stream, or, when the
  * caller accepts `audio/*` and the reply carries `audio_content`, the raw
  * audio. Non-OK statuses become HTTP errors with the google.rpc.Status body.
@@ -34,10 +35,12 @@ export function createJsonGateway(options: JsonGatewayOptions) {
   return async function serveJson(req: WebRequest, res: WebResponse, match: RouteMatch, connection: InternalConnection): Promise<void> {
     const { route } = match;
     const method = route.method;
-    let request: protobuf.Message;
+    let request: protobuf.Message | undefined;
     let headers;
     try {
-      request = messageFromJson(method.requestType, await requestJson(req, match, options.maxBodyBytes));
+      // A client stream is read line by line as it arrives (below); anything else is read whole first.
+      if (method.requestStream) checkJsonBody(req);
+      else request = messageFromJson(method.requestType, await requestJson(req, match, options.maxBodyBytes));
       headers = jsonCallHeaders(req, connection, method.path);
     } catch (error) {
       sendError(res, errors.fromError(asWebError(error)));
@@ -96,8 +99,86 @@ export function createJsonGateway(options: JsonGatewayOptions) {
     res.once('close', () => {
       if (!res.writableFinished) exchange.cancel();
     });
-    exchange.request.end(encodeFrame(method.requestType.encode(request).finish()));
+    if (request !== undefined) {
+      exchange.request.end(encodeFrame(method.requestType.encode(request).finish()));
+      return;
+    }
+    streamRequests(req, method.requestType, options.maxBodyBytes, {
+      message: (message) => exchange.request.write(encodeFrame(method.requestType.encode(message).finish())),
+      end: () => exchange.request.end(),
+      fail(error) {
+        exchange.cancel();
+        sendError(res, errors.fromError(asWebError(error)));
+      },
+    });
   };
+}
+
+/**
+ * A client stream over HTTP/JSON: newline-delimited JSON, one request
+ * message a line, each sent on as soon as its line is complete. A line that
+ * does not fit the type fails the call (400 when nothing was answered yet).
+ */
+function streamRequests(req: WebRequest, type: protobuf.Type, maxBodyBytes: number,
+  sink: { message(message: protobuf.Message): void; end(): void; fail(error: unknown): void }): void {
+  let pending = '';
+  let total = 0;
+  let line = 0;
+  let failed = false;
+  const take = (text: string) => {
+    line++;
+    if (text.trim() === '') return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw invalidBody('', `line ${line} is not valid JSON (${(error as Error).message.slice(0, 120)})`);
+    }
+    try {
+      sink.message(messageFromJson(type, parsed));
+    } catch (error) {
+      if (error instanceof JsonMappingError) throw invalidBody(error.field ? `line ${line}: ${error.field}` : `line ${line}`, error.description);
+      throw error;
+    }
+  };
+  const fail = (error: unknown) => {
+    failed = true;
+    req.removeAllListeners('data');
+    req.resume();
+    sink.fail(error);
+  };
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => {
+    if (failed) return;
+    total += Buffer.byteLength(chunk);
+    if (total > maxBodyBytes) return fail(new BodyTooLargeError(maxBodyBytes));
+    pending += chunk;
+    let newline: number;
+    try {
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        take(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+      }
+    } catch (error) {
+      fail(error);
+    }
+  });
+  req.once('end', () => {
+    if (failed) return;
+    try {
+      take(pending);
+      sink.end();
+    } catch (error) {
+      fail(error);
+    }
+  });
+}
+
+function checkJsonBody(req: WebRequest): void {
+  const type = String(req.headers['content-type'] ?? 'application/x-ndjson');
+  if (!/^application\/(x-ndjson|json)\b/i.test(type)) {
+    throw new GatehouseError('HTTP_CONTENT_TYPE_UNSUPPORTED', `send a client stream as application/x-ndjson (one JSON message a line), not ${type.slice(0, 60)}`);
+  }
 }
 
 /** The parts of a SynthesizeResponse that raw audio needs. */

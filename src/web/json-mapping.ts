@@ -68,10 +68,21 @@ function valueToJson(field: protobuf.Field, value: unknown): unknown {
     case 'bytes':
       return Buffer.from(value as Uint8Array).toString('base64');
     case 'float': case 'double':
-      return Number.isFinite(value) ? value : String(value) === 'NaN' ? 'NaN' : (value as number) > 0 ? 'Infinity' : '-Infinity';
+      if (!Number.isFinite(value)) return String(value) === 'NaN' ? 'NaN' : (value as number) > 0 ? 'Infinity' : '-Infinity';
+      return field.type === 'float' ? shortestFloat32(value as number) : value;
     default:
       return value;
   }
+}
+
+/** The shortest decimal that reads back as the same 32-bit float (0.33333334, not 0.3333333432674408). */
+function shortestFloat32(value: number): number {
+  const target = Math.fround(value);
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === target) return candidate;
+  }
+  return value;
 }
 
 /** The entry type of a map field as protoc describes it (a repeated nested `XxxEntry` with map_entry set), else undefined. */

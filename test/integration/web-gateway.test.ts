@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ACCESS_LOG_MESSAGE } from '../../interceptors/access-log.js';
 import { loadApiDescriptors } from '../../src/web/api-descriptors.js';
@@ -87,6 +88,21 @@ describe('web listener in mtls mode: HTTP/JSON and gRPC-Web through the same cha
     assert.equal(json(inJson).audioInfo.audioEncoding, 'LINEAR16');
   });
 
+  it('streams recognition over HTTP/JSON: NDJSON audio in, interim and final results out', async () => {
+    const audio = readFileSync('/usr/share/pocketsphinx/test/data/goforward.raw');
+    const lines = [JSON.stringify({ streamingConfig: { config: { encoding: 'LINEAR16', sampleRateHertz: 16000, languageCode: 'en-US' }, interimResults: true } })];
+    for (let i = 0; i < audio.length; i += 16_000) lines.push(JSON.stringify({ audioContent: audio.subarray(i, i + 16_000).toString('base64') }));
+    const reply = await curlWeb(alice, '/v1/speech:streamingRecognize', ['-H', bearer, '-H', 'content-type: application/x-ndjson', '--data-binary', '@-'], Buffer.from(`${lines.join('\n')}\n`));
+    assert.equal(reply.status, 200, reply.body.toString());
+    const results = reply.body.toString().trim().split('\n').map((line) => (JSON.parse(line) as { results: { isFinal?: boolean; alternatives: { transcript: string }[] }[] }).results[0]!);
+    assert.ok(results.filter((r) => !r.isFinal).length >= 1, 'interim results arrive before the final one');
+    assert.equal(results.at(-1)!.isFinal, true);
+    assert.equal(results.at(-1)!.alternatives[0]!.transcript, 'go forward ten meters');
+    const badLine = await curlWeb(alice, '/v1/speech:streamingRecognize', ['-H', bearer, '-H', 'content-type: application/x-ndjson', '-d', '{"audioContent":"AAAA"}\n{"nope":1}']);
+    assert.equal(badLine.status, 400);
+    assert.match(json(badLine).message, /line 2/);
+  });
+
   it('a bad request gets 400 with the field violations; bad JSON and unknown fields get 400 naming the problem', async () => {
     const invalid = await curlWeb(alice, '/v1/cheese/orders', ['-H', bearer, '-H', 'content-type: application/json', '-d', '{"age":0,"type":"BRIE","idempotencyKey":"web-bad"}']);
     assert.equal(invalid.status, 400);
@@ -125,8 +141,8 @@ describe('web listener in mtls mode: HTTP/JSON and gRPC-Web through the same cha
     assert.equal(accessLine.peer, 'spiffe://gatehouse.dev/client/alice', 'and names the certificate the web listener verified');
   });
 
-  it('a forged forwarded-certificate header is dropped on the gRPC listener', async () => {
-    // A gRPC client sends the header the web listener uses internally: it must not change who the caller is.
+  it('a forwarded-certificate header a caller sends is dropped by the web listener', async () => {
+    // A caller sends the header the web listener uses internally: it must not change who the caller is.
     const token = devTokenFor(gw.certs, 'bob', {}, gw.config);
     const frame = encodeFrame(api.root.lookupType('cheesefarm.v1.CheeseRequest').encode({ age: 3, type: 2, idempotency_key: 'forged-1' }).finish());
     const viaWeb = await curlWeb({ ...alice, certFile: gw.certs.clients.bob.cert, keyFile: gw.certs.clients.bob.key }, `/${CHEESE}/Order`, [

@@ -7,12 +7,13 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { connect, constants as h2, type ServerHttp2Stream } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
+import { makeTemporaryDevCertificates } from '../../certs/dev-certificates.js';
 import {
-  asServerInterceptingCall, checkRequestBytes, configureHttp2Servers, GRPC_JS_STATUS_TEXTS, GRPC_JS_VERSION, hookHttp2Servers, http2StreamOf, messageSize,
-  observeWireStatus, recordMessageSizes, wordUnknownMethodStatus,
+  asServerInterceptingCall, checkRequestBytes, configureHttp2Servers, credentialsTls, GRPC_JS_STATUS_TEXTS, GRPC_JS_VERSION, hookHttp2Servers, http2StreamOf,
+  messageSize, observeWireStatus, recordMessageSizes, wordUnknownMethodStatus,
   type InterceptingServerListener, type PartialStatus, type WireStatusObserver,
 } from '../../interceptors/grpc-compat.js';
 
@@ -283,6 +284,20 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
       assert.equal(served, 1, 'the handler ran for refused bytes');
     } finally {
       checking.forceShutdown();
+
+  it('assumption 9: secure server credentials give their TLS options (certificate, key, CA, client-certificate policy)', async () => {
+    const certs = makeTemporaryDevCertificates();
+    try {
+      const credentials = grpc.ServerCredentials.createSsl(readFileSync(certs.caCert),
+        [{ cert_chain: readFileSync(certs.serverCert), private_key: readFileSync(certs.serverKey) }], true);
+      const tls = credentialsTls(credentials);
+      assert.ok(tls, 'ServerCredentials no longer has _isSecure/_getConstructorOptions/_getSecureContextOptions/_addWatcher/_removeWatcher');
+      assert.equal(tls.serverOptions.requestCert, true, 'the client-certificate policy is not in _getConstructorOptions');
+      const options = await new Promise<Record<string, unknown>>((resolve) => { const stop = tls.watch((o) => { stop(); resolve(o); }); });
+      for (const key of ['cert', 'key', 'ca']) assert.ok(options[key], `_getSecureContextOptions has no ${key}`);
+      assert.equal(credentialsTls(grpc.ServerCredentials.createInsecure()), undefined);
+    } finally {
+      rmSync(certs.dir, { recursive: true, force: true });
     }
   });
 });

@@ -27,12 +27,14 @@ export interface SpeechToTextClient extends grpc.Client {
   /**
    * First message: streaming_config. Then audio_content chunks. Replies carry
    * interim results while audio flows and a final result per utterance.
+   * Over HTTP/JSON: the body is newline-delimited JSON (the config first, then audio_content chunks), and so is the reply.
    */
   StreamingRecognize(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_gatehouse_stt_v1_StreamingRecognizeRequest, _gatehouse_stt_v1_StreamingRecognizeResponse__Output>;
   StreamingRecognize(options?: grpc.CallOptions): grpc.ClientDuplexStream<_gatehouse_stt_v1_StreamingRecognizeRequest, _gatehouse_stt_v1_StreamingRecognizeResponse__Output>;
   /**
    * First message: streaming_config. Then audio_content chunks. Replies carry
    * interim results while audio flows and a final result per utterance.
+   * Over HTTP/JSON: the body is newline-delimited JSON (the config first, then audio_content chunks), and so is the reply.
    */
   streamingRecognize(metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientDuplexStream<_gatehouse_stt_v1_StreamingRecognizeRequest, _gatehouse_stt_v1_StreamingRecognizeResponse__Output>;
   streamingRecognize(options?: grpc.CallOptions): grpc.ClientDuplexStream<_gatehouse_stt_v1_StreamingRecognizeRequest, _gatehouse_stt_v1_StreamingRecognizeResponse__Output>;
@@ -48,6 +50,7 @@ export interface SpeechToTextHandlers extends grpc.UntypedServiceImplementation 
   /**
    * First message: streaming_config. Then audio_content chunks. Replies carry
    * interim results while audio flows and a final result per utterance.
+   * Over HTTP/JSON: the body is newline-delimited JSON (the config first, then audio_content chunks), and so is the reply.
    */
   StreamingRecognize: grpc.handleBidiStreamingCall<_gatehouse_stt_v1_StreamingRecognizeRequest__Output, _gatehouse_stt_v1_StreamingRecognizeResponse>;
   
