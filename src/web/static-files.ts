@@ -31,7 +31,7 @@ export function createStaticFiles(dir = CONSOLE_DIR) {
     res.writeHead(200, {
       'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache',
       // The console runs only its own script and talks only to this listener.
-      'content-security-policy': "default-src 'self'; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'",
+      'content-security-policy': "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'",
       'x-content-type-options': 'nosniff',
     });
     res.end(req.method === 'HEAD' ? undefined : file.body);
