@@ -17,7 +17,9 @@
 #                  protoc with the well-known types (npm run check:proto
 #                  rebuilds the reflection descriptors); PostgreSQL 15 and
 #                  Redis (the tests start real ones in temporary directories:
-#                  test/helpers/postgres-server.ts, redis-server.ts).
+#                  test/helpers/postgres-server.ts, redis-server.ts);
+#                  Chromium (the browser console's test drives it with
+#                  playwright-core: test/integration/web-console.test.ts).
 #   --runtime      only what the running gateway loads: the PocketSphinx
 #                  library and its US English model (the runtime image).
 #   --build        only the toolchain `npm ci` needs to build native addons
@@ -30,7 +32,8 @@ build_packages=(python3 make g++)
 dev_packages=(pocketsphinx pocketsphinx-testdata opus-tools sox prometheus curl
   golang-go golang-google-grpc-dev golang-google-protobuf-dev nghttp2-client python3-grpcio python3-protobuf util-linux
   protobuf-compiler libprotobuf-dev
-  postgresql-15 redis-server)
+  postgresql-15 redis-server
+  chromium)
 
 mode="${1:-all}"
 case "$mode" in
