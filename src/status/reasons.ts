@@ -140,7 +140,7 @@ export const REASONS = Object.freeze({
   HTTP_BODY_TOO_LARGE: entry(C.RESOURCE_EXHAUSTED, false, 'the HTTP body is larger than http.maxBodyBytes', 413),
   HTTP_CONTENT_TYPE_UNSUPPORTED: entry(C.INVALID_ARGUMENT, false, 'the body\'s content-type is not application/json (HTTP/JSON) or application/grpc-web[-text][+proto] (gRPC-Web)', 415),
   HTTP_ROUTE_NOT_FOUND: entry(C.NOT_FOUND, false, 'no annotated method has this URL; the README lists the routes'),
-  HTTP_METHOD_NOT_ALLOWED: entry(C.UNIMPLEMENTED, false, 'the URL exists for another HTTP method (GET, POST)', 405),
+  HTTP_METHOD_NOT_ALLOWED: entry(C.NOT_FOUND, false, 'the URL exists for another HTTP method (GET, POST)', 405),
   CORS_ORIGIN_NOT_ALLOWED: entry(C.PERMISSION_DENIED, false, 'the browser origin is not in http.corsOrigins'),
 
   // Statuses whose source names no reason (the health service, reflection, grpc-js), named after their code.
