@@ -9,7 +9,7 @@ import { guardConnections } from '../transport/connection-guard.js';
 import type { Config } from '../config/schema.js';
 import { GatehouseError } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import { createStatusDetailsCodec } from '../status/status-details.js';
+import { createStatusDetailsCodec, type StatusDetailsCodec } from '../status/status-details.js';
 import type { ApiDescriptors } from './api-descriptors.js';
 import { createCors, type WebResponse } from './cors.js';
 import { createErrorBodies } from './error-body.js';
@@ -56,7 +56,8 @@ export interface WebListener {
 export async function startWebListener(options: WebListenerOptions): Promise<WebListener> {
   const { config, logger, channel, api } = options;
   const settings = config.http;
-  const errors = createErrorBodies(api.root, createStatusDetailsCodec());
+  const codec = createStatusDetailsCodec();
+  const errors = createErrorBodies(api.root, codec);
   const router = buildHttpRouter(api.methods.values(), options.hosted);
   const cors = createCors(settings.corsOrigins);
   const serveJson = createJsonGateway({ errors, maxBodyBytes: settings.maxBodyBytes, maxMessageBytes: config.server.maxSendMessageBytes });
@@ -89,7 +90,7 @@ export async function startWebListener(options: WebListenerOptions): Promise<Web
     }
     const verdict = cors.verdict(req);
     const grpcWeb = isGrpcWeb(req);
-    const refuse = (error: GatehouseError) => (grpcWeb ? refuseGrpcWeb(req, res, error) : sendError(res, errors.fromError(error)));
+    const refuse = (error: GatehouseError) => (grpcWeb ? refuseGrpcWeb(req, res, error, codec) : sendError(res, errors.fromError(error)));
     if (verdict === 'refused') {
       refuse(new GatehouseError('CORS_ORIGIN_NOT_ALLOWED', `origin ${String(req.headers.origin).slice(0, 100)} may not call this gateway (http.corsOrigins)`));
       return;
@@ -168,8 +169,7 @@ async function createServer(config: Config, credentials: grpc.ServerCredentials,
 }
 
 /** A gRPC-Web refusal before any call: trailers-only, with the status in the headers and in a trailer frame. */
-function refuseGrpcWeb(req: WebRequest, res: WebResponse, error: GatehouseError): void {
-  const codec = createStatusDetailsCodec();
+function refuseGrpcWeb(req: WebRequest, res: WebResponse, error: GatehouseError, codec: StatusDetailsCodec): void {
   const text = /^application\/grpc-web-text/i.test(String(req.headers['content-type']));
   const details = codec.encode(error, error.message).toString('base64');
   const message = encodeURIComponent(error.message);
