@@ -39,7 +39,8 @@ describe('web listener in mtls mode: HTTP/JSON and gRPC-Web through the same cha
   let bearer: string;
 
   before(async () => {
-    gw = await startGateway({ overrides: { 'http.enabled': true, 'http.host': '127.0.0.1', 'http.port': 0, 'http.corsOrigins': ['https://console.example'], 'tts.enabled': true, 'stt.enabled': true } });
+    gw = await startGateway({ overrides: { 'http.enabled': true, 'http.host': '127.0.0.1', 'http.port': 0, 'http.corsOrigins': ['https://console.example'], 'tts.enabled': true, 'stt.enabled': true,
+      'rateLimits.methods': { 'gatehouse.tts.v1.TextToSpeech/ListVoices': { requestsPerSecond: 0.01, burst: 2 } } } });
     alice = { port: gw.addresses.httpPort!, caFile: gw.certs.caCert, certFile: gw.certs.clients.alice.cert, keyFile: gw.certs.clients.alice.key };
     bearer = `authorization: Bearer ${devTokenFor(gw.certs, 'alice', {}, gw.config)}`;
   });
@@ -186,6 +187,15 @@ describe('web listener in mtls mode: HTTP/JSON and gRPC-Web through the same cha
     assert.equal(foreign.status, 403);
     assert.equal(json(foreign).details[0].reason, 'CORS_ORIGIN_NOT_ALLOWED');
     assert.equal(foreign.headers['access-control-allow-origin'], undefined);
+  });
+
+  it('the rate limit of the chain applies: 429 with RetryInfo once the bucket is empty', async () => {
+    const replies = [];
+    for (let i = 0; i < 3; i++) replies.push(await curlWeb(alice, '/v1/voices?languageCode=en', ['-H', bearer]));
+    assert.deepEqual(replies.map((r) => r.status), [200, 200, 429]);
+    const status = json(replies[2]!);
+    assert.equal(status.details[0].reason, 'RATE_LIMITED');
+    assert.ok(status.details.some((d: { '@type': string; retryDelay?: string }) => d['@type'].endsWith('RetryInfo') && /s$/.test(d.retryDelay ?? '')));
   });
 
   it('a deadline from the timeout header reaches the chain', async () => {
