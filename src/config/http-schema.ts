@@ -21,7 +21,7 @@ export const HttpSchema = z.strictObject({
   maxBodyBytes: z.number().int().min(1024).default(24 * 1024 * 1024),
   /** Serve the browser console's static files at `/`. Default on (when the listener is). */
   console: z.boolean().default(true),
-  /** How long a request may take to send its headers and body, in ms; then 408. Default 30000. */
+  /** How long a request body (not a streamed one) may take to arrive, in ms; then 408. 0 = no limit. Default 30000. */
   requestTimeoutMs: z.number().int().min(0).default(30_000),
 }).prefault({});
 

@@ -138,6 +138,7 @@ export const REASONS = Object.freeze({
   // The web listener (src/web/): refusals before any call is made, for what only HTTP can get wrong.
   HTTP_BODY_INVALID: entry(C.INVALID_ARGUMENT, false, 'the HTTP body is not JSON of the method\'s request type (proto3 JSON mapping); BadRequest names the field'),
   HTTP_BODY_TOO_LARGE: entry(C.RESOURCE_EXHAUSTED, false, 'the HTTP body is larger than http.maxBodyBytes', 413),
+  HTTP_BODY_TIMEOUT: entry(C.RESOURCE_EXHAUSTED, false, 'the HTTP body did not arrive within http.requestTimeoutMs; send it without stalling', 408),
   HTTP_CONTENT_TYPE_UNSUPPORTED: entry(C.INVALID_ARGUMENT, false, 'the body\'s content-type is not application/json (HTTP/JSON) or application/grpc-web[-text][+proto] (gRPC-Web)', 415),
   HTTP_ROUTE_NOT_FOUND: entry(C.NOT_FOUND, false, 'no annotated method has this URL; the README lists the routes'),
   HTTP_METHOD_NOT_ALLOWED: entry(C.NOT_FOUND, false, 'the URL exists for another HTTP method (GET, POST)', 405),

@@ -10,7 +10,7 @@ import { startExchange } from './grpc-exchange.js';
 import type { RouteMatch } from './http-routes.js';
 import type { InternalConnection } from './internal-channel.js';
 import { JsonMappingError, messageFromJson, messageToJson } from './json-mapping.js';
-import { BodyTooLargeError, readBody, type WebRequest } from './read-body.js';
+import { BodyTimeoutError, BodyTooLargeError, readBody, type WebRequest } from './read-body.js';
 
 /** Options for {@link createJsonGateway}. */
 export interface JsonGatewayOptions {
@@ -19,6 +19,8 @@ export interface JsonGatewayOptions {
   maxBodyBytes: number;
   /** Largest reply message, in bytes (the server's maxSendMessageBytes). */
   maxMessageBytes: number;
+  /** How long a whole (not streamed) body may take to arrive, in ms; 0 = no limit. */
+  bodyTimeoutMs: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export function createJsonGateway(options: JsonGatewayOptions) {
     try {
       // A client stream is read line by line as it arrives (below); anything else is read whole first.
       if (method.requestStream) checkJsonBody(req);
-      else request = messageFromJson(method.requestType, await requestJson(req, match, options.maxBodyBytes));
+      else request = messageFromJson(method.requestType, await requestJson(req, match, options.maxBodyBytes, options.bodyTimeoutMs));
       headers = jsonCallHeaders(req, connection, method.path);
     } catch (error) {
       sendError(res, errors.fromError(asWebError(error)));
@@ -200,7 +202,7 @@ function sendAudio(res: WebResponse, reply: AudioReply): void {
   res.end(audio);
 }
 
-async function requestJson(req: WebRequest, match: RouteMatch, maxBodyBytes: number): Promise<Record<string, unknown>> {
+async function requestJson(req: WebRequest, match: RouteMatch, maxBodyBytes: number, bodyTimeoutMs: number): Promise<Record<string, unknown>> {
   const { route } = match;
   let json: Record<string, unknown> = {};
   if (route.body !== '') {
@@ -208,7 +210,7 @@ async function requestJson(req: WebRequest, match: RouteMatch, maxBodyBytes: num
     if (!/^application\/json\b/i.test(type)) {
       throw new GatehouseError('HTTP_CONTENT_TYPE_UNSUPPORTED', `send the body as application/json, not ${type.slice(0, 60)}`);
     }
-    const body = await readBody(req, maxBodyBytes);
+    const body = await readBody(req, maxBodyBytes, bodyTimeoutMs);
     const parsed = body.length === 0 ? {} : parseJson(body);
     if (route.body === '*') {
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidBody('', 'the body must be a JSON object');
@@ -261,6 +263,7 @@ function asWebError(error: unknown): GatehouseError {
   if (error instanceof GatehouseError) return error;
   if (error instanceof JsonMappingError) return invalidBody(error.field, error.description);
   if (error instanceof BodyTooLargeError) return new GatehouseError('HTTP_BODY_TOO_LARGE', error.message);
+  if (error instanceof BodyTimeoutError) return new GatehouseError('HTTP_BODY_TIMEOUT', error.message);
   if (error instanceof TimeoutHeaderError) return invalidField('timeout', error.message);
   return new GatehouseError('HTTP_BODY_INVALID', 'the request could not be read');
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ACCESS_LOG_MESSAGE } from '../../interceptors/access-log.js';
 import { loadApiDescriptors } from '../../src/web/api-descriptors.js';
@@ -198,6 +199,14 @@ describe('web listener in mtls mode: HTTP/JSON and gRPC-Web through the same cha
     assert.ok(status.details.some((d: { '@type': string; retryDelay?: string }) => d['@type'].endsWith('RetryInfo') && /s$/.test(d.retryDelay ?? '')));
   });
 
+  it('the caller\'s trace context reaches the chain: the access line carries its trace id', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const reply = await curlWeb(alice, '/v1/cheese/orders?pageSize=1', ['-H', bearer, '-H', `traceparent: 00-${traceId}-00f067aa0ba902b7-01`]);
+    assert.equal(reply.status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // access lines are written after the reply
+    assert.ok(gw.logs.some((l) => l.msg === ACCESS_LOG_MESSAGE && l.method === `/${CHEESE}/ListOrders` && l.traceId === traceId));
+  });
+
   it('a deadline from the timeout header reaches the chain', async () => {
     const tooShort = await curlWeb(alice, '/v1/cheese/orders', ['-H', bearer, '-H', 'timeout: 1ms']);
     assert.equal(tooShort.status, 504);
@@ -238,3 +247,36 @@ describe('web listener in tls mode: a caller known by its token alone', () => {
   });
 });
 
+describe('web listener in insecure mode: plaintext HTTP/1.1 for development', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startGateway({ overrides: {
+      'server.tls.mode': 'insecure', 'http.enabled': true, 'http.host': '127.0.0.1', 'http.port': 0, 'http.requestTimeoutMs': 300,
+      'policy.defaults': { requireToken: true },
+    } });
+  });
+  after(async () => {
+    await gw?.close();
+  });
+
+  it('serves JSON in plaintext, and answers a body that stalls with 408 before any call', async () => {
+    const target = { port: gw.addresses.httpPort!, plaintext: true };
+    const token = devTokenFor(gw.certs, 'alice', {}, gw.config);
+    const ok = await curlWeb(target, '/v1/cheese/orders?pageSize=1', ['-H', `authorization: Bearer ${token}`]);
+    assert.equal(ok.status, 200, ok.body.toString());
+    assert.equal(ok.httpVersion, '1.1');
+    // Half a body, then nothing: the listener gives up after http.requestTimeoutMs.
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(gw.addresses.httpPort!, '127.0.0.1', () => {
+        socket.write(`POST /v1/cheese/orders HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${token}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"age":`);
+      });
+      let text = '';
+      socket.on('data', (chunk) => { text += chunk.toString(); if (text.includes('}]}')) socket.end(); });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.setTimeout(10_000, () => socket.destroy(new Error('no answer to a stalled body')));
+    });
+    assert.match(reply, /^HTTP\/1\.1 408/);
+    assert.match(reply, /HTTP_BODY_TIMEOUT/);
+  });
+});
