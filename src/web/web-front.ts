@@ -42,9 +42,7 @@ export function createWebFront(options: { config: Config; logger: Logger; regist
       return listener.port;
     },
     beginDrain: () => listener?.beginDrain(),
-    close: async () => {
-      await listener?.close();
-      channel.close();
-    },
+    // The listener closes the channel with its connections; one that never listened has only the channel.
+    close: async () => (listener !== undefined ? listener.close() : channel.close()),
   };
 }
