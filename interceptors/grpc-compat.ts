@@ -344,6 +344,10 @@ export function checkRequestBytes(server: Server, checkFor: (methodPath: string)
       };
     }
     addService(checked as typeof definition, implementation);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // 9. TLS settings of server credentials, for a listener grpc-js does not own.
 //
 // Why no public API suffices: ServerCredentials hides its certificate, key, CA and client-certificate policy, and

@@ -6,7 +6,11 @@ import { PROTO_DIR } from '../proto/load.js';
 
 /** One `google.api.http` rule as protoc stored it in a method's options. */
 export interface HttpRule {
-  get?: string; put?: string; post?: string; delete?: string; patch?: string;
+  get?: string;
+  put?: string;
+  post?: string;
+  delete?: string;
+  patch?: string;
   custom?: { kind?: string; path?: string };
   body?: string;
   response_body?: string;
@@ -34,8 +38,18 @@ export interface ApiDescriptors {
 }
 
 // protobufjs's bundled descriptor.proto names fields in lowerCamelCase whatever keepCase says.
-interface MethodShape { name: string; inputType: string; outputType: string; clientStreaming?: boolean; serverStreaming?: boolean; options?: Record<string, unknown> }
-interface FileShape { package?: string; service?: { name: string; method?: MethodShape[] }[] }
+interface MethodShape {
+  name: string;
+  inputType: string;
+  outputType: string;
+  clientStreaming?: boolean;
+  serverStreaming?: boolean;
+  options?: Record<string, unknown>;
+}
+interface FileShape {
+  package?: string;
+  service?: { name: string; method?: MethodShape[] }[];
+}
 
 /**
  * Reads protoc's descriptor set (src/proto/descriptor-set.binpb, the one
@@ -62,14 +76,17 @@ export function loadApiDescriptors(file = DESCRIPTOR_SET_FILE): ApiDescriptors {
       const serviceName = fileShape.package ? `${fileShape.package}.${service.name}` : service.name;
       for (const method of service.method ?? []) {
         const path = `/${serviceName}/${method.name}`;
-        methods.set(path, Object.freeze({
+        methods.set(
           path,
-          requestType: root.lookupType(method.inputType),
-          responseType: root.lookupType(method.outputType),
-          requestStream: method.clientStreaming === true,
-          responseStream: method.serverStreaming === true,
-          http: method.options?.['.google.api.http'] as HttpRule | undefined,
-        }));
+          Object.freeze({
+            path,
+            requestType: root.lookupType(method.inputType),
+            responseType: root.lookupType(method.outputType),
+            requestStream: method.clientStreaming === true,
+            responseStream: method.serverStreaming === true,
+            http: method.options?.['.google.api.http'] as HttpRule | undefined,
+          }),
+        );
       }
     }
   }

@@ -67,5 +67,3 @@ export function createCors(origins: readonly string[]) {
   };
 }
 
-/** The CORS helper of {@link createCors}. */
-export type Cors = ReturnType<typeof createCors>;

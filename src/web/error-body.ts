@@ -1,7 +1,7 @@
-import { status as Status } from '@grpc/grpc-js';
+import type { status as Status } from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import type { GatehouseError } from '../errors.js';
-import { HTTP_STATUS_FOR_CODE, isReason, REASONS } from '../status/reasons.js';
+import { HTTP_STATUS_FOR_CODE, REASONS, type ReasonEntry } from '../status/reasons.js';
 import type { StatusDetailsCodec } from '../status/status-details.js';
 import { messageToJson } from './json-mapping.js';
 
@@ -50,7 +50,8 @@ export function createErrorBodies(root: protobuf.Root, codec: StatusDetailsCodec
         // Undecodable details: the code and message still say what happened.
       }
     }
-    const httpStatus = reason !== undefined && isReason(reason) ? REASONS[reason].http : HTTP_STATUS_FOR_CODE[code] ?? 500;
+    const entry = reason !== undefined && Object.hasOwn(REASONS, reason) ? (REASONS as Readonly<Record<string, ReasonEntry>>)[reason] : undefined;
+    const httpStatus = entry?.http ?? HTTP_STATUS_FOR_CODE[code] ?? 500;
     return { httpStatus, body: { code, message, details: unpacked } };
   };
   return {

@@ -37,7 +37,10 @@ export interface GrpcExchange {
  */
 export function startExchange(session: ClientHttp2Session, headers: OutgoingHttpHeaders, listener: ExchangeListener): GrpcExchange {
   const request = session.request({
-    ':method': 'POST', 'content-type': 'application/grpc', te: 'trailers', ...headers,
+    ':method': 'POST',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    ...headers,
   });
   let ended = false;
   const end = (outcome: GrpcOutcome) => {
@@ -59,8 +62,12 @@ export function startExchange(session: ClientHttp2Session, headers: OutgoingHttp
   request.on('trailers', (trailers) => end(outcomeFrom(trailers)));
   request.on('error', () => {});
   request.on('close', () => {
-    const code = request.rstCode === http2.constants.NGHTTP2_CANCEL ? Status.CANCELLED
-      : request.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ? Status.UNAVAILABLE : Status.INTERNAL;
+    const code =
+      request.rstCode === http2.constants.NGHTTP2_CANCEL
+        ? Status.CANCELLED
+        : request.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM
+          ? Status.UNAVAILABLE
+          : Status.INTERNAL;
     end({ code, message: code === Status.UNAVAILABLE ? 'the gateway is shutting down; retry' : 'the call ended without a status', trailers: {} });
   });
   return {

@@ -16,7 +16,10 @@ export function encodeFrame(payload: Uint8Array, flags = 0): Buffer {
 /** Thrown when a frame announces more bytes than allowed. */
 export class FrameTooLargeError extends Error {
   override readonly name = 'FrameTooLargeError';
-  constructor(readonly length: number, readonly maxBytes: number) {
+  constructor(
+    readonly length: number,
+    readonly maxBytes: number,
+  ) {
     super(`a message of ${length} bytes is larger than the ${maxBytes} bytes allowed`);
   }
 }

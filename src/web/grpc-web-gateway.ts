@@ -38,7 +38,11 @@ export function createGrpcWebGateway(options: { maxBodyBytes: number }) {
     try {
       headers = grpcWebCallHeaders(req, connection, path);
     } catch (error) {
-      refuse(error instanceof TimeoutHeaderError ? new GatehouseError('TIMEOUT_HEADER_INVALID', `timeout ${error.message}`) : new GatehouseError('HTTP_BODY_INVALID', 'the request could not be read'));
+      refuse(
+        error instanceof TimeoutHeaderError
+          ? new GatehouseError('TIMEOUT_HEADER_INVALID', `timeout ${error.message}`)
+          : new GatehouseError('HTTP_BODY_INVALID', 'the request could not be read'),
+      );
       return;
     }
     const output = text ? base64Writer(res) : { write: (chunk: Buffer) => res.write(chunk), flush: () => {} };
@@ -82,7 +86,10 @@ export function createGrpcWebGateway(options: { maxBodyBytes: number }) {
 }
 
 function trailerBlock(outcome: GrpcOutcome): Buffer {
-  const lines = [`grpc-status: ${outcome.code === undefined ? Status.UNKNOWN : outcome.code}`, `grpc-message: ${encodeURIComponent(outcome.message)}`];
+  const lines = [
+    `grpc-status: ${outcome.code === undefined ? Status.UNKNOWN : outcome.code}`,
+    `grpc-message: ${encodeURIComponent(outcome.message)}`,
+  ];
   for (const [name, value] of Object.entries(outcome.trailers as IncomingHttpHeaders)) {
     if (name.startsWith(':') || NOT_TRAILERS.has(name) || name === 'grpc-status' || name === 'grpc-message' || value === undefined) continue;
     for (const item of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${item}`);

@@ -77,15 +77,15 @@ function compileRule(method: ApiMethod, rule: HttpRule): HttpRoute | undefined {
   let source = '';
   let last = 0;
   for (const found of template.matchAll(/\{([a-zA-Z0-9_.]+)(?:=([^}]*))?\}/g)) {
-    source += escape(template.slice(last, found.index));
+    source += escapeLiteral(template.slice(last, found.index));
     variables.push(found[1]!);
     source += found[2] === '**' ? '(.+?)' : '([^/]+?)';
     last = found.index + found[0].length;
   }
-  source += escape(template.slice(last));
+  source += escapeLiteral(template.slice(last));
   return Object.freeze({ httpMethod, template, method, body: rule.body ?? '', pattern: new RegExp(`^${source}$`), variables });
 }
 
-function escape(literal: string): string {
+function escapeLiteral(literal: string): string {
   return literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

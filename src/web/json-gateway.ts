@@ -74,7 +74,8 @@ export function createJsonGateway(options: JsonGatewayOptions) {
         if (res.writableEnded || res.destroyed) return;
         if (streaming) {
           // The 200 is already out: a stream that ends in error says so on its last line.
-          if (outcome.code !== Status.OK) res.write(`${JSON.stringify({ error: errors.fromStatus(outcome.code, outcome.message, outcome.details).body })}\n`);
+          if (outcome.code !== Status.OK)
+            res.write(`${JSON.stringify({ error: errors.fromStatus(outcome.code, outcome.message, outcome.details).body })}\n`);
           res.end();
           return;
         }
@@ -121,8 +122,12 @@ export function createJsonGateway(options: JsonGatewayOptions) {
  * message a line, each sent on as soon as its line is complete. A line that
  * does not fit the type fails the call (400 when nothing was answered yet).
  */
-function streamRequests(req: WebRequest, type: protobuf.Type, maxBodyBytes: number,
-  sink: { message(message: protobuf.Message): void; end(): void; fail(error: unknown): void }): void {
+function streamRequests(
+  req: WebRequest,
+  type: protobuf.Type,
+  maxBodyBytes: number,
+  sink: { message(message: protobuf.Message): void; end(): void; fail(error: unknown): void },
+): void {
   let pending = '';
   let total = 0;
   let line = 0;
@@ -179,7 +184,10 @@ function streamRequests(req: WebRequest, type: protobuf.Type, maxBodyBytes: numb
 function checkJsonBody(req: WebRequest): void {
   const type = String(req.headers['content-type'] ?? 'application/x-ndjson');
   if (!/^application\/(x-ndjson|json)\b/i.test(type)) {
-    throw new GatehouseError('HTTP_CONTENT_TYPE_UNSUPPORTED', `send a client stream as application/x-ndjson (one JSON message a line), not ${type.slice(0, 60)}`);
+    throw new GatehouseError(
+      'HTTP_CONTENT_TYPE_UNSUPPORTED',
+      `send a client stream as application/x-ndjson (one JSON message a line), not ${type.slice(0, 60)}`,
+    );
   }
 }
 
@@ -193,11 +201,16 @@ function sendAudio(res: WebResponse, reply: AudioReply): void {
   const audio = Buffer.from(reply.audio_content ?? []);
   const info = reply.audio_info ?? {};
   // AudioContainer WAV = 2; AudioEncoding MULAW = 2, ALAW = 3, OGG_OPUS = 4 (gatehouse/tts/v1/tts.proto).
-  const type = info.container === 2 ? 'audio/wav'
-    : info.audio_encoding === 4 ? 'audio/ogg; codecs=opus'
-    : info.audio_encoding === 2 ? `audio/PCMU; rate=${info.sample_rate_hertz ?? 8000}`
-    : info.audio_encoding === 3 ? `audio/PCMA; rate=${info.sample_rate_hertz ?? 8000}`
-    : `audio/L16; rate=${info.sample_rate_hertz ?? 22050}; channels=1`;
+  const type =
+    info.container === 2
+      ? 'audio/wav'
+      : info.audio_encoding === 4
+        ? 'audio/ogg; codecs=opus'
+        : info.audio_encoding === 2
+          ? `audio/PCMU; rate=${info.sample_rate_hertz ?? 8000}`
+          : info.audio_encoding === 3
+            ? `audio/PCMA; rate=${info.sample_rate_hertz ?? 8000}`
+            : `audio/L16; rate=${info.sample_rate_hertz ?? 22050}; channels=1`;
   res.writeHead(200, { 'content-type': type, 'content-length': audio.length });
   res.end(audio);
 }
@@ -256,7 +269,11 @@ function setPath(json: Record<string, unknown>, path: string, value: string): vo
 }
 
 function invalidBody(field: string, description: string): GatehouseError {
-  return new GatehouseError('HTTP_BODY_INVALID', field ? `${field}: ${description}` : description, field ? { fieldViolations: [{ field, description }] } : {});
+  return new GatehouseError(
+    'HTTP_BODY_INVALID',
+    field ? `${field}: ${description}` : description,
+    field ? { fieldViolations: [{ field, description }] } : {},
+  );
 }
 
 function asWebError(error: unknown): GatehouseError {

@@ -4,7 +4,10 @@ import { jsonNameOf } from './json-names.js';
 /** A request value that does not fit its message type; `field` is the JSON path (`audioConfig.sampleRateHertz`). */
 export class JsonMappingError extends Error {
   override readonly name = 'JsonMappingError';
-  constructor(readonly field: string, readonly description: string) {
+  constructor(
+    readonly field: string,
+    readonly description: string,
+  ) {
     super(`${field || 'body'}: ${description}`);
   }
 }
@@ -31,7 +34,7 @@ export function messageToJson(type: protobuf.Type, message: protobuf.Message | R
   const out: Record<string, unknown> = {};
   const fields = message as Record<string, unknown>;
   for (const field of type.fieldsArray) {
-    if (!Object.prototype.hasOwnProperty.call(fields, field.name)) continue;
+    if (!Object.hasOwn(fields, field.name)) continue;
     const value = fields[field.name];
     if (value === undefined || value === null) continue;
     const hasPresence = field.partOf !== null || (field.resolvedType instanceof protobuf.Type && !field.repeated && !field.map);
@@ -41,7 +44,9 @@ export function messageToJson(type: protobuf.Type, message: protobuf.Message | R
       const entries = value as Record<string, unknown>[];
       if (entries.length === 0) continue;
       const valueField = entryType.fields.value!;
-      out[jsonNameOf(field.name)] = Object.fromEntries(entries.map((entry) => [String(entry.key ?? ''), valueToJson(valueField, entry.value ?? defaultOf(valueField))]));
+      out[jsonNameOf(field.name)] = Object.fromEntries(
+        entries.map((entry) => [String(entry.key ?? ''), valueToJson(valueField, entry.value ?? defaultOf(valueField))]),
+      );
     } else if (field.map) {
       const entries = Object.entries(value as Record<string, unknown>);
       if (entries.length === 0) continue;
@@ -63,11 +68,16 @@ function valueToJson(field: protobuf.Field, value: unknown): unknown {
   if (resolved instanceof protobuf.Type) return messageToJson(resolved, value as Record<string, unknown>);
   if (resolved instanceof protobuf.Enum) return resolved.valuesById[value as number] ?? value;
   switch (field.type) {
-    case 'int64': case 'uint64': case 'sint64': case 'fixed64': case 'sfixed64':
+    case 'int64':
+    case 'uint64':
+    case 'sint64':
+    case 'fixed64':
+    case 'sfixed64':
       return String(value);
     case 'bytes':
       return Buffer.from(value as Uint8Array).toString('base64');
-    case 'float': case 'double':
+    case 'float':
+    case 'double':
       if (!Number.isFinite(value)) return String(value) === 'NaN' ? 'NaN' : (value as number) > 0 ? 'Infinity' : '-Infinity';
       return field.type === 'float' ? shortestFloat32(value as number) : value;
     default:
@@ -104,10 +114,14 @@ function defaultOf(field: protobuf.Field): unknown {
 function isDefault(field: protobuf.Field, value: unknown): boolean {
   if (field.resolvedType instanceof protobuf.Enum) return value === 0;
   switch (field.type) {
-    case 'string': return value === '';
-    case 'bytes': return (value as Uint8Array).length === 0;
-    case 'bool': return value === false;
-    default: return Number(value) === 0 || String(value) === '0';
+    case 'string':
+      return value === '';
+    case 'bytes':
+      return (value as Uint8Array).length === 0;
+    case 'bool':
+      return value === false;
+    default:
+      return Number(value) === 0 || String(value) === '0';
   }
 }
 
@@ -127,7 +141,8 @@ function objectFromJson(type: protobuf.Type, json: unknown, path: string): Recor
     if (out[field.name] !== undefined) throw new JsonMappingError(fieldPath, 'the field is given twice (under its JSON and its proto name)');
     if (field.partOf !== null) {
       const other = field.partOf.oneof.find((name) => name !== field.name && out[name] !== undefined);
-      if (other !== undefined && !isSyntheticOneof(field.partOf)) throw new JsonMappingError(fieldPath, `only one of ${field.partOf.oneof.map(jsonNameOf).join(', ')} may be set`);
+      if (other !== undefined && !isSyntheticOneof(field.partOf))
+        throw new JsonMappingError(fieldPath, `only one of ${field.partOf.oneof.map(jsonNameOf).join(', ')} may be set`);
     }
     out[field.name] = fieldFromJson(field, value, fieldPath);
   }
@@ -161,7 +176,8 @@ export function fieldFromJson(field: protobuf.Field, value: unknown, path: strin
     const keyField = entryType.fields.key!;
     const valueField = entryType.fields.value!;
     return Object.entries(value).map(([key, item]) => ({
-      key: singleFromJson(keyField, key, `${path}.${key}`), value: singleFromJson(valueField, item, `${path}.${key}`),
+      key: singleFromJson(keyField, key, `${path}.${key}`),
+      value: singleFromJson(valueField, item, `${path}.${key}`),
     }));
   }
   if (field.map) {
@@ -175,7 +191,13 @@ export function fieldFromJson(field: protobuf.Field, value: unknown, path: strin
   return singleFromJson(field, value, path);
 }
 
-const INT32 = { int32: [-(2 ** 31), 2 ** 31 - 1], sint32: [-(2 ** 31), 2 ** 31 - 1], sfixed32: [-(2 ** 31), 2 ** 31 - 1], uint32: [0, 2 ** 32 - 1], fixed32: [0, 2 ** 32 - 1] } as const;
+const INT32 = {
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  sint32: [-(2 ** 31), 2 ** 31 - 1],
+  sfixed32: [-(2 ** 31), 2 ** 31 - 1],
+  uint32: [0, 2 ** 32 - 1],
+  fixed32: [0, 2 ** 32 - 1],
+} as const;
 
 function singleFromJson(field: protobuf.Field, value: unknown, path: string): unknown {
   const resolved = field.resolvedType;
@@ -196,20 +218,26 @@ function singleFromJson(field: protobuf.Field, value: unknown, path: string): un
     case 'bytes':
       if (typeof value !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(value)) throw new JsonMappingError(path, 'expected base64 bytes');
       return Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64');
-    case 'float': case 'double': {
+    case 'float':
+    case 'double': {
       if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') return Number(value);
       const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
       if (typeof number !== 'number' || !Number.isFinite(number)) throw new JsonMappingError(path, 'expected a number');
       return number;
     }
-    case 'int64': case 'uint64': case 'sint64': case 'fixed64': case 'sfixed64': {
+    case 'int64':
+    case 'uint64':
+    case 'sint64':
+    case 'fixed64':
+    case 'sfixed64': {
       const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
       const unsigned = field.type === 'uint64' || field.type === 'fixed64';
       if (typeof text !== 'string' || !(unsigned ? /^\d{1,20}$/ : /^-?\d{1,19}$/).test(text)) {
         throw new JsonMappingError(path, `expected ${unsigned ? 'a non-negative' : 'an'} integer (as a number or a string)`);
       }
       const big = BigInt(text);
-      if (unsigned ? big > 0xffffffffffffffffn : big < -(2n ** 63n) || big >= 2n ** 63n) throw new JsonMappingError(path, 'out of range for a 64-bit integer');
+      if (unsigned ? big > 0xffffffffffffffffn : big < -(2n ** 63n) || big >= 2n ** 63n)
+        throw new JsonMappingError(path, 'out of range for a 64-bit integer');
       return text;
     }
     default: {

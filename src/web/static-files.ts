@@ -5,7 +5,10 @@ import type { WebResponse } from './cors.js';
 import type { WebRequest } from './read-body.js';
 
 const TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
 
 /** The browser console's files (src/web/console/), next to this module in src/ and in dist/. */
@@ -29,9 +32,12 @@ export function createStaticFiles(dir = CONSOLE_DIR) {
     const file = files.get(path);
     if (file === undefined) return false;
     res.writeHead(200, {
-      'content-type': file.type, 'content-length': file.body.length, 'cache-control': 'no-cache',
+      'content-type': file.type,
+      'content-length': file.body.length,
+      'cache-control': 'no-cache',
       // The console runs only its own script and talks only to this listener.
-      'content-security-policy': "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'",
+      'content-security-policy':
+        "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'",
       'x-content-type-options': 'nosniff',
     });
     res.end(req.method === 'HEAD' ? undefined : file.body);

@@ -27,7 +27,13 @@ export interface WebFront {
  * undefined. Built with the gateway (descriptors read once, here); listens
  * only when `listen` is called.
  */
-export function createWebFront(options: { config: Config; logger: Logger; registry: Registry; server: () => grpc.Server; hostedPaths: ReadonlySet<string> }): WebFront | undefined {
+export function createWebFront(options: {
+  config: Config;
+  logger: Logger;
+  registry: Registry;
+  server: () => grpc.Server;
+  hostedPaths: ReadonlySet<string>;
+}): WebFront | undefined {
   if (!options.config.http.enabled) return undefined;
   const api = loadApiDescriptors();
   const channel = createInternalChannel(options.server);
@@ -37,7 +43,13 @@ export function createWebFront(options: { config: Config; logger: Logger; regist
     trustedHeader: { name: FORWARDED_PEER_HEADER, trusted: (session) => channel.isInternal(session) },
     async listen(credentials) {
       listener = await startWebListener({
-        config: options.config, logger: options.logger, registry: options.registry, channel, api, credentials, hosted: (path) => options.hostedPaths.has(path),
+        config: options.config,
+        logger: options.logger,
+        registry: options.registry,
+        channel,
+        api,
+        credentials,
+        hosted: (path) => options.hostedPaths.has(path),
       });
       return listener.port;
     },

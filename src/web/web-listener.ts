@@ -61,7 +61,10 @@ export async function startWebListener(options: WebListenerOptions): Promise<Web
   const router = buildHttpRouter(api.methods.values(), options.hosted);
   const cors = createCors(settings.corsOrigins);
   const serveJson = createJsonGateway({
-    errors, maxBodyBytes: settings.maxBodyBytes, maxMessageBytes: config.server.maxSendMessageBytes, bodyTimeoutMs: settings.requestTimeoutMs,
+    errors,
+    maxBodyBytes: settings.maxBodyBytes,
+    maxMessageBytes: config.server.maxSendMessageBytes,
+    bodyTimeoutMs: settings.requestTimeoutMs,
   });
   const serveGrpcWeb = createGrpcWebGateway({ maxBodyBytes: settings.maxBodyBytes });
   const serveStatic = settings.console ? createStaticFiles() : () => false;
@@ -94,7 +97,12 @@ export async function startWebListener(options: WebListenerOptions): Promise<Web
     const grpcWeb = isGrpcWeb(req);
     const refuse = (error: GatehouseError) => (grpcWeb ? refuseGrpcWeb(req, res, error, codec) : sendError(res, errors.fromError(error)));
     if (verdict === 'refused') {
-      refuse(new GatehouseError('CORS_ORIGIN_NOT_ALLOWED', `origin ${String(req.headers.origin).slice(0, 100)} may not call this gateway (http.corsOrigins)`));
+      refuse(
+        new GatehouseError(
+          'CORS_ORIGIN_NOT_ALLOWED',
+          `origin ${String(req.headers.origin).slice(0, 100)} may not call this gateway (http.corsOrigins)`,
+        ),
+      );
       return;
     }
     cors.decorate(req, res, verdict);
@@ -116,7 +124,12 @@ export async function startWebListener(options: WebListenerOptions): Promise<Web
       return;
     }
     if (serveStatic(req, res, path)) return;
-    refuse(new GatehouseError('HTTP_ROUTE_NOT_FOUND', `no route for ${String(req.method)} ${path.slice(0, 100)}; routes: ${router.routes.map((r) => `${r.httpMethod} ${r.template}`).join(', ')}`));
+    refuse(
+      new GatehouseError(
+        'HTTP_ROUTE_NOT_FOUND',
+        `no route for ${String(req.method)} ${path.slice(0, 100)}; routes: ${router.routes.map((r) => `${r.httpMethod} ${r.template}`).join(', ')}`,
+      ),
+    );
   };
 
   const server = await createServer(config, options.credentials, handle);
@@ -157,7 +170,7 @@ async function createServer(config: Config, credentials: grpc.ServerCredentials,
     return server;
   }
   const tls = credentialsTls(credentials);
-  if (tls === undefined) throw new Error('the gRPC listener\'s TLS settings cannot be read (grpc-js changed); the web listener cannot start');
+  if (tls === undefined) throw new Error("the gRPC listener's TLS settings cannot be read (grpc-js changed); the web listener cannot start");
   // The first certificate, key and CA; later ones (reloads) replace the context for new handshakes.
   let server: Http2SecureServer | undefined;
   const first = new Promise<Record<string, unknown>>((resolve) => {
@@ -166,8 +179,10 @@ async function createServer(config: Config, credentials: grpc.ServerCredentials,
       else server.setSecureContext(contextOptions);
     });
   });
-  server = http2.createSecureServer({ allowHTTP1: true, ...tls.serverOptions, ...(await first) },
-    (req: Http2ServerRequest, res: Http2ServerResponse) => handle(req, res));
+  server = http2.createSecureServer(
+    { allowHTTP1: true, ...tls.serverOptions, ...(await first) },
+    (req: Http2ServerRequest, res: Http2ServerResponse) => handle(req, res),
+  );
   return server;
 }
 
@@ -179,7 +194,8 @@ function refuseGrpcWeb(req: WebRequest, res: WebResponse, error: GatehouseError,
   const trailer = encodeFrame(Buffer.from(`grpc-status: ${error.code}\r\ngrpc-message: ${message}\r\ngrpc-status-details-bin: ${details}\r\n`), 0x80);
   res.writeHead(200, {
     'content-type': text ? 'application/grpc-web-text+proto' : 'application/grpc-web+proto',
-    'grpc-status': String(error.code), 'grpc-message': message,
+    'grpc-status': String(error.code),
+    'grpc-message': message,
   });
   res.end(text ? trailer.toString('base64') : trailer);
   req.resume();

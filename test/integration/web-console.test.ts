@@ -15,18 +15,30 @@ import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 const CHROMIUM = '/usr/bin/chromium';
 const GO_FORWARD = '/usr/share/pocketsphinx/test/data/goforward.raw';
 
-describe('browser console in headless Chromium (issue 15)', { skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (.ci/install-system-deps.sh)`, timeout: 180_000 }, () => {
+describe('browser console in headless Chromium (issue 15)', {
+  skip: !existsSync(CHROMIUM) && `${CHROMIUM} is not installed (.ci/install-system-deps.sh)`,
+  timeout: 180_000,
+}, () => {
   let gw: TestGateway;
   let browser: Browser | undefined;
 
   before(async () => {
-    gw = await startGateway({ overrides: {
-      'server.tls.mode': 'tls', 'http.enabled': true, 'http.host': '127.0.0.1', 'http.port': 0, 'tts.enabled': true, 'stt.enabled': true,
-      // Browsers have no client certificate here: the policy lets token holders call (with the usual scopes).
-      'policy.defaults': { requireToken: true },
-    } });
+    gw = await startGateway({
+      overrides: {
+        'server.tls.mode': 'tls',
+        'http.enabled': true,
+        'http.host': '127.0.0.1',
+        'http.port': 0,
+        'tts.enabled': true,
+        'stt.enabled': true,
+        // Browsers have no client certificate here: the policy lets token holders call (with the usual scopes).
+        'policy.defaults': { requireToken: true },
+      },
+    });
     browser = await chromium.launch({
-      executablePath: CHROMIUM, headless: true, timeout: 30_000,
+      executablePath: CHROMIUM,
+      headless: true,
+      timeout: 30_000,
       args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
     });
   });
@@ -41,7 +53,9 @@ describe('browser console in headless Chromium (issue 15)', { skip: !existsSync(
     page.setDefaultTimeout(30_000);
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
-    page.on('console', (message) => { if (message.type() === 'error') problems.push(message.text()); });
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
     // A wait that times out says what the page showed.
     const waitFor = async (what: string, predicate: () => boolean) => {
       try {
@@ -89,7 +103,7 @@ describe('browser console in headless Chromium (issue 15)', { skip: !existsSync(
     const cells = await row.$$eval('td', (tds) => tds.map((td) => td.textContent));
     assert.equal(cells[2], 'ROQUEFORT');
     assert.match(cells[1] ?? '', /^ord_/);
-    assert.match(await page.textContent('#status') ?? '', new RegExp(`ordered ${cells[1]}`));
+    assert.match((await page.textContent('#status')) ?? '', new RegExp(`ordered ${cells[1]}`));
     assert.deepEqual(problems, [], 'no script errors on the page');
     await context.close();
   });

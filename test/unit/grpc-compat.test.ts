@@ -284,6 +284,8 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
       assert.equal(served, 1, 'the handler ran for refused bytes');
     } finally {
       checking.forceShutdown();
+    }
+  });
 
   it('assumption 9: secure server credentials give their TLS options (certificate, key, CA, client-certificate policy)', async () => {
     const certs = makeTemporaryDevCertificates();

@@ -18,17 +18,35 @@ const roundTrip = (name: string, json: unknown) => {
 
 describe('proto3 JSON mapping over the descriptor set', () => {
   it('writes lowerCamelCase names, enum names, 64-bit integers as strings, RFC 3339 timestamps, and leaves defaults out', () => {
-    assert.deepEqual(roundTrip('cheesefarm.v1.Cheese', {
-      age: 12, type: 'BRIE', order_id: 'ord_1', ordered_at: '2026-01-02T03:04:05.120Z', sequence: '18446744073709551615', quantity: 0,
-    }), { age: 12, type: 'BRIE', orderId: 'ord_1', orderedAt: '2026-01-02T03:04:05.120Z', sequence: '18446744073709551615' });
+    assert.deepEqual(
+      roundTrip('cheesefarm.v1.Cheese', {
+        age: 12,
+        type: 'BRIE',
+        order_id: 'ord_1',
+        ordered_at: '2026-01-02T03:04:05.120Z',
+        sequence: '18446744073709551615',
+        quantity: 0,
+      }),
+      { age: 12, type: 'BRIE', orderId: 'ord_1', orderedAt: '2026-01-02T03:04:05.120Z', sequence: '18446744073709551615' },
+    );
   });
 
   it('reads both spellings, enums by number, integers from strings; bytes as base64; maps as objects; Duration as seconds', () => {
-    assert.deepEqual(roundTrip('cheesefarm.v1.CheeseRequest', { idempotencyKey: 'k', age: '7', type: 3 }), { age: 7, type: 'PECORINO', idempotencyKey: 'k' });
-    assert.deepEqual(roundTrip('gatehouse.tts.v1.SynthesizeResponse', { audioContent: 'aGk=', audioInfo: { durationSeconds: 1.5 } }),
-      { audioContent: 'aGk=', audioInfo: { durationSeconds: 1.5 } });
+    assert.deepEqual(roundTrip('cheesefarm.v1.CheeseRequest', { idempotencyKey: 'k', age: '7', type: 3 }), {
+      age: 7,
+      type: 'PECORINO',
+      idempotencyKey: 'k',
+    });
+    assert.deepEqual(roundTrip('gatehouse.tts.v1.SynthesizeResponse', { audioContent: 'aGk=', audioInfo: { durationSeconds: 1.5 } }), {
+      audioContent: 'aGk=',
+      audioInfo: { durationSeconds: 1.5 },
+    });
     assert.deepEqual(roundTrip('gatehouse.tts.v1.TemplateInput', { template: 'a {x}', slots: { x: 'y' } }), { template: 'a {x}', slots: { x: 'y' } });
-    assert.deepEqual(roundTrip('gatehouse.stt.v1.WordInfo', { startTime: '1.500s', word: 'go', confidence: 0.1 }), { startTime: '1.500s', word: 'go', confidence: 0.1 });
+    assert.deepEqual(roundTrip('gatehouse.stt.v1.WordInfo', { startTime: '1.500s', word: 'go', confidence: 0.1 }), {
+      startTime: '1.500s',
+      word: 'go',
+      confidence: 0.1,
+    });
   });
 
   it('keeps a proto3 optional field that is set to its default (presence)', () => {
@@ -37,8 +55,11 @@ describe('proto3 JSON mapping over the descriptor set', () => {
   });
 
   it('refuses what does not fit, naming the field', () => {
-    const refuse = (name: string, json: unknown, field: string, pattern: RegExp) => assert.throws(() => messageFromJson(type(name), json),
-      (error: unknown) => error instanceof JsonMappingError && error.field === field && pattern.test(error.description));
+    const refuse = (name: string, json: unknown, field: string, pattern: RegExp) =>
+      assert.throws(
+        () => messageFromJson(type(name), json),
+        (error: unknown) => error instanceof JsonMappingError && error.field === field && pattern.test(error.description),
+      );
     refuse('cheesefarm.v1.CheeseRequest', { colour: 'red' }, 'colour', /unknown field/);
     refuse('cheesefarm.v1.CheeseRequest', { age: 1.5 }, 'age', /integer/);
     refuse('cheesefarm.v1.CheeseRequest', { age: 2 ** 31 }, 'age', /out of range/);

@@ -14,8 +14,15 @@ import { createInternalChannel, FORWARDED_PEER_HEADER } from '../../src/web/inte
 const SERVICE = 'trusted.v1.Echo';
 const identity = (bytes: Buffer) => bytes;
 const definition = {
-  Echo: { path: `/${SERVICE}/Echo`, requestStream: false, responseStream: false,
-    requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity },
+  Echo: {
+    path: `/${SERVICE}/Echo`,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: identity,
+    requestDeserialize: identity,
+    responseSerialize: identity,
+    responseDeserialize: identity,
+  },
 };
 
 describe('forwarded-certificate header: trusted only on internal sessions', () => {
@@ -23,30 +30,38 @@ describe('forwarded-certificate header: trusted only on internal sessions', () =
   const channel = createInternalChannel(() => server);
   let port = 0;
   before(async () => {
-    installHttp2Hooks(server, { trustedHeader: { name: FORWARDED_PEER_HEADER, trusted: (session: ServerHttp2Session) => channel.isInternal(session) } });
+    installHttp2Hooks(server, {
+      trustedHeader: { name: FORWARDED_PEER_HEADER, trusted: (session: ServerHttp2Session) => channel.isInternal(session) },
+    });
     // The handler answers with the header value it received, or "none".
     server.addService(definition, {
       Echo: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) =>
         callback(null, Buffer.from(String(call.metadata.get(FORWARDED_PEER_HEADER)[0] ?? 'none'))),
     });
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))));
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    );
   });
   after(() => {
     channel.close();
     server.forceShutdown();
   });
 
-  const echo = (session: ReturnType<typeof connect>) => new Promise<string>((resolve, reject) => {
-    const stream = session.request({
-      ':method': 'POST', ':path': `/${SERVICE}/Echo`, 'content-type': 'application/grpc', te: 'trailers', [FORWARDED_PEER_HEADER]: 'claimed-id',
+  const echo = (session: ReturnType<typeof connect>) =>
+    new Promise<string>((resolve, reject) => {
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': `/${SERVICE}/Echo`,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+        [FORWARDED_PEER_HEADER]: 'claimed-id',
+      });
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('error', reject);
+      stream.on('end', () => resolve(Buffer.concat(chunks).subarray(5).toString()));
+      stream.end(Buffer.alloc(5));
     });
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    stream.on('error', reject);
-    stream.on('end', () => resolve(Buffer.concat(chunks).subarray(5).toString()));
-    stream.end(Buffer.alloc(5));
-  });
 
   it('is deleted from a client connection before grpc-js reads it', async () => {
     const session = connect(`http://127.0.0.1:${port}`);

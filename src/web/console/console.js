@@ -24,7 +24,9 @@ async function check(response) {
     const status = await response.json();
     const reason = status.details?.find((d) => d['@type']?.endsWith('ErrorInfo'))?.reason;
     message = `${status.message}${reason ? ` (${reason})` : ''}`;
-  } catch { /* not JSON */ }
+  } catch {
+    /* not JSON */
+  }
   throw new Error(message);
 }
 
@@ -50,21 +52,27 @@ async function loadVoices() {
   const response = await check(await fetch('/v1/voices', { headers: headers() }));
   const { voices = [] } = await response.json();
   const select = $('voice');
-  select.replaceChildren(...voices.map((voice) => {
-    const option = document.createElement('option');
-    option.value = voice.name;
-    option.textContent = `${voice.name} (${voice.languageCodes.join(', ')}, ${voice.engine})`;
-    return option;
-  }));
+  select.replaceChildren(
+    ...voices.map((voice) => {
+      const option = document.createElement('option');
+      option.value = voice.name;
+      option.textContent = `${voice.name} (${voice.languageCodes.join(', ')}, ${voice.engine})`;
+      return option;
+    }),
+  );
   const preferred = voices.find((voice) => voice.name === 'slt') ?? voices.find((voice) => voice.languageCodes.includes('en-US'));
   if (preferred) select.value = preferred.name;
 }
 
 async function speak() {
   const body = { input: { text: $('speak-text').value }, voice: { name: $('voice').value }, audioConfig: { container: 'WAV' } };
-  const response = await check(await fetch('/v1/text:synthesize', {
-    method: 'POST', headers: headers({ 'content-type': 'application/json', accept: 'audio/wav' }), body: JSON.stringify(body),
-  }));
+  const response = await check(
+    await fetch('/v1/text:synthesize', {
+      method: 'POST',
+      headers: headers({ 'content-type': 'application/json', accept: 'audio/wav' }),
+      body: JSON.stringify(body),
+    }),
+  );
   const audio = $('speak-audio');
   if (audio.src) URL.revokeObjectURL(audio.src);
   audio.src = URL.createObjectURL(await response.blob());
@@ -90,9 +98,13 @@ async function recognize() {
   for (let i = 0; i < bytes.length; i += piece) lines.push(JSON.stringify({ audioContent: toBase64(bytes.subarray(i, i + piece)) }));
   $('interim').textContent = '';
   $('transcript').textContent = '';
-  const response = await check(await fetch('/v1/speech:streamingRecognize', {
-    method: 'POST', headers: headers({ 'content-type': 'application/x-ndjson' }), body: `${lines.join('\n')}\n`,
-  }));
+  const response = await check(
+    await fetch('/v1/speech:streamingRecognize', {
+      method: 'POST',
+      headers: headers({ 'content-type': 'application/x-ndjson' }),
+      body: `${lines.join('\n')}\n`,
+    }),
+  );
   await readLines(response, (message) => {
     if (message.error) throw new Error(message.error.message);
     for (const result of message.results ?? []) {
@@ -111,12 +123,18 @@ async function recognize() {
 async function placeOrder(event) {
   event.preventDefault();
   const body = {
-    type: $('cheese-type').value, age: Number($('cheese-age').value), quantity: Number($('cheese-quantity').value),
+    type: $('cheese-type').value,
+    age: Number($('cheese-age').value),
+    quantity: Number($('cheese-quantity').value),
     idempotencyKey: crypto.randomUUID(),
   };
-  const response = await check(await fetch('/v1/cheese/orders', {
-    method: 'POST', headers: headers({ 'content-type': 'application/json' }), body: JSON.stringify(body),
-  }));
+  const response = await check(
+    await fetch('/v1/cheese/orders', {
+      method: 'POST',
+      headers: headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify(body),
+    }),
+  );
   const order = await response.json();
   say(`ordered ${order.orderId}`);
 }
