@@ -30,4 +30,3 @@ export const HttpSchema = z
     requestTimeoutMs: z.number().int().min(0).default(30_000),
   })
   .prefault({});
-

@@ -66,4 +66,3 @@ export function createCors(origins: readonly string[]) {
     },
   };
 }
-

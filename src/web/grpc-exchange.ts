@@ -61,18 +61,17 @@ export function startExchange(session: ClientHttp2Session, headers: OutgoingHttp
   });
   request.on('trailers', (trailers) => end(outcomeFrom(trailers)));
   request.on('error', () => {});
+  let cancelled = false;
   request.on('close', () => {
-    const code =
-      request.rstCode === http2.constants.NGHTTP2_CANCEL
-        ? Status.CANCELLED
-        : request.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM
-          ? Status.UNAVAILABLE
-          : Status.INTERNAL;
-    end({ code, message: code === Status.UNAVAILABLE ? 'the gateway is shutting down; retry' : 'the call ended without a status', trailers: {} });
+    // No status: the caller cancelled, or the server cut the stream (it drains or stops): retrying elsewhere helps.
+    // A failing handler never ends this way; grpc-js always sends it a status.
+    const code = cancelled ? Status.CANCELLED : Status.UNAVAILABLE;
+    end({ code, message: cancelled ? 'the call was cancelled' : 'the gateway is shutting down; retry', trailers: {} });
   });
   return {
     request,
     cancel() {
+      cancelled = true;
       if (!request.closed) request.close(http2.constants.NGHTTP2_CANCEL);
     },
   };

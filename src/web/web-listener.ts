@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2SecureServer } from 'node:http2';
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Registry } from 'prom-client';
@@ -69,6 +70,9 @@ export async function startWebListener(options: WebListenerOptions): Promise<Web
   const serveGrpcWeb = createGrpcWebGateway({ maxBodyBytes: settings.maxBodyBytes });
   const serveStatic = settings.console ? createStaticFiles() : () => false;
   const connections = new WeakMap<object, InternalConnection>();
+  // Requests in flight, so the drain can give them the same grace as gRPC calls.
+  let inFlight = 0;
+  let drainStartedAt: number | undefined;
   const sockets = new Set<Socket>();
 
   /** The caller's internal connection: one per external connection (HTTP/2 session or HTTP/1.1 socket), opened on its first call. */
@@ -88,6 +92,8 @@ export async function startWebListener(options: WebListenerOptions): Promise<Web
   };
 
   const handle = (req: WebRequest, res: WebResponse): void => {
+    inFlight++;
+    res.once('close', () => inFlight--);
     const path = String(req.url ?? '/').split('?')[0]!;
     if (req.method === 'OPTIONS') {
       cors.preflight(req, res);
@@ -139,6 +145,11 @@ export async function startWebListener(options: WebListenerOptions): Promise<Web
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   });
+  const sessions = new Set<ServerHttp2Session>();
+  server.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => {
@@ -150,14 +161,28 @@ export async function startWebListener(options: WebListenerOptions): Promise<Web
   logger.info('web listener ready', { port, routes: router.routes.map((r) => `${r.httpMethod} ${r.template}`) });
   return {
     port,
-    beginDrain: () => server.close(),
+    beginDrain() {
+      drainStartedAt ??= performance.now();
+      server.close();
+    },
     async close() {
       server.close();
-      for (const socket of sockets) socket.destroy();
+      // The drain's grace, counted from its start, for requests still in flight (a watch stream never ends by itself).
+      const graceEnds = (drainStartedAt ?? performance.now()) + config.server.shutdownGraceMs;
+      while (inFlight > 0 && performance.now() < graceEnds) await sleep(50);
+      // Calls still open past the drain end first (each reply gets its status: a stream's last line says why), and
+      // those replies still go out: HTTP/2 sessions close once their streams are done, other connections get a
+      // moment; whatever is left then is cut.
       channel.close();
+      for (const session of sessions) session.close();
+      for (let waited = 0; sockets.size > 0 && waited < CLOSE_GRACE_MS; waited += 50) await sleep(50);
+      for (const socket of sockets) socket.destroy();
     },
   };
 }
+
+/** How long closing waits for replies already ended to reach their clients, in ms. */
+const CLOSE_GRACE_MS = 1000;
 
 type Handler = (req: WebRequest, res: WebResponse) => void;
 

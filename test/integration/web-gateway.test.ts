@@ -424,3 +424,37 @@ describe('web listener in insecure mode: plaintext HTTP/1.1 for development', ()
     assert.match(reply, /HTTP_BODY_TIMEOUT/);
   });
 });
+
+describe('web listener and the drain', () => {
+  it('stops accepting connections at once, gives a web stream the drain grace, then ends it with UNAVAILABLE', async () => {
+    const gw = await startGateway({ overrides: { 'http.enabled': true, 'http.host': '127.0.0.1', 'http.port': 0, 'server.shutdownGraceMs': 1000 } });
+    const alice = {
+      port: gw.addresses.httpPort!,
+      caFile: gw.certs.caCert,
+      certFile: gw.certs.clients.alice.cert,
+      keyFile: gw.certs.clients.alice.key,
+    };
+    const bearer = `authorization: Bearer ${devTokenFor(gw.certs, 'alice', {}, gw.config)}`;
+    try {
+      // A watch with no deadline of its own (watch streams are exempt from the default one).
+      const watch = curlWeb(alice, '/v1/cheese/orders:watch', ['-H', bearer]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const startedAt = performance.now();
+      const shutdown = gw.gateway.shutdown();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Draining: the listener takes no new connections, while the open stream goes on.
+      await assert.rejects(curlWeb(alice, '/v1/cheese/orders', ['-H', bearer]), /Failed to connect|Couldn't connect|refused/);
+      await shutdown;
+      const tookMs = performance.now() - startedAt;
+      assert.ok(tookMs >= 900 && tookMs < 5000, `shutdown took ${tookMs} ms with a 1000 ms grace`);
+      // The stream had the drain's grace, then ended with a status that says to retry elsewhere: as an HTTP error
+      // when nothing was sent yet (no order came), else on the stream's last line.
+      const ended = await watch;
+      const last = JSON.parse(ended.body.toString().trim().split('\n').at(-1)!) as LooseJson;
+      if (ended.status === 200) assert.equal(last.error.code, 14, ended.body.toString());
+      else assert.deepEqual([ended.status, last.code], [503, 14], ended.body.toString());
+    } finally {
+      await gw.close().catch(() => undefined);
+    }
+  });
+});
