@@ -348,7 +348,25 @@ export function checkRequestBytes(server: Server, checkFor: (methodPath: string)
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// 9. TLS settings of server credentials, for a listener grpc-js does not own.
+// 9. The HTTP/2 stream, and so the connection, a call came on.
+//
+// Why no public API suffices: what is the same for every call of one connection (the client certificate's
+// identity, the token a client sends again and again) is worth working out once per connection, and what the
+// HTTP/2 layer already measured about a request (its raw header list) is worth passing to the chain instead of
+// measuring again; but a server call exposes neither its stream nor its connection. `getAuthContext()` walks to
+// the TLS socket through Node's HTTP/2 socket proxy on every call (about 3 us per call, measured with
+// bench/external), and `getConnectionInfo()` gives an address and port, which a later connection can reuse.
+// grpc-js's base call keeps its `ServerHttp2Stream` in the field `stream`; the stream's public `session` is the
+// connection, an object that lives exactly as long.
+
+/** The HTTP/2 stream `call` arrived on; undefined for anything that is not grpc-js's base call as this version knows it. */
+export function http2StreamOf(call: ServerInterceptingCallInterface): ServerHttp2Stream | undefined {
+  const stream = (call as unknown as { stream?: unknown }).stream;
+  return typeof stream === 'object' && stream !== null && 'session' in stream ? (stream as ServerHttp2Stream) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 10. TLS settings of server credentials, for a listener grpc-js does not own.
 //
 // Why no public API suffices: ServerCredentials hides its certificate, key, CA and client-certificate policy, and
 // the certificate-provider credentials deliver reloads only to grpc-js's own listeners. The web listener
@@ -385,22 +403,4 @@ export function credentialsTls(credentials: ServerCredentials): CredentialsTls |
       return () => target._removeWatcher!(watcher);
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// 9. The HTTP/2 stream, and so the connection, a call came on.
-//
-// Why no public API suffices: what is the same for every call of one connection (the client certificate's
-// identity, the token a client sends again and again) is worth working out once per connection, and what the
-// HTTP/2 layer already measured about a request (its raw header list) is worth passing to the chain instead of
-// measuring again; but a server call exposes neither its stream nor its connection. `getAuthContext()` walks to
-// the TLS socket through Node's HTTP/2 socket proxy on every call (about 3 us per call, measured with
-// bench/external), and `getConnectionInfo()` gives an address and port, which a later connection can reuse.
-// grpc-js's base call keeps its `ServerHttp2Stream` in the field `stream`; the stream's public `session` is the
-// connection, an object that lives exactly as long.
-
-/** The HTTP/2 stream `call` arrived on; undefined for anything that is not grpc-js's base call as this version knows it. */
-export function http2StreamOf(call: ServerInterceptingCallInterface): ServerHttp2Stream | undefined {
-  const stream = (call as unknown as { stream?: unknown }).stream;
-  return typeof stream === 'object' && stream !== null && 'session' in stream ? (stream as ServerHttp2Stream) : undefined;
 }
