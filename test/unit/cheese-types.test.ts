@@ -10,7 +10,10 @@ import { PROTO_DIR } from '../../src/proto/load.js';
 import { CHEESE_TYPES, isCheeseType } from '../../src/services/cheese/cheese-types.js';
 
 const protoTypes = () => {
-  const root = protobuf.loadSync(`${PROTO_DIR}cheesefarm/v1/cheese.proto`);
+  // Imports resolve under proto/ (google/api/annotations.proto), the well-known types from protobufjs's own copies.
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : PROTO_DIR + target);
+  root.loadSync('cheesefarm/v1/cheese.proto');
   const values = root.lookupEnum('cheesefarm.v1.CheeseType').values;
   return Object.entries(values).sort((a, b) => a[1] - b[1]).map(([name]) => name).filter((name) => name !== 'CHEESE_TYPE_UNSPECIFIED');
 };
