@@ -97,8 +97,13 @@ export function createChainBenchFixture(options: ChainBenchFixtureOptions = {}):
   const certs = makeTemporaryDevCertificates();
   const secret = randomBytes(32);
   const token = mintToken({
-    key: secret, kid: BENCH_KEY_ID, issuer: BENCH_ISSUER, audience: BENCH_AUDIENCE, subject: BENCH_SUBJECT,
-    scopes: BENCH_POLICY.services[BENCH_SERVICE]!.scopes, ttlSec: 3600,
+    key: secret,
+    kid: BENCH_KEY_ID,
+    issuer: BENCH_ISSUER,
+    audience: BENCH_AUDIENCE,
+    subject: BENCH_SUBJECT,
+    scopes: BENCH_POLICY.services[BENCH_SERVICE]!.scopes,
+    ttlSec: 3600,
   });
   const definition = loadServiceDefinition(BENCH_SERVICE);
   // The handler does as little as possible, so what differs between servers is the chain in front of it.
@@ -107,20 +112,30 @@ export function createChainBenchFixture(options: ChainBenchFixtureOptions = {}):
   const pair = { cert_chain: readFileSync(certs.serverCert), private_key: readFileSync(certs.serverKey) };
   const bareCredentials = grpc.ServerCredentials.createSsl(readFileSync(certs.caCert), [pair], true);
   const reloading = createReloadingCredentials({
-    certFile: certs.serverCert, keyFile: certs.serverKey, clientCaFile: certs.caCert, reloadIntervalMs: 0,
-    registry: options.credentialsRegistry ?? new Registry(), logger: createLogger({ level: 'silent' }),
+    certFile: certs.serverCert,
+    keyFile: certs.serverKey,
+    clientCaFile: certs.caCert,
+    reloadIntervalMs: 0,
+    registry: options.credentialsRegistry ?? new Registry(),
+    logger: createLogger({ level: 'silent' }),
   });
   const clientCredentials = channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key });
 
   const servers: grpc.Server[] = [];
   const clients: grpc.Client[] = [];
   return {
-    certs, secret, token, definition, bareCredentials, reloadingCredentials: reloading.credentials,
+    certs,
+    secret,
+    token,
+    definition,
+    bareCredentials,
+    reloadingCredentials: reloading.credentials,
     async serve(server, credentials) {
       server.addService(definition, implementation);
       servers.push(server);
       return new Promise<number>((resolve, reject) =>
-        server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+        server.bindAsync('127.0.0.1:0', credentials, (error, bound) => (error ? reject(error) : resolve(bound))),
+      );
     },
     connect(port) {
       const client = createClient(BENCH_SERVICE, `127.0.0.1:${port}`, clientCredentials, { 'grpc.ssl_target_name_override': 'localhost' });
@@ -150,12 +165,14 @@ export async function measure(client: grpc.Client, metadata: grpc.Metadata, seco
   const endAt = performance.now() + seconds * 1000;
   const started = performance.now();
   const cpuStart = process.cpuUsage();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (performance.now() < endAt) {
-      await callUnary(client, 'listVoices', {}, { metadata });
-      calls++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < endAt) {
+        await callUnary(client, 'listVoices', {}, { metadata });
+        calls++;
+      }
+    }),
+  );
   const cpu = process.cpuUsage(cpuStart);
   return { rate: calls / ((performance.now() - started) / 1000), cpuMicros: (cpu.user + cpu.system) / calls };
 }
@@ -185,7 +202,10 @@ export interface RoundsResult<Name extends string> {
  * Warms every server up for half a second (TLS sessions, JIT, caches), then measures each once per round.
  * Servers are measured back to back within a round, so per-round ratios cancel most of the machine's drift.
  */
-export async function measureRounds<Name extends string>(clients: Record<Name, grpc.Client>, options: RoundsOptions<Name>): Promise<RoundsResult<Name>> {
+export async function measureRounds<Name extends string>(
+  clients: Record<Name, grpc.Client>,
+  options: RoundsOptions<Name>,
+): Promise<RoundsResult<Name>> {
   const { metadata, order, seconds, rounds, concurrency } = options;
   for (const name of order) await measure(clients[name], metadata, 0.5, concurrency);
   const rates = Object.fromEntries(order.map((name) => [name, [] as number[]])) as Record<Name, number[]>;
@@ -224,6 +244,8 @@ export function formatPercent(ratio: number): string {
 /** The first line of a chain bench's output: what was measured, how, and on which Node and grpc-js, since figures move with both. */
 export async function headline(title: string, options: ChainBenchOptions): Promise<string> {
   const grpcJs = (await import('@grpc/grpc-js/package.json', { with: { type: 'json' } })).default;
-  return `${title}: unary ${BENCH_METHOD} over mTLS, one channel, ${options.concurrency} calls in flight, ` +
-    `median of ${options.rounds} rounds x ${options.seconds} s (node ${process.version}, grpc-js ${grpcJs.version})`;
+  return (
+    `${title}: unary ${BENCH_METHOD} over mTLS, one channel, ${options.concurrency} calls in flight, ` +
+    `median of ${options.rounds} rounds x ${options.seconds} s (node ${process.version}, grpc-js ${grpcJs.version})`
+  );
 }

@@ -46,13 +46,23 @@ const config = loadConfig({
 const certificate = new X509Certificate(readFileSync(certs.clients.alice.cert)).toLegacyObject();
 const authContext = { transportSecurityType: 'ssl', sslPeerCertificate: certificate };
 const connectionInfo = { remoteAddress: '127.0.0.1', remotePort: 40000, localAddress: '127.0.0.1', localPort: 50051 };
-const descriptor = { path: BENCH_METHOD, requestStream: false, responseStream: false, requestDeserialize: (b: Buffer) => b, responseSerialize: (v: Buffer) => v };
+const descriptor = {
+  path: BENCH_METHOD,
+  requestStream: false,
+  responseStream: false,
+  requestDeserialize: (b: Buffer) => b,
+  responseSerialize: (v: Buffer) => v,
+};
 
 /** Builds the chain with `steps` and returns microseconds per call, and how many calls were refused. */
 async function measure(steps: readonly StepName[] | undefined): Promise<{ micros: number; refused: number }> {
   const chain = buildInterceptorChain({
-    config, registry: createMetricsRegistry(), logger: createLogger({ level: 'info', write: () => undefined }),
-    services: [{ name: BENCH_SERVICE, definition }], messageBytes: true, steps,
+    config,
+    registry: createMetricsRegistry(),
+    logger: createLogger({ level: 'info', write: () => undefined }),
+    services: [{ name: BENCH_SERVICE, definition }],
+    messageBytes: true,
+    steps,
   });
   let refused = 0;
   const reply = { voices: [] };
@@ -60,15 +70,32 @@ async function measure(steps: readonly StepName[] | undefined): Promise<{ micros
     let listener: InterceptingServerListener | undefined;
     let ended = false;
     const base = {
-      start(l: InterceptingServerListener) { listener = l; },
-      sendMetadata() {}, sendMessage(_m: unknown, done: () => void) { done(); }, sendStatus(status: grpc.StatusObject) { ended = true; if (status.code !== 0) refused++; },
-      startRead() {}, getPeer: () => '127.0.0.1:40000', getDeadline: () => Infinity, getHost: () => 'localhost',
-      getAuthContext: () => authContext, getConnectionInfo: () => connectionInfo, getMetricsRecorder: () => ({}),
+      start(l: InterceptingServerListener) {
+        listener = l;
+      },
+      sendMetadata() {},
+      sendMessage(_m: unknown, done: () => void) {
+        done();
+      },
+      sendStatus(status: grpc.StatusObject) {
+        ended = true;
+        if (status.code !== 0) refused++;
+      },
+      startRead() {},
+      getPeer: () => '127.0.0.1:40000',
+      getDeadline: () => Infinity,
+      getHost: () => 'localhost',
+      getAuthContext: () => authContext,
+      getConnectionInfo: () => connectionInfo,
+      getMetricsRecorder: () => ({}),
     };
     const call = chain.interceptor(descriptor as never, base as never);
     call.start({
-      onReceiveMetadata() {}, onReceiveMessage() {},
-      onReceiveHalfClose() { call.sendMessage(reply, () => call.sendStatus({ code: 0, details: 'OK' })); },
+      onReceiveMetadata() {},
+      onReceiveMessage() {},
+      onReceiveHalfClose() {
+        call.sendMessage(reply, () => call.sendStatus({ code: 0, details: 'OK' }));
+      },
       onCancel() {},
     });
     const metadata = new grpc.Metadata();
@@ -107,5 +134,7 @@ for (const name of STEP_NAMES) {
   console.log(`  ${name.padEnd(15)} alone                  ${result.micros.toFixed(2)} us   (+${(result.micros - none.micros).toFixed(2)})${note}`);
 }
 const all = await measure(undefined);
-console.log(`  every step (as config/default.yaml)       ${all.micros.toFixed(2)} us   (+${(all.micros - none.micros).toFixed(2)}), refused ${all.refused}`);
+console.log(
+  `  every step (as config/default.yaml)       ${all.micros.toFixed(2)} us   (+${(all.micros - none.micros).toFixed(2)}), refused ${all.refused}`,
+);
 fixture.close();

@@ -79,7 +79,19 @@ function accessFields(i: number, workload: Workload): Record<string, unknown> {
 }
 
 /** Field names the logger never writes (its REDACTED_KEYS), as pino paths: top level and one level down. */
-const SECRET_NAMES = ['authorization', 'token', 'access_token', 'id_token', 'password', 'secret', 'private_key', 'privateKey', 'key_pem', 'keyPem', 'cookie'];
+const SECRET_NAMES = [
+  'authorization',
+  'token',
+  'access_token',
+  'id_token',
+  'password',
+  'secret',
+  'private_key',
+  'privateKey',
+  'key_pem',
+  'keyPem',
+  'cookie',
+];
 const REDACT_PATHS = [...SECRET_NAMES, ...SECRET_NAMES.map((name) => `*.${name}`)];
 
 /** Pino configured to write what the Gatehouse logger writes; `topLevelOnly` redacts secret names at the top level only. */
@@ -116,9 +128,20 @@ function createPino(destination: pino.DestinationStream, topLevelOnly = false): 
 /** One line each implementation writes for the secret workload, to check the redaction is the same. */
 function sampleLines(): { gatehouse: string; pino: string } {
   let gatehouse = '';
-  createLogger({ level: 'info', write: (line) => { gatehouse = line; }, nowMs: () => 0 }).info('grpc call', accessFields(0, 'secret'));
+  createLogger({
+    level: 'info',
+    write: (line) => {
+      gatehouse = line;
+    },
+    nowMs: () => 0,
+  }).info('grpc call', accessFields(0, 'secret'));
   let pinoLine = '';
-  const sink = new Writable({ write(chunk, _encoding, done) { pinoLine = String(chunk).trimEnd(); done(); } });
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      pinoLine = String(chunk).trimEnd();
+      done();
+    },
+  });
   createPino(sink).info(accessFields(0, 'secret'), 'grpc call');
   return { gatehouse, pino: pinoLine };
 }
@@ -133,7 +156,8 @@ async function runChild(impl: Impl, workload: Workload): Promise<void> {
   } else {
     // `pino`, `pino-top`: its asynchronous buffered destination, the counterpart of the batched writer;
     // `pino-sync`: pino's default destination, one write per line.
-    const destination = impl === 'pino-sync' ? pino.destination({ dest: 1, sync: true }) : pino.destination({ dest: 1, sync: false, minLength: 4096 });
+    const destination =
+      impl === 'pino-sync' ? pino.destination({ dest: 1, sync: true }) : pino.destination({ dest: 1, sync: false, minLength: 4096 });
     const logger = createPino(destination, impl === 'pino-top');
     write = (fields) => logger.info(fields, 'grpc call');
     drain = () => new Promise<void>((resolve) => destination.flush(() => resolve()));
@@ -187,7 +211,9 @@ function main(): void {
     }
   }
   const samples = sampleLines();
-  console.log(`Logger benchmark: ${LINES} access lines per run, ${BATCH} per turn of the event loop, ${rounds} runs each, medians (Node ${process.version})`);
+  console.log(
+    `Logger benchmark: ${LINES} access lines per run, ${BATCH} per turn of the event loop, ${rounds} runs each, medians (Node ${process.version})`,
+  );
   console.log('workload  implementation  ns/line  heap bytes/line');
   for (const workload of ['ok', 'secret'] as const) {
     for (const impl of IMPLS) {

@@ -41,10 +41,17 @@ export interface LoadResult {
 const spec = JSON.parse(process.argv[2]!) as LoadSpec;
 const credentials = withBearerToken(
   channelCredentials({ caFile: spec.certs.caCert, certFile: spec.certs.clients.alice.cert, keyFile: spec.certs.clients.alice.key }),
-  devTokenFor(spec.certs, 'alice'));
+  devTokenFor(spec.certs, 'alice'),
+);
 // A few channels per target, as several clients would have.
-const clients: grpc.Client[] = spec.targets.flatMap((target) => Array.from({ length: 4 }, (_, i) =>
-  createClient('cheesefarm.v1.CheeseService', target, credentials, { 'grpc.ssl_target_name_override': 'localhost', 'grpc.channel_id': i } as grpc.ChannelOptions)));
+const clients: grpc.Client[] = spec.targets.flatMap((target) =>
+  Array.from({ length: 4 }, (_, i) =>
+    createClient('cheesefarm.v1.CheeseService', target, credentials, {
+      'grpc.ssl_target_name_override': 'localhost',
+      'grpc.channel_id': i,
+    } as grpc.ChannelOptions),
+  ),
+);
 
 const latencies: number[] = [];
 const errors: Record<string, number> = {};
@@ -59,20 +66,22 @@ const call = (n: number) => {
 await Promise.all(clients.map((_, i) => call(1_000_000_000 + i).catch(() => undefined)));
 const startedAt = performance.now();
 const endAt = startedAt + spec.durationMs;
-await Promise.all(Array.from({ length: spec.concurrency }, async () => {
-  while (performance.now() < endAt) {
-    const n = next++;
-    const t0 = performance.now();
-    try {
-      await call(n);
-      latencies.push(performance.now() - t0);
-    } catch (error) {
-      const code = Status[(error as grpc.ServiceError).code] ?? 'UNKNOWN';
-      if (spec.answerCodes?.includes(code)) latencies.push(performance.now() - t0);
-      else errors[code] = (errors[code] ?? 0) + 1;
+await Promise.all(
+  Array.from({ length: spec.concurrency }, async () => {
+    while (performance.now() < endAt) {
+      const n = next++;
+      const t0 = performance.now();
+      try {
+        await call(n);
+        latencies.push(performance.now() - t0);
+      } catch (error) {
+        const code = Status[(error as grpc.ServiceError).code] ?? 'UNKNOWN';
+        if (spec.answerCodes?.includes(code)) latencies.push(performance.now() - t0);
+        else errors[code] = (errors[code] ?? 0) + 1;
+      }
     }
-  }
-}));
+  }),
+);
 const elapsedS = (performance.now() - startedAt) / 1000;
 latencies.sort((a, b) => a - b);
 const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;

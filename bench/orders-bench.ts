@@ -34,7 +34,8 @@ const QUIET = { GATEHOUSE_LOGGING__ACCESS_LOG: 'false', GATEHOUSE_CHEESE__STOCK:
 const gatewayWith = async (env: Record<string, string>) => {
   const gw = await spawnGateway(certs, join(scratch, `orders-${gateways.length}.db`), { ...QUIET, ...env });
   gateways.push(gw);
-  for (let i = 0; i < 200 && (await fetch(`http://127.0.0.1:${gw.adminPort}/readyz`)).status !== 200; i += 1) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 200 && (await fetch(`http://127.0.0.1:${gw.adminPort}/readyz`)).status !== 200; i += 1)
+    await new Promise((r) => setTimeout(r, 50));
   return gw;
 };
 const stopAll = async () => {
@@ -45,7 +46,13 @@ const stopAll = async () => {
 };
 const load = async (targets: GatewayProcess[], method: LoadSpec['method'], orderId?: string): Promise<LoadResult> => {
   const spec: LoadSpec = {
-    targets: targets.map((gw) => `127.0.0.1:${gw.grpcPort}`), certs, method, orderId, concurrency, durationMs, runId: `run-${Date.now()}`,
+    targets: targets.map((gw) => `127.0.0.1:${gw.grpcPort}`),
+    certs,
+    method,
+    orderId,
+    concurrency,
+    durationMs,
+    runId: `run-${Date.now()}`,
     answerCodes: method === 'getOrder' ? ['NOT_FOUND'] : [],
   };
   const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/order-load.ts', JSON.stringify(spec)], { maxBuffer: 1 << 20 });
@@ -79,13 +86,20 @@ try {
   console.log(`\n${concurrency} calls in flight, ${durationMs} ms per scenario, load generator in its own process\n`);
   console.log('scenario                          calls/s     p50 ms     p99 ms   errors');
   for (const [name, r] of rows) {
-    const errors = Object.entries(r.errors).map(([c, n]) => `${c}:${n}`).join(' ') || '-';
-    console.log(`${name.padEnd(32)} ${String(r.callsPerSecond).padStart(8)} ${r.p50Ms.toFixed(2).padStart(10)} ${r.p99Ms.toFixed(2).padStart(10)}   ${errors}`);
+    const errors =
+      Object.entries(r.errors)
+        .map(([c, n]) => `${c}:${n}`)
+        .join(' ') || '-';
+    console.log(
+      `${name.padEnd(32)} ${String(r.callsPerSecond).padStart(8)} ${r.p50Ms.toFixed(2).padStart(10)} ${r.p99Ms.toFixed(2).padStart(10)}   ${errors}`,
+    );
   }
   // Gateway time per call at saturation: the difference is what the Redis round trip (and its promise) costs.
   const perCallMs = (r: LoadResult) => 1000 / r.callsPerSecond;
-  console.log(`\nRedis rate limit against in memory: p50 ${(shared.p50Ms - memory.p50Ms).toFixed(2)} ms more per call, ` +
-    `${((perCallMs(shared) - perCallMs(memory)) * 1000).toFixed(0)} us more gateway time per call at saturation`);
+  console.log(
+    `\nRedis rate limit against in memory: p50 ${(shared.p50Ms - memory.p50Ms).toFixed(2)} ms more per call, ` +
+      `${((perCallMs(shared) - perCallMs(memory)) * 1000).toFixed(0)} us more gateway time per call at saturation`,
+  );
 } finally {
   await stopAll();
   await Promise.all([pg.close(), redis.close()]);

@@ -74,7 +74,9 @@ const SENTENCE = 'Please transfer one thousand dollars to Alice before Friday.';
 
 /** CPU time (user + system, all threads) a process has used so far, in ms: start-up cost that a busy machine does not inflate. */
 function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   // After the command name: state is field 3, so utime (14) and stime (15) are at indices 11 and 12.
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
@@ -88,7 +90,9 @@ function rssMb(pid: number): number {
 }
 
 function command(variant: Variant): string[] {
-  return variant === 'compiled' ? ['dist/src/cli/gatehouse.js', 'serve', '--workers', '1'] : ['--import', 'tsx', 'src/cli/gatehouse.ts', 'serve', '--workers', '1'];
+  return variant === 'compiled'
+    ? ['dist/src/cli/gatehouse.js', 'serve', '--workers', '1']
+    : ['--import', 'tsx', 'src/cli/gatehouse.ts', 'serve', '--workers', '1'];
 }
 
 async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet, token: string): Promise<RunResult> {
@@ -126,10 +130,18 @@ async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet
   });
   const clients: grpc.Client[] = [];
   try {
-    const ports = await Promise.race([listening, sleep(TIMEOUT_MS, undefined, { ref: false }).then(() => { throw new Error(`no "listening" line:\n${output.join('\n')}`); })]);
+    const ports = await Promise.race([
+      listening,
+      sleep(TIMEOUT_MS, undefined, { ref: false }).then(() => {
+        throw new Error(`no "listening" line:\n${output.join('\n')}`);
+      }),
+    ]);
     const listeningMs = performance.now() - started;
     const target = `127.0.0.1:${ports.grpcPort}`;
-    const credentials = withBearerToken(channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }), token);
+    const credentials = withBearerToken(
+      channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }),
+      token,
+    );
     const client = (name: string) => {
       // The certificate names localhost; naming it avoids Node's warning about an IP address as TLS server name.
       const c = createClient(name, target, credentials, { 'grpc.ssl_target_name_override': 'localhost' });
@@ -147,7 +159,17 @@ async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet
       health: () => callUnary(health, 'check', { service: '' }, { deadline: 2000 }),
       cheese: () => callUnary(cheese, 'listOrders', { pageSize: 1 }, { deadline: 2000 }),
       ...(tts ? { tts: () => callUnary(tts, 'synthesize', { input: { text: SENTENCE }, voice: { name: 'en-US' } }, { deadline: 10_000 }) } : {}),
-      ...(stt ? { stt: () => callUnary(stt, 'recognize', { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: audio } }, { deadline: 20_000 }) } : {}),
+      ...(stt
+        ? {
+            stt: () =>
+              callUnary(
+                stt,
+                'recognize',
+                { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: audio } },
+                { deadline: 20_000 },
+              ),
+          }
+        : {}),
     };
 
     // Each service: poll health until SERVING, and retry its call until it is answered with OK.
@@ -165,14 +187,23 @@ async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet
         }
       }
     };
-    const serving = (service: string) => untilOk(async () => {
-      const reply = await callUnary<{ status: string | number }>(health, 'check', { service }, { deadline: 1000 });
-      if (reply.status !== 'SERVING' && reply.status !== 1) throw new Error(`${service} is ${reply.status}`);
-    });
+    const serving = (service: string) =>
+      untilOk(async () => {
+        const reply = await callUnary<{ status: string | number }>(health, 'check', { service }, { deadline: 1000 });
+        if (reply.status !== 'SERVING' && reply.status !== 1) throw new Error(`${service} is ${reply.status}`);
+      });
     await Promise.all([
-      ...Object.entries(calls).map(async ([key, fn]) => { firstCallMs[key as keyof typeof firstCallMs] = await untilOk(fn); }),
-      serving('').then((ms) => { servingMs.health = ms; }),
-      ...(['cheese', 'tts', 'stt'] as const).filter((k) => k === 'cheese' || spec[k]).map(async (k) => { servingMs[k] = await serving(SERVICES[k]); }),
+      ...Object.entries(calls).map(async ([key, fn]) => {
+        firstCallMs[key as keyof typeof firstCallMs] = await untilOk(fn);
+      }),
+      serving('').then((ms) => {
+        servingMs.health = ms;
+      }),
+      ...(['cheese', 'tts', 'stt'] as const)
+        .filter((k) => k === 'cheese' || spec[k])
+        .map(async (k) => {
+          servingMs[k] = await serving(SERVICES[k]);
+        }),
     ]);
 
     const readyCpuMs = cpuMs(child.pid!);
@@ -185,15 +216,28 @@ async function measure(spec: RunSpec, variant: Variant, certs: DevCertificateSet
     let loadCalls = 0;
     let loadFailures = 0;
     const loadEnd = performance.now() + LOAD_MS;
-    const sampler = setInterval(() => { loadRssMb = Math.max(loadRssMb, rssMb(child.pid!)); }, 100);
+    const sampler = setInterval(() => {
+      loadRssMb = Math.max(loadRssMb, rssMb(child.pid!));
+    }, 100);
     const order = () => callUnary(cheese, 'order', { type: 'BRIE', age: 12, idempotencyKey: `bench-${Math.random()}` }, { deadline: 5000 });
     const loadFns = [order, calls.tts, calls.stt].filter((fn): fn is () => Promise<unknown> => fn !== undefined);
-    await Promise.all(loadFns.flatMap((fn) => Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < loadEnd) {
-        // A full decoder queue (RESOURCE_EXHAUSTED) is an answer too; only memory is measured here.
-        await fn().then(() => { loadCalls++; }, () => { loadFailures++; });
-      }
-    })));
+    await Promise.all(
+      loadFns.flatMap((fn) =>
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (performance.now() < loadEnd) {
+            // A full decoder queue (RESOURCE_EXHAUSTED) is an answer too; only memory is measured here.
+            await fn().then(
+              () => {
+                loadCalls++;
+              },
+              () => {
+                loadFailures++;
+              },
+            );
+          }
+        }),
+      ),
+    );
     clearInterval(sampler);
     loadRssMb = Math.max(loadRssMb, rssMb(child.pid!));
     return { spec, variant, listeningMs, servingMs, firstCallMs, readyCpuMs, idleRssMb, loadRssMb, loadCalls, loadFailures };
@@ -221,18 +265,35 @@ async function main(): Promise<void> {
     stt: { name: 'STT', tts: false, stt: true },
     both: { name: 'TTS + STT', tts: true, stt: true },
   };
-  const main = args.configs.split(',').map((name) => configs[name] ?? (() => { throw new Error(`--configs: unknown ${name}; known: ${Object.keys(configs).join(',')}`); })());
+  const main = args.configs.split(',').map(
+    (name) =>
+      configs[name] ??
+      (() => {
+        throw new Error(`--configs: unknown ${name}; known: ${Object.keys(configs).join(',')}`);
+      })(),
+  );
   console.log(`Node.js ${process.version}; one process (--workers 1); default worker threads: tts.workers 2, tts.flite.workers 1, stt.workers 2`);
   console.log(`load: ${CONCURRENCY} concurrent callers per enabled service for ${LOAD_MS / 1000} s\n`);
   const results: RunResult[] = [];
-  const header = 'variant   config       listening  cheese SERVING/1st call  health 1st  TTS SERVING/1st call  STT SERVING/1st call  CPU to ready  RSS idle  RSS load  calls';
+  const header =
+    'variant   config       listening  cheese SERVING/1st call  health 1st  TTS SERVING/1st call  STT SERVING/1st call  CPU to ready  RSS idle  RSS load  calls';
   console.log(header);
-  const print = (r: RunResult) => console.log([
-    r.variant.padEnd(9), r.spec.name.padEnd(12), fmtMs(r.listeningMs).padStart(9),
-    `${fmtMs(r.servingMs.cheese)} / ${fmtMs(r.firstCallMs.cheese)}`.padStart(24), fmtMs(r.firstCallMs.health).padStart(10),
-    `${fmtMs(r.servingMs.tts)} / ${fmtMs(r.firstCallMs.tts)}`.padStart(21), `${fmtMs(r.servingMs.stt)} / ${fmtMs(r.firstCallMs.stt)}`.padStart(21),
-    fmtMs(r.readyCpuMs).padStart(12), fmtMb(r.idleRssMb).padStart(8), fmtMb(r.loadRssMb).padStart(9), `${r.loadCalls}${r.loadFailures ? ` (+${r.loadFailures} refused)` : ''}`.padStart(6),
-  ].join(' '));
+  const print = (r: RunResult) =>
+    console.log(
+      [
+        r.variant.padEnd(9),
+        r.spec.name.padEnd(12),
+        fmtMs(r.listeningMs).padStart(9),
+        `${fmtMs(r.servingMs.cheese)} / ${fmtMs(r.firstCallMs.cheese)}`.padStart(24),
+        fmtMs(r.firstCallMs.health).padStart(10),
+        `${fmtMs(r.servingMs.tts)} / ${fmtMs(r.firstCallMs.tts)}`.padStart(21),
+        `${fmtMs(r.servingMs.stt)} / ${fmtMs(r.firstCallMs.stt)}`.padStart(21),
+        fmtMs(r.readyCpuMs).padStart(12),
+        fmtMb(r.idleRssMb).padStart(8),
+        fmtMb(r.loadRssMb).padStart(9),
+        `${r.loadCalls}${r.loadFailures ? ` (+${r.loadFailures} refused)` : ''}`.padStart(6),
+      ].join(' '),
+    );
   try {
     for (const spec of main) {
       for (const variant of variants) {
@@ -245,9 +306,21 @@ async function main(): Promise<void> {
       const variant = variants[0]!;
       console.log(`\nWhat one more worker thread costs (${variant}; difference of idle and load RSS between two runs):`);
       const pairs: [string, RunSpec, RunSpec][] = [
-        ['eSpeak NG (tts.workers)', { name: 'TTS e1 f1', tts: true, stt: false, env: { GATEHOUSE_TTS__WORKERS: '1', GATEHOUSE_TTS__FLITE__WORKERS: '1' } }, { name: 'TTS e2 f1', tts: true, stt: false, env: { GATEHOUSE_TTS__WORKERS: '2', GATEHOUSE_TTS__FLITE__WORKERS: '1' } }],
-        ['Flite (tts.flite.workers)', { name: 'TTS e1 f1', tts: true, stt: false, env: { GATEHOUSE_TTS__WORKERS: '1', GATEHOUSE_TTS__FLITE__WORKERS: '1' } }, { name: 'TTS e1 f2', tts: true, stt: false, env: { GATEHOUSE_TTS__WORKERS: '1', GATEHOUSE_TTS__FLITE__WORKERS: '2' } }],
-        ['PocketSphinx (stt.workers)', { name: 'STT 1', tts: false, stt: true, env: { GATEHOUSE_STT__WORKERS: '1' } }, { name: 'STT 2', tts: false, stt: true, env: { GATEHOUSE_STT__WORKERS: '2' } }],
+        [
+          'eSpeak NG (tts.workers)',
+          { name: 'TTS e1 f1', tts: true, stt: false, env: { GATEHOUSE_TTS__WORKERS: '1', GATEHOUSE_TTS__FLITE__WORKERS: '1' } },
+          { name: 'TTS e2 f1', tts: true, stt: false, env: { GATEHOUSE_TTS__WORKERS: '2', GATEHOUSE_TTS__FLITE__WORKERS: '1' } },
+        ],
+        [
+          'Flite (tts.flite.workers)',
+          { name: 'TTS e1 f1', tts: true, stt: false, env: { GATEHOUSE_TTS__WORKERS: '1', GATEHOUSE_TTS__FLITE__WORKERS: '1' } },
+          { name: 'TTS e1 f2', tts: true, stt: false, env: { GATEHOUSE_TTS__WORKERS: '1', GATEHOUSE_TTS__FLITE__WORKERS: '2' } },
+        ],
+        [
+          'PocketSphinx (stt.workers)',
+          { name: 'STT 1', tts: false, stt: true, env: { GATEHOUSE_STT__WORKERS: '1' } },
+          { name: 'STT 2', tts: false, stt: true, env: { GATEHOUSE_STT__WORKERS: '2' } },
+        ],
       ];
       const cache = new Map<string, RunResult>();
       const run = async (spec: RunSpec) => {

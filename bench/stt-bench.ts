@@ -33,7 +33,8 @@ const raw16 = { encoding: 'LINEAR16', sampleRateHertz: 16000 };
 
 async function engineRtf(registry: Registry): Promise<{ sum: number; count: number }> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === 'gatehouse_stt_real_time_factor');
-  const get = (suffix: string): number => Number(m?.values.find((v) => (v as { metricName?: string }).metricName === `gatehouse_stt_real_time_factor_${suffix}`)?.value ?? 0);
+  const get = (suffix: string): number =>
+    Number(m?.values.find((v) => (v as { metricName?: string }).metricName === `gatehouse_stt_real_time_factor_${suffix}`)?.value ?? 0);
   return { sum: get('sum'), count: get('count') };
 }
 
@@ -93,32 +94,43 @@ async function section2(client: grpc.Client): Promise<void> {
     latencies.push(finalAt - speechSentAt);
     console.log(`   run ${run + 1}: ${interims} interim results, final ${(finalAt - speechSentAt).toFixed(0)} ms after the end of speech was sent`);
   }
-  console.log(`   mean ${(latencies.reduce((a, b) => a + b, 0) / latencies.length).toFixed(0)} ms (includes the ${SttConfigSchema.parse({}).endSilenceMs} ms of silence the detector waits for)`);
+  console.log(
+    `   mean ${(latencies.reduce((a, b) => a + b, 0) / latencies.length).toFixed(0)} ms (includes the ${SttConfigSchema.parse({}).endSilenceMs} ms of silence the detector waits for)`,
+  );
 }
 
 async function section3(): Promise<void> {
   const queueMax = 2;
   const queueTimeoutMs = 1500;
   const calls = workers + queueMax + 4;
-  console.log(`\n3. Pool saturation: ${calls} simultaneous ${longSeconds.toFixed(0)} s calls, ${workers} decoders, queue ${queueMax}, queue timeout ${queueTimeoutMs} ms`);
+  console.log(
+    `\n3. Pool saturation: ${calls} simultaneous ${longSeconds.toFixed(0)} s calls, ${workers} decoders, queue ${queueMax}, queue timeout ${queueTimeoutMs} ms`,
+  );
   const registry = new Registry();
-  const gw = await startGateway({ extraServices: [createSpeechToTextService({ registry, config: SttConfigSchema.parse({ workers, queueMax, queueTimeoutMs }) })] });
+  const gw = await startGateway({
+    extraServices: [createSpeechToTextService({ registry, config: SttConfigSchema.parse({ workers, queueMax, queueTimeoutMs }) })],
+  });
   try {
     const client = gw.client(SPEECH_TO_TEXT_SERVICE_NAME);
     await recognize(client, goforward);
-    const outcomes = await Promise.all(Array.from({ length: calls }, async () => {
-      const t0 = performance.now();
-      try {
-        await recognize(client, longClip);
-        return { what: 'OK', ms: performance.now() - t0 };
-      } catch (e) {
-        const err = e as grpc.ServiceError;
-        return { what: `${Status[err.code]} (${/within/.test(err.details) ? 'queue timeout' : 'queue full'})`, ms: performance.now() - t0 };
-      }
-    }));
+    const outcomes = await Promise.all(
+      Array.from({ length: calls }, async () => {
+        const t0 = performance.now();
+        try {
+          await recognize(client, longClip);
+          return { what: 'OK', ms: performance.now() - t0 };
+        } catch (e) {
+          const err = e as grpc.ServiceError;
+          return { what: `${Status[err.code]} (${/within/.test(err.details) ? 'queue timeout' : 'queue full'})`, ms: performance.now() - t0 };
+        }
+      }),
+    );
     const groups = new Map<string, number[]>();
     for (const o of outcomes) groups.set(o.what, [...(groups.get(o.what) ?? []), o.ms]);
-    for (const [what, ms] of groups) console.log(`   ${String(ms.length).padStart(2)} x ${what.padEnd(40)} answered after p50 ${pct(ms, 50).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms`);
+    for (const [what, ms] of groups)
+      console.log(
+        `   ${String(ms.length).padStart(2)} x ${what.padEnd(40)} answered after p50 ${pct(ms, 50).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms`,
+      );
     const text = await registry.metrics();
     for (const line of text.split('\n')) if (/^gatehouse_stt_(rejected_total|queue_wait_seconds_(sum|count))/.test(line)) console.log(`   ${line}`);
   } finally {
@@ -127,7 +139,9 @@ async function section3(): Promise<void> {
 }
 
 const registry = new Registry();
-const gw = await startGateway({ extraServices: [createSpeechToTextService({ registry, config: SttConfigSchema.parse({ workers, queueMax: 64, queueTimeoutMs: 600000 }) })] });
+const gw = await startGateway({
+  extraServices: [createSpeechToTextService({ registry, config: SttConfigSchema.parse({ workers, queueMax: 64, queueTimeoutMs: 600000 }) })],
+});
 try {
   const client = gw.client(SPEECH_TO_TEXT_SERVICE_NAME);
   await section1(client, registry);

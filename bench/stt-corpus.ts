@@ -62,7 +62,15 @@ export async function runPocketSphinxContinuous(
       const i = next++;
       const c = corpus[i]!;
       const { stdout } = await run('pocketsphinx_continuous', ['-infile', c.wavPath, '-logfn', '/dev/null'], { maxBuffer: 1 << 20 });
-      results[i] = { name: c.name, reference: c.reference, hypothesis: stdout.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') };
+      results[i] = {
+        name: c.name,
+        reference: c.reference,
+        hypothesis: stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .join(' '),
+      };
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));

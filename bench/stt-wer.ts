@@ -37,19 +37,32 @@ async function streamFile(client: Parameters<typeof openBidiStream>[0], c: Corpu
 }
 
 const corpus = loadTestCorpus();
-const gw = await startGateway({ extraServices: [createSpeechToTextService({ registry: new Registry(), config: SttConfigSchema.parse({ workers: 2, queueMax: 64, queueTimeoutMs: 600000 }) })] });
+const gw = await startGateway({
+  extraServices: [
+    createSpeechToTextService({ registry: new Registry(), config: SttConfigSchema.parse({ workers: 2, queueMax: 64, queueTimeoutMs: 600000 }) }),
+  ],
+});
 try {
   const client = gw.client(SPEECH_TO_TEXT_SERVICE_NAME);
-  const unary: Hyp[] = await Promise.all(corpus.map(async (c) => {
-    const r = await callUnary<RecognizeResponse__Output>(client, 'recognize', { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: readFileSync(c.wavPath) } }, { deadline: 600000 });
-    return { reference: c.reference, hypothesis: r.results.map((x) => x.alternatives[0]?.transcript ?? '').join(' ') };
-  }));
+  const unary: Hyp[] = await Promise.all(
+    corpus.map(async (c) => {
+      const r = await callUnary<RecognizeResponse__Output>(
+        client,
+        'recognize',
+        { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: readFileSync(c.wavPath) } },
+        { deadline: 600000 },
+      );
+      return { reference: c.reference, hypothesis: r.results.map((x) => x.alternatives[0]?.transcript ?? '').join(' ') };
+    }),
+  );
   const streamed: Hyp[] = await Promise.all(corpus.map(async (c) => ({ reference: c.reference, hypothesis: await streamFile(client, c) })));
   const fresh = await runPocketSphinxContinuous(corpus, 2);
   console.log(`${'file'.padEnd(48)} ${'ref'.padStart(4)} ${'unary'.padStart(6)} ${'stream'.padStart(7)} ${'fresh'.padStart(6)}   (word errors)`);
   corpus.forEach((c, i) => {
     const e = (h: Hyp): string => String(wordErrors(c.reference, h.hypothesis).errors);
-    console.log(`${c.name.padEnd(48)} ${String(wordErrors(c.reference, '').referenceWords).padStart(4)} ${e(unary[i]!).padStart(6)} ${e(streamed[i]!).padStart(7)} ${e(fresh[i]!).padStart(6)}`);
+    console.log(
+      `${c.name.padEnd(48)} ${String(wordErrors(c.reference, '').referenceWords).padStart(4)} ${e(unary[i]!).padStart(6)} ${e(streamed[i]!).padStart(7)} ${e(fresh[i]!).padStart(6)}`,
+    );
   });
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`.padStart(7);
   console.log(`\nWER per set: Gatehouse Recognize, Gatehouse StreamingRecognize, engine with a fresh decoder (pocketsphinx_continuous)`);
@@ -59,7 +72,9 @@ try {
     const [u, s, f] = [unary, streamed, fresh].map((h) => wordErrorRate(idx.map((i) => h[i]!)));
     const verdict = u! <= f! && s! <= f! ? 'not worse' : 'WORSE';
     if (verdict !== 'not worse') ok = false;
-    console.log(`${set.padEnd(10)} (${idx.length} files, ${idx.reduce((n, i) => n + corpus[i]!.seconds, 0).toFixed(1)} s)  recognize ${pct(u!)}  streaming ${pct(s!)}  fresh decoder ${pct(f!)}  ${verdict}`);
+    console.log(
+      `${set.padEnd(10)} (${idx.length} files, ${idx.reduce((n, i) => n + corpus[i]!.seconds, 0).toFixed(1)} s)  recognize ${pct(u!)}  streaming ${pct(s!)}  fresh decoder ${pct(f!)}  ${verdict}`,
+    );
   }
   process.exitCode = ok ? 0 : 1;
 } finally {

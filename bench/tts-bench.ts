@@ -23,7 +23,9 @@ import type { SynthesizeResponse__Output } from '../src/generated/gatehouse/tts/
 import { startGateway } from '../test/helpers/start-gateway.js';
 import { measureTemplates } from './tts-template-quality.js';
 
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '2' }, runs: { type: 'string', default: '10' }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { workers: { type: 'string', default: '2' }, runs: { type: 'string', default: '10' }, only: { type: 'string' } },
+});
 const workers = Number(values.workers);
 const runs = Number(values.runs);
 /** `--only templates` runs the template figures alone (length, level, recognition), without the timing ones before them. */
@@ -31,9 +33,11 @@ const templatesOnly = values.only === 'templates';
 if (values.only !== undefined && !templatesOnly) throw new Error(`--only takes "templates", not ${values.only}`);
 
 const PARAGRAPH: Record<string, string> = {
-  'en-US': 'The gateway turns text into speech with a pool of warm engines. Each request gets its own worker, and audio is streamed back as soon as it is produced.',
+  'en-US':
+    'The gateway turns text into speech with a pool of warm engines. Each request gets its own worker, and audio is streamed back as soon as it is produced.',
   ru: 'Шлюз превращает текст в речь с помощью пула прогретых движков. Каждый запрос получает свой поток, а звук отправляется клиенту сразу, как только он готов.',
-  kal16: 'The gateway turns text into speech with a pool of warm engines. Each request gets its own worker, and audio is streamed back as soon as it is produced.',
+  kal16:
+    'The gateway turns text into speech with a pool of warm engines. Each request gets its own worker, and audio is streamed back as soon as it is produced.',
 };
 const SENTENCE = 'Hello, this is a short sentence for the streaming test.';
 const LONG = Array.from({ length: 12 }, () => PARAGRAPH['en-US']).join(' ');
@@ -90,7 +94,7 @@ console.log(`gateway with ${workers} eSpeak worker(s) and 1 Flite worker warm af
 
 try {
   if (!templatesOnly) {
-    console.log('Warm real-time factor (unary Synthesize, LINEAR16 at the voice\'s rate; lower is faster):');
+    console.log("Warm real-time factor (unary Synthesize, LINEAR16 at the voice's rate; lower is faster):");
     for (const voice of Object.keys(PARAGRAPH)) {
       const request = { input: { text: PARAGRAPH[voice] }, voice: { name: voice } };
       await timeUnary(client, request);
@@ -101,11 +105,16 @@ try {
         samples.push(r.ms);
         seconds = r.seconds;
       }
-      console.log(`  ${voice.padEnd(6)} ${seconds.toFixed(1)} s of audio in ${ms(median(samples))} (median) -> RTF ${(median(samples) / 1000 / seconds).toFixed(3)}`);
+      console.log(
+        `  ${voice.padEnd(6)} ${seconds.toFixed(1)} s of audio in ${ms(median(samples))} (median) -> RTF ${(median(samples) / 1000 / seconds).toFixed(3)}`,
+      );
     }
 
     console.log('\nStreaming time to first chunk (StreamingSynthesize, LINEAR16, voice en-US):');
-    for (const [label, text] of [['sentence', SENTENCE], ['long text', LONG]] as const) {
+    for (const [label, text] of [
+      ['sentence', SENTENCE],
+      ['long text', LONG],
+    ] as const) {
       const request = { input: { text }, voice: { name: 'en-US' } };
       await firstChunkMs(client, request);
       const firsts: number[] = [];
@@ -115,7 +124,9 @@ try {
         firsts.push(r.first);
         totals.push(r.total);
       }
-      console.log(`  ${label.padEnd(9)} (${text.length} chars): first chunk p50 ${ms(median(firsts))}, p95 ${ms(pct(firsts, 0.95))}; whole stream p50 ${ms(median(totals))}`);
+      console.log(
+        `  ${label.padEnd(9)} (${text.length} chars): first chunk p50 ${ms(median(firsts))}, p95 ${ms(pct(firsts, 0.95))}; whole stream p50 ${ms(median(totals))}`,
+      );
     }
 
     console.log('\nThroughput with concurrent callers (unary Synthesize of a ~9 s paragraph, en-US):');
@@ -125,22 +136,44 @@ try {
       let audio = 0;
       const perCaller = Math.max(2, Math.ceil(runs / 2));
       const t0 = performance.now();
-      await Promise.all(Array.from({ length: callers }, async () => {
-        for (let i = 0; i < perCaller; i++) {
-          const r = await timeUnary(client, request);
-          latencies.push(r.ms);
-          audio += r.seconds;
-        }
-      }));
+      await Promise.all(
+        Array.from({ length: callers }, async () => {
+          for (let i = 0; i < perCaller; i++) {
+            const r = await timeUnary(client, request);
+            latencies.push(r.ms);
+            audio += r.seconds;
+          }
+        }),
+      );
       const wall = (performance.now() - t0) / 1000;
-      console.log(`  ${String(callers).padStart(2)} callers: ${(latencies.length / wall).toFixed(1)} calls/s, ${(audio / wall).toFixed(0)} s of audio per second, latency p50 ${ms(median(latencies))}, p95 ${ms(pct(latencies, 0.95))}`);
+      console.log(
+        `  ${String(callers).padStart(2)} callers: ${(latencies.length / wall).toFixed(1)} calls/s, ${(audio / wall).toFixed(0)} s of audio per second, latency p50 ${ms(median(latencies))}, p95 ${ms(pct(latencies, 0.95))}`,
+      );
     }
 
     console.log('\nTemplate with cached fragments vs plain synthesis of the same sentence (unary, LINEAR16 at 22050 Hz);');
     console.log('"in handler" is the server-side work alone (no TLS, HTTP/2 or protobuf, which cost the same for both):');
     const cases = [
-      { voice: 'ru', template: 'Уважаемый клиент, мы переводим {sum} {name}. Перевод будет выполнен в течение одного рабочего дня. Спасибо, что пользуетесь нашим банком!', slots: [{ sum: '1000', name: 'Азамату' }, { sum: '250', name: 'Марине' }, { sum: '75', name: 'Олегу' }] },
-      { voice: 'en-US', template: 'Dear customer, we are transferring {sum} to {name}. The transfer will be completed within one business day. Thank you for banking with us!', slots: [{ sum: '1000 dollars', name: 'Alice' }, { sum: '250 dollars', name: 'Bob' }, { sum: '75 dollars', name: 'Carol' }] },
+      {
+        voice: 'ru',
+        template:
+          'Уважаемый клиент, мы переводим {sum} {name}. Перевод будет выполнен в течение одного рабочего дня. Спасибо, что пользуетесь нашим банком!',
+        slots: [
+          { sum: '1000', name: 'Азамату' },
+          { sum: '250', name: 'Марине' },
+          { sum: '75', name: 'Олегу' },
+        ],
+      },
+      {
+        voice: 'en-US',
+        template:
+          'Dear customer, we are transferring {sum} to {name}. The transfer will be completed within one business day. Thank you for banking with us!',
+        slots: [
+          { sum: '1000 dollars', name: 'Alice' },
+          { sum: '250 dollars', name: 'Bob' },
+          { sum: '75 dollars', name: 'Carol' },
+        ],
+      },
     ];
     for (const c of cases) {
       const fill = (slots: Record<string, string>) => c.template.replace(/\{(\w+)\}/g, (_, k: string) => slots[k]!);
@@ -166,9 +199,11 @@ try {
     const stats = tts.engines.map((e) => `${e.name}: ${JSON.stringify(e.stats())}`).join('\n  ');
     console.log(`\nEngine counters:\n  ${stats}\nFragment cache: ${JSON.stringify(tts.fragmentCacheSize())}`);
   }
-  console.log('\nTemplate against the same sentence synthesised whole (unary, LINEAR16 at the voice\'s rate; WER at 16 kHz):');
+  console.log("\nTemplate against the same sentence synthesised whole (unary, LINEAR16 at the voice's rate; WER at 16 kHz):");
   const over = await measureTemplates(client, gw.client(SPEECH_TO_TEXT_SERVICE_NAME), placed);
-  console.log(over.length === 0 ? '\nEvery template is within 5% of its whole sentence.' : `\nNot within 5% of the whole sentence:\n  ${over.join('\n  ')}`);
+  console.log(
+    over.length === 0 ? '\nEvery template is within 5% of its whole sentence.' : `\nNot within 5% of the whole sentence:\n  ${over.join('\n  ')}`,
+  );
   process.exitCode = over.length === 0 ? 0 : 1;
 } finally {
   await gw.close();

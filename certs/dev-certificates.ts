@@ -68,7 +68,16 @@ export function ensureDevCertificates(dir: string, options: { serverSans?: strin
   }
   const untrustedCaKey = join(dir, 'untrusted-ca.key');
   makeCa(set.untrusted.caCert, untrustedCaKey, 'Untrusted CA');
-  issue(set.untrusted.clientCert, set.untrusted.clientKey, 'mallory', ['URI:spiffe://gatehouse.dev/client/mallory'], 'clientAuth', set.untrusted.caCert, untrustedCaKey, 825);
+  issue(
+    set.untrusted.clientCert,
+    set.untrusted.clientKey,
+    'mallory',
+    ['URI:spiffe://gatehouse.dev/client/mallory'],
+    'clientAuth',
+    set.untrusted.caCert,
+    untrustedCaKey,
+    825,
+  );
   issueExpired(set);
   return set;
 }
@@ -88,25 +97,68 @@ function newKey(keyFile: string): void {
 
 function makeCa(certFile: string, keyFile: string, commonName: string): void {
   newKey(keyFile);
-  openssl(['req', '-x509', '-new', '-key', keyFile, '-sha256', '-days', '3650', '-subj', `/O=Gatehouse/CN=${commonName}`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', certFile]);
+  openssl([
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    keyFile,
+    '-sha256',
+    '-days',
+    '3650',
+    '-subj',
+    `/O=Gatehouse/CN=${commonName}`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-out',
+    certFile,
+  ]);
 }
 
-function issue(certFile: string, keyFile: string, commonName: string, sans: string[],
-  usage: 'serverAuth' | 'clientAuth', caCert: string, caKey: string, days: number): void {
+function issue(
+  certFile: string,
+  keyFile: string,
+  commonName: string,
+  sans: string[],
+  usage: 'serverAuth' | 'clientAuth',
+  caCert: string,
+  caKey: string,
+  days: number,
+): void {
   newKey(keyFile);
   const csr = `${certFile}.csr`;
   const ext = `${certFile}.ext`;
   openssl(['req', '-new', '-key', keyFile, '-subj', `/O=Gatehouse/CN=${commonName}`, '-out', csr]);
-  writeFileSync(ext, [
-    'basicConstraints=critical,CA:FALSE',
-    'keyUsage=critical,digitalSignature',
-    `extendedKeyUsage=${usage}`,
-    `subjectAltName=${sans.join(',')}`,
-  ].join('\n'));
+  writeFileSync(
+    ext,
+    [
+      'basicConstraints=critical,CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      `extendedKeyUsage=${usage}`,
+      `subjectAltName=${sans.join(',')}`,
+    ].join('\n'),
+  );
   try {
-    openssl(['x509', '-req', '-in', csr, '-CA', caCert, '-CAkey', caKey, '-CAcreateserial', '-days', String(days), '-sha256',
-      '-extfile', ext, '-out', certFile]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      caCert,
+      '-CAkey',
+      caKey,
+      '-CAcreateserial',
+      '-days',
+      String(days),
+      '-sha256',
+      '-extfile',
+      ext,
+      '-out',
+      certFile,
+    ]);
   } finally {
     rmSync(csr, { force: true });
     rmSync(ext, { force: true });
@@ -121,16 +173,50 @@ function issueExpired(set: DevCertificateSet): void {
     const csr = join(work, 'expired.csr');
     openssl(['req', '-new', '-key', set.expired.key, '-subj', '/O=Gatehouse/CN=expired', '-out', csr]);
     writeFileSync(join(work, 'index.txt'), '');
-    writeFileSync(join(work, 'ca.cnf'), [
-      '[ca]', 'default_ca=dev', '[dev]', `dir=${work}`, 'database=$dir/index.txt', 'new_certs_dir=$dir',
-      'serial=$dir/serial', 'default_md=sha256', 'policy=any', 'unique_subject=no', 'copy_extensions=none',
-      'x509_extensions=client', '[any]', 'commonName=supplied', '[client]', 'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth',
-      `subjectAltName=URI:spiffe://gatehouse.dev/client/expired`,
-    ].join('\n'));
+    writeFileSync(
+      join(work, 'ca.cnf'),
+      [
+        '[ca]',
+        'default_ca=dev',
+        '[dev]',
+        `dir=${work}`,
+        'database=$dir/index.txt',
+        'new_certs_dir=$dir',
+        'serial=$dir/serial',
+        'default_md=sha256',
+        'policy=any',
+        'unique_subject=no',
+        'copy_extensions=none',
+        'x509_extensions=client',
+        '[any]',
+        'commonName=supplied',
+        '[client]',
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature',
+        'extendedKeyUsage=clientAuth',
+        `subjectAltName=URI:spiffe://gatehouse.dev/client/expired`,
+      ].join('\n'),
+    );
     writeFileSync(join(work, 'serial'), '1000\n');
-    openssl(['ca', '-batch', '-config', join(work, 'ca.cnf'), '-cert', set.caCert, '-keyfile', set.caKey,
-      '-startdate', '20200101000000Z', '-enddate', '20200201000000Z', '-in', csr, '-out', set.expired.cert, '-notext']);
+    openssl([
+      'ca',
+      '-batch',
+      '-config',
+      join(work, 'ca.cnf'),
+      '-cert',
+      set.caCert,
+      '-keyfile',
+      set.caKey,
+      '-startdate',
+      '20200101000000Z',
+      '-enddate',
+      '20200201000000Z',
+      '-in',
+      csr,
+      '-out',
+      set.expired.cert,
+      '-notext',
+    ]);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -36,10 +36,23 @@ export interface AccessLogSink {
  * a client that resets streams (rapid reset) must not be able to flood the log.
  */
 export const DEFAULT_CODE_LEVELS: Readonly<Record<string, AccessLogLevel>> = Object.freeze({
-  OK: 'info', CANCELLED: 'debug', INVALID_ARGUMENT: 'info', NOT_FOUND: 'info', ALREADY_EXISTS: 'info', UNAUTHENTICATED: 'info',
-  DEADLINE_EXCEEDED: 'warn', PERMISSION_DENIED: 'warn', RESOURCE_EXHAUSTED: 'warn', FAILED_PRECONDITION: 'warn',
-  ABORTED: 'warn', OUT_OF_RANGE: 'warn', UNAVAILABLE: 'warn',
-  UNKNOWN: 'error', UNIMPLEMENTED: 'error', INTERNAL: 'error', DATA_LOSS: 'error',
+  OK: 'info',
+  CANCELLED: 'debug',
+  INVALID_ARGUMENT: 'info',
+  NOT_FOUND: 'info',
+  ALREADY_EXISTS: 'info',
+  UNAUTHENTICATED: 'info',
+  DEADLINE_EXCEEDED: 'warn',
+  PERMISSION_DENIED: 'warn',
+  RESOURCE_EXHAUSTED: 'warn',
+  FAILED_PRECONDITION: 'warn',
+  ABORTED: 'warn',
+  OUT_OF_RANGE: 'warn',
+  UNAVAILABLE: 'warn',
+  UNKNOWN: 'error',
+  UNIMPLEMENTED: 'error',
+  INTERNAL: 'error',
+  DATA_LOSS: 'error',
 });
 
 /** Options for {@link createAccessLogStep}. */
@@ -128,8 +141,11 @@ export function createAccessLogStep(options: AccessLogOptions): Step {
  * pieces that repeat (method, certificate identity, token subject) are turned
  * into JSON once per object; the sink redacts and bounds each of them.
  */
-function okLineWriter(sink: AccessLogSink, level: AccessLogLevel, bytes: boolean):
-  ((call: GatewayCall, durationMs: number, peer: PeerIdentity | undefined) => void) | undefined {
+function okLineWriter(
+  sink: AccessLogSink,
+  level: AccessLogLevel,
+  bytes: boolean,
+): ((call: GatewayCall, durationMs: number, peer: PeerIdentity | undefined) => void) | undefined {
   if (level === 'off') return undefined;
   const writeJson = sink.writeJson!.bind(sink);
   const jsonString = sink.jsonString!.bind(sink);

@@ -101,9 +101,11 @@ export function compileAccessPolicy(document: AccessPolicyDocument, options: Com
   for (const [service, rule] of Object.entries(document.services)) {
     const methods = methodsByService.get(service);
     if (exempt.has(service)) problems.push(`services.${service}: exempt from authentication by the server; remove it from the policy`);
-    else if (!methods) problems.push(`services.${service}: no such service (known: ${[...methodsByService.keys()].filter((s) => !exempt.has(s)).join(', ')})`);
+    else if (!methods)
+      problems.push(`services.${service}: no such service (known: ${[...methodsByService.keys()].filter((s) => !exempt.has(s)).join(', ')})`);
     for (const method of Object.keys(rule.methods ?? {})) {
-      if (methods && !methods.has(method)) problems.push(`services.${service}.methods.${method}: ${service} has no method ${method} (it has ${[...methods].join(', ')})`);
+      if (methods && !methods.has(method))
+        problems.push(`services.${service}.methods.${method}: ${service} has no method ${method} (it has ${[...methods].join(', ')})`);
     }
   }
   const allowedIdentities = options.allowedIdentities ?? ['**'];
@@ -133,7 +135,11 @@ export function compileAccessPolicy(document: AccessPolicyDocument, options: Com
  * them by presenting other ones); a known caller without the right is
  * PERMISSION_DENIED.
  */
-export function checkAccess(rule: CompiledAccessRule, peer: PeerIdentity | undefined, principal: TokenPrincipal | undefined): AuthFailure | undefined {
+export function checkAccess(
+  rule: CompiledAccessRule,
+  peer: PeerIdentity | undefined,
+  principal: TokenPrincipal | undefined,
+): AuthFailure | undefined {
   if (peer === undefined) {
     if (rule.requireCertificate) return rule.failures.certificateRequired;
   } else if (!rule.identityAllowed(peer.identity)) {
@@ -142,7 +148,10 @@ export function checkAccess(rule: CompiledAccessRule, peer: PeerIdentity | undef
   if (principal === undefined) return rule.requireToken ? rule.failures.tokenMissing : undefined;
   if (rule.requireBoundToken && principal.boundThumbprint === undefined) return rule.failures.bindingRequired;
   if (rule.requireSubjectMatchesIdentity && principal.subject !== peer?.identity) {
-    return unauthenticated('TOKEN_SUBJECT_MISMATCH', `token sub does not match the client certificate identity ${peer?.identity ?? ''}; ${rule.path} requires them to be equal`);
+    return unauthenticated(
+      'TOKEN_SUBJECT_MISMATCH',
+      `token sub does not match the client certificate identity ${peer?.identity ?? ''}; ${rule.path} requires them to be equal`,
+    );
   }
   const scopes = rule.scopes;
   for (let i = 0; i < scopes.length; i++) {

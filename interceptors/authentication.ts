@@ -29,8 +29,14 @@ export interface AuthenticationOptions {
 /** Receives refusals for logging; never sees a token. */
 export type RefusalListener = (failure: AuthFailure, path: string, peer: PeerIdentity | undefined) => void;
 
-const BOUND_WITHOUT_CERTIFICATE = unauthenticated('TOKEN_BINDING_MISMATCH', 'token is bound to a client certificate (cnf x5t#S256), but the connection presented none');
-const BOUND_TO_OTHER = unauthenticated('TOKEN_BINDING_MISMATCH', 'token is bound to a different client certificate: its cnf x5t#S256 does not match this connection\'s certificate');
+const BOUND_WITHOUT_CERTIFICATE = unauthenticated(
+  'TOKEN_BINDING_MISMATCH',
+  'token is bound to a client certificate (cnf x5t#S256), but the connection presented none',
+);
+const BOUND_TO_OTHER = unauthenticated(
+  'TOKEN_BINDING_MISMATCH',
+  "token is bound to a different client certificate: its cnf x5t#S256 does not match this connection's certificate",
+);
 const KEY_LOOKUP_FAILED = unauthenticated('TOKEN_KID_UNKNOWN', 'the key for this token could not be resolved');
 
 /**
@@ -89,7 +95,11 @@ export function createAuthenticationStep(options: AuthenticationOptions): Step {
       metadata.remove('authorization');
       if (typeof token !== 'string') return refuse(token, call);
       const result = verifier.verify(token, call.connection);
-      if (result instanceof Promise) return result.then((settled) => settle(settled, call), () => refuse(KEY_LOOKUP_FAILED, call));
+      if (result instanceof Promise)
+        return result.then(
+          (settled) => settle(settled, call),
+          () => refuse(KEY_LOOKUP_FAILED, call),
+        );
       return settle(result, call);
     },
   };

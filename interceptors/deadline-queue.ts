@@ -34,7 +34,10 @@ export class DeadlineQueue {
    * @param budgetMs how long each call may run, in ms (clamped to {@link MAX_TIMER_MS}).
    * @param nowMs monotonic clock. Default `performance.now`.
    */
-  constructor(readonly budgetMs: number, private readonly nowMs: () => number = () => performance.now()) {
+  constructor(
+    readonly budgetMs: number,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {
     this.budgetMs = Math.min(budgetMs, MAX_TIMER_MS);
   }
 

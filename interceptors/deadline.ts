@@ -72,11 +72,12 @@ export function createDeadlineStep(options: DeadlineStepOptions): DeadlineStep {
         if (call.deadlineSource === 'server maximum') return (expiredMax ??= expired(policy.maxMs, 'server maximum'));
         return expired(Math.max(0, call.deadlineAtMs - call.startWallMs), 'client');
       };
-      const expired = (budgetMs: number, source: string) => reject({
-        code: Status.DEADLINE_EXCEEDED,
-        reason: 'DEADLINE_EXCEEDED',
-        message: `deadline of ${Math.round(budgetMs)} ms (${source}) exceeded before ${path} finished`,
-      });
+      const expired = (budgetMs: number, source: string) =>
+        reject({
+          code: Status.DEADLINE_EXCEEDED,
+          reason: 'DEADLINE_EXCEEDED',
+          message: `deadline of ${Math.round(budgetMs)} ms (${source}) exceeded before ${path} finished`,
+        });
       return {
         admit(call) {
           const arrivedMs = Date.now();
@@ -99,7 +100,8 @@ export function createDeadlineStep(options: DeadlineStepOptions): DeadlineStep {
             return reject({
               code: Status.DEADLINE_EXCEEDED,
               reason: 'DEADLINE_TOO_SHORT',
-              message: `the call arrived with ${Math.max(0, Math.round(budgetMs))} ms left before its deadline; ${path} needs at least ` +
+              message:
+                `the call arrived with ${Math.max(0, Math.round(budgetMs))} ms left before its deadline; ${path} needs at least ` +
                 `${policy.minBudgetMs} ms, so it was refused before any work started: send a longer deadline`,
               metadata: { minBudgetMs: String(policy.minBudgetMs) },
             });

@@ -3,8 +3,17 @@ import type { Span } from '@opentelemetry/api';
 import { performance } from 'node:perf_hooks';
 import { attachCallState, type CallState, type TokenPrincipal } from './call-state.js';
 import {
-  asServerInterceptingCall, deadlineMs, http2StreamOf, messageSize, observeWireStatus, whenStreamClosed,
-  type AuthContext, type ConnectionInfo, type InterceptingServerListener, type PartialStatus, type PerRequestMetricRecorder,
+  asServerInterceptingCall,
+  deadlineMs,
+  http2StreamOf,
+  messageSize,
+  observeWireStatus,
+  whenStreamClosed,
+  type AuthContext,
+  type ConnectionInfo,
+  type InterceptingServerListener,
+  type PartialStatus,
+  type PerRequestMetricRecorder,
   type WireStatusObserver,
 } from './grpc-compat.js';
 import type { DeadlineQueue, QueuedCall } from './deadline-queue.js';
@@ -13,7 +22,17 @@ import type { PeerIdentity } from './peer-identity.js';
 
 /** The steps a gateway chain is made of, in the order src/chain.ts runs them. */
 export const STEP_NAMES = [
-  'outcome', 'tracing', 'metrics', 'accessLog', 'status', 'metadataLimits', 'deadline', 'authentication', 'authorization', 'streamCap', 'rateLimit',
+  'outcome',
+  'tracing',
+  'metrics',
+  'accessLog',
+  'status',
+  'metadataLimits',
+  'deadline',
+  'authentication',
+  'authorization',
+  'streamCap',
+  'rateLimit',
 ] as const;
 /** One of {@link STEP_NAMES}. */
 export type StepName = (typeof STEP_NAMES)[number];
@@ -183,7 +202,11 @@ export class GatewayCall implements ServerInterceptingCallInterface, Interceptin
   private held: unknown[] | undefined = undefined;
   private heldHalfClose = false;
 
-  constructor(private readonly base: ServerInterceptingCallInterface, private readonly plan: MethodPlan, private readonly shared: Shared) {
+  constructor(
+    private readonly base: ServerInterceptingCallInterface,
+    private readonly plan: MethodPlan,
+    private readonly shared: Shared,
+  ) {
     this.method = plan.names;
     if (shared.observeWire) this.wireObserved = observeWireStatus(base);
   }
@@ -251,7 +274,8 @@ export class GatewayCall implements ServerInterceptingCallInterface, Interceptin
       // do metrics and logs learn the code, so such calls count as CANCELLED, not as the status nobody read.
       // DEADLINE_EXCEEDED stays: the client's own deadline fires at the same moment and resets the stream, so a
       // reset then means the client saw its deadline too (Node 24 reads that reset before the stream closes).
-      if (this.code !== Status.OK && this.code !== Status.DEADLINE_EXCEEDED && this.wireCode >= 0) whenStreamClosed(this.base, finishAfterClose, this);
+      if (this.code !== Status.OK && this.code !== Status.DEADLINE_EXCEEDED && this.wireCode >= 0)
+        whenStreamClosed(this.base, finishAfterClose, this);
       else this.finish();
     }
     this.queue?.remove(this);

@@ -86,8 +86,13 @@ let baseProto: object | undefined;
 export function observeWireStatus(call: ServerInterceptingCallInterface): boolean {
   const proto = Object.getPrototypeOf(call) as { constructor?: { name?: string }; sendStatus?: unknown; checkCancelled?: unknown } | null;
   if (proto === baseProto) return true;
-  if (proto?.constructor?.name !== BASE_CALL_CLASS || typeof proto.sendStatus !== 'function' || typeof proto.checkCancelled !== 'function'
-    || !('listener' in call)) return false;
+  if (
+    proto?.constructor?.name !== BASE_CALL_CLASS ||
+    typeof proto.sendStatus !== 'function' ||
+    typeof proto.checkCancelled !== 'function' ||
+    !('listener' in call)
+  )
+    return false;
   const original = proto.sendStatus as (this: BaseCallInternals, status: PartialStatus) => void;
   proto.sendStatus = function observedSendStatus(this: BaseCallInternals, status: PartialStatus): void {
     const listener = this.listener;
@@ -155,7 +160,8 @@ export function hookHttp2Servers(server: Server, hooks: Http2ServerHooks): boole
     const http2Server = original.call(this, credentials);
     if (onStream) {
       http2Server.prependListener('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]) =>
-        onStream(stream, headers, rawHeaders));
+        onStream(stream, headers, rawHeaders),
+      );
     }
     hooks.onServer?.(http2Server);
     return http2Server;
@@ -197,7 +203,13 @@ type RegisterArgs = Parameters<Server['register']>;
  */
 export function recordMessageSizes(server: Server): void {
   const register = server.register.bind(server);
-  server.register = ((name: RegisterArgs[0], handler: RegisterArgs[1], serialize: RegisterArgs[2], deserialize: RegisterArgs[3], type: RegisterArgs[4]) =>
+  server.register = ((
+    name: RegisterArgs[0],
+    handler: RegisterArgs[1],
+    serialize: RegisterArgs[2],
+    deserialize: RegisterArgs[3],
+    type: RegisterArgs[4],
+  ) =>
     register(
       name,
       handler,
@@ -294,7 +306,11 @@ type CreateHttp2Server = (credentials: ServerCredentials) => Http2Server | Http2
  * events only). Call before `bindAsync`. Returns false, changing nothing, when
  * grpc-js no longer has these members (the contract test fails first).
  */
-export function configureHttp2Servers(server: Server, options: Http2ServerOptionsPatch, configure: (http2Server: Http2Server | Http2SecureServer) => void): boolean {
+export function configureHttp2Servers(
+  server: Server,
+  options: Http2ServerOptionsPatch,
+  configure: (http2Server: Http2Server | Http2SecureServer) => void,
+): boolean {
   const target = server as unknown as { createHttp2Server?: CreateHttp2Server; commonServerOptions?: Record<string, unknown> };
   const original = target.createHttp2Server;
   if (typeof original !== 'function' || typeof target.commonServerOptions !== 'object' || target.commonServerOptions === null) return false;
@@ -335,13 +351,16 @@ export function checkRequestBytes(server: Server, checkFor: (methodPath: string)
     for (const [name, method] of Object.entries(definition)) {
       const check = checkFor(method.path);
       const deserialize = method.requestDeserialize;
-      checked[name] = check === undefined ? method : {
-        ...method,
-        requestDeserialize: (bytes: Buffer) => {
-          check(bytes);
-          return deserialize(bytes);
-        },
-      };
+      checked[name] =
+        check === undefined
+          ? method
+          : {
+              ...method,
+              requestDeserialize: (bytes: Buffer) => {
+                check(bytes);
+                return deserialize(bytes);
+              },
+            };
     }
     addService(checked as typeof definition, implementation);
   };
@@ -384,12 +403,20 @@ export interface CredentialsTls {
 /** The TLS of secure credentials; undefined for insecure ones or when grpc-js changed (the contract test fails first). */
 export function credentialsTls(credentials: ServerCredentials): CredentialsTls | undefined {
   const target = credentials as unknown as {
-    _isSecure?: () => boolean; _getConstructorOptions?: () => Record<string, unknown> | undefined;
-    _getSecureContextOptions?: () => Record<string, unknown> | null; _addWatcher?: (watcher: (options: Record<string, unknown> | null) => void) => void;
+    _isSecure?: () => boolean;
+    _getConstructorOptions?: () => Record<string, unknown> | undefined;
+    _getSecureContextOptions?: () => Record<string, unknown> | null;
+    _addWatcher?: (watcher: (options: Record<string, unknown> | null) => void) => void;
     _removeWatcher?: (watcher: (options: Record<string, unknown> | null) => void) => void;
   };
-  if (typeof target._isSecure !== 'function' || typeof target._addWatcher !== 'function' || typeof target._removeWatcher !== 'function'
-    || typeof target._getSecureContextOptions !== 'function' || typeof target._getConstructorOptions !== 'function') return undefined;
+  if (
+    typeof target._isSecure !== 'function' ||
+    typeof target._addWatcher !== 'function' ||
+    typeof target._removeWatcher !== 'function' ||
+    typeof target._getSecureContextOptions !== 'function' ||
+    typeof target._getConstructorOptions !== 'function'
+  )
+    return undefined;
   if (!target._isSecure()) return undefined;
   return {
     serverOptions: { ...target._getConstructorOptions() },

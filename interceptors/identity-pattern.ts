@@ -32,7 +32,8 @@ export function globToRegExp(pattern: string): RegExp {
     if (c === '*' && pattern[i + 1] === '*') {
       source += '[^/]+(?:/[^/]+)*';
       i++;
-    } else if (c === '*') source += '[^/]+'; // a SPIFFE path segment is never empty, so `*` is never nothing
+    } else if (c === '*')
+      source += '[^/]+'; // a SPIFFE path segment is never empty, so `*` is never nothing
     else if (c === '?') source += '[^/]';
     else source += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }

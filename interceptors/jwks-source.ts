@@ -87,7 +87,10 @@ export function createJwksSource(options: JwksSourceOptions): JwksSource {
     for (const problem of problems) onProblem(problem);
     if (keys.length === 0) throw new Error(`JWKS ${url.href}: no usable key`);
     // Refreshes that bring the same keys must not look like a change (that would empty the token cache).
-    const next = keys.map((key) => `${key.kid} ${key.alg} ${JSON.stringify(key.key.export({ format: 'jwk' }))}`).sort().join('\n');
+    const next = keys
+      .map((key) => `${key.kid} ${key.alg} ${JSON.stringify(key.key.export({ format: 'jwk' }))}`)
+      .sort()
+      .join('\n');
     if (next === fingerprint) return;
     fingerprint = next;
     current = Object.freeze(keys);
@@ -97,7 +100,9 @@ export function createJwksSource(options: JwksSourceOptions): JwksSource {
   function fetchShared(): Promise<void> {
     inFlight ??= load()
       .catch((error: Error) => onProblem(`${error.message}; keeping the ${current.length} keys from the last good fetch`))
-      .finally(() => { inFlight = undefined; });
+      .finally(() => {
+        inFlight = undefined;
+      });
     return inFlight;
   }
 

@@ -53,12 +53,13 @@ export function createMetadataLimitsStep(options: MetadataLimitsOptions): Metada
   const tooLarge = (size: MetadataSize): boolean => (maxEntries > 0 && size.entries > maxEntries) || (maxBytes > 0 && size.bytes > maxBytes);
   const oversized = new WeakMap<object, MetadataSize>();
   let measuredStreams = false;
-  const refusal = (size: MetadataSize) => reject({
-    code: Status.RESOURCE_EXHAUSTED,
-    reason: 'METADATA_TOO_LARGE',
-    message: `request metadata has ${size.entries} entries and ${size.bytes} bytes; at most ${accepted} are accepted: send fewer or smaller headers`,
-    metadata: limits,
-  });
+  const refusal = (size: MetadataSize) =>
+    reject({
+      code: Status.RESOURCE_EXHAUSTED,
+      reason: 'METADATA_TOO_LARGE',
+      message: `request metadata has ${size.entries} entries and ${size.bytes} bytes; at most ${accepted} are accepted: send fewer or smaller headers`,
+      metadata: limits,
+    });
   const hooks: MethodHooks = {
     admit(call) {
       const stream = measuredStreams ? call.http2Stream : undefined;

@@ -30,7 +30,12 @@ export class MethodHistogram {
    * @param name metric name. @param help help text.
    * @param upperBounds bucket upper bounds, ascending, in the observed unit (`+Inf` is added).
    */
-  constructor(readonly name: string, readonly help: string, private readonly upperBounds: readonly number[], registry: Registry) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly upperBounds: readonly number[],
+    registry: Registry,
+  ) {
     registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
@@ -58,7 +63,11 @@ export class MethodHistogram {
       let cumulative = 0;
       for (let i = 0; i <= this.upperBounds.length; i++) {
         cumulative += entry.buckets[i]!;
-        values.push({ labels: { ...entry.labels, le: i < this.upperBounds.length ? this.upperBounds[i]! : '+Inf' }, value: cumulative, metricName: bucketName });
+        values.push({
+          labels: { ...entry.labels, le: i < this.upperBounds.length ? this.upperBounds[i]! : '+Inf' },
+          value: cumulative,
+          metricName: bucketName,
+        });
       }
       values.push({ labels: entry.labels, value: entry.sum, metricName: `${this.name}_sum` });
       values.push({ labels: entry.labels, value: entry.count, metricName: `${this.name}_count` });

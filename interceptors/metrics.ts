@@ -87,16 +87,33 @@ class MethodSeries implements MethodHooks {
  */
 export function createMetricsStep(options: MetricsStepOptions): Step {
   const m = GRPC_SERVER_METRICS;
-  const histogram = new MethodHistogram(m.seconds.name, m.seconds.help, options.handlingBucketsSeconds ?? DEFAULT_HANDLING_BUCKETS_SECONDS, options.registry);
+  const histogram = new MethodHistogram(
+    m.seconds.name,
+    m.seconds.help,
+    options.handlingBucketsSeconds ?? DEFAULT_HANDLING_BUCKETS_SECONDS,
+    options.registry,
+  );
   const byPath = new Map<string, MethodSeries>();
   const flush = () => {
     for (const series of byPath.values()) {
-      if (series.started > 0) { started.inc(series.labels, series.started); series.started = 0; }
-      if (series.received > 0) { received.inc(series.labels, series.received); series.received = 0; }
-      if (series.sent > 0) { sent.inc(series.labels, series.sent); series.sent = 0; }
+      if (series.started > 0) {
+        started.inc(series.labels, series.started);
+        series.started = 0;
+      }
+      if (series.received > 0) {
+        received.inc(series.labels, series.received);
+        series.received = 0;
+      }
+      if (series.sent > 0) {
+        sent.inc(series.labels, series.sent);
+        series.sent = 0;
+      }
       for (let code = 0; code < CODE_COUNT; code++) {
         const count = series.handled[code]!;
-        if (count > 0) { handled.inc(series.codeLabels[code]!, count); series.handled[code] = 0; }
+        if (count > 0) {
+          handled.inc(series.codeLabels[code]!, count);
+          series.handled[code] = 0;
+        }
       }
     }
   };
@@ -107,7 +124,9 @@ export function createMetricsStep(options: MetricsStepOptions): Step {
   const received = new Counter({ ...m.received, labelNames, registers: [options.registry], collect: flush });
   const sent = new Counter({ ...m.sent, labelNames, registers: [options.registry], collect: flush });
   const inflight = new Gauge({
-    ...m.inflight, labelNames: ['grpc_service', 'grpc_method'], registers: [options.registry],
+    ...m.inflight,
+    labelNames: ['grpc_service', 'grpc_method'],
+    registers: [options.registry],
     collect() {
       for (const series of byPath.values()) this.set(series.inflightLabels, series.inflight);
     },

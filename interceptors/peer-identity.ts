@@ -30,10 +30,14 @@ export function peerIdentityFromCertificate(cert: PeerCertificate | undefined): 
     else if (entry.startsWith('DNS:')) dnsNames.push(entry.slice(4));
   }
   const cn = typeof cert.subject?.CN === 'string' ? cert.subject.CN : undefined;
-  const [identity, source] = uris[0] !== undefined ? [uris[0], 'uri' as const]
-    : dnsNames[0] !== undefined ? [dnsNames[0], 'dns' as const]
-    : cn !== undefined ? [cn, 'cn' as const]
-    : [undefined, undefined];
+  const [identity, source] =
+    uris[0] !== undefined
+      ? [uris[0], 'uri' as const]
+      : dnsNames[0] !== undefined
+        ? [dnsNames[0], 'dns' as const]
+        : cn !== undefined
+          ? [cn, 'cn' as const]
+          : [undefined, undefined];
   if (identity === undefined || source === undefined) return undefined;
   return {
     identity,
@@ -59,7 +63,7 @@ export function clientCertificateProblem(cert: PeerCertificate): string | undefi
   if (cert.ca) return 'the client certificate is a CA certificate (basicConstraints CA:TRUE); present an end-entity client certificate';
   const usages = cert.ext_key_usage;
   if (usages !== undefined && !usages.includes(CLIENT_AUTH_OID) && !usages.includes(ANY_EXTENDED_KEY_USAGE_OID)) {
-    return 'the client certificate\'s extended key usage does not include clientAuth; present a certificate issued for TLS clients';
+    return "the client certificate's extended key usage does not include clientAuth; present a certificate issued for TLS clients";
   }
   return undefined;
 }

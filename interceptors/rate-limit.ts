@@ -42,8 +42,9 @@ export type RateLimitedCounter = (path: string) => () => void;
 /** The refusal counter on `registry`, or a no-op without one; created once per registry. */
 export function rateLimitedCounter(registry: Registry | undefined): RateLimitedCounter {
   if (registry === undefined) return () => () => undefined;
-  const counter = (registry.getSingleMetric(RATE_LIMITED_METRIC.name) as Counter<'grpc_service' | 'grpc_method'> | undefined)
-    ?? new Counter({ ...RATE_LIMITED_METRIC, labelNames: ['grpc_service', 'grpc_method'], registers: [registry] });
+  const counter =
+    (registry.getSingleMetric(RATE_LIMITED_METRIC.name) as Counter<'grpc_service' | 'grpc_method'> | undefined) ??
+    new Counter({ ...RATE_LIMITED_METRIC, labelNames: ['grpc_service', 'grpc_method'], registers: [registry] });
   return (path) => {
     const names = methodNames(path, false, false);
     const child = counter.labels({ grpc_service: names.service, grpc_method: names.method });
@@ -86,7 +87,8 @@ export function createRateLimitStep(options: RateLimitOptions): Step {
         return reject({
           code: Status.RESOURCE_EXHAUSTED,
           reason: 'RATE_LIMITED',
-          message: `rate limit for ${path} exceeded: at most ${limit.requestsPerSecond} calls per second ` +
+          message:
+            `rate limit for ${path} exceeded: at most ${limit.requestsPerSecond} calls per second ` +
             `(bursts of ${limit.burst}) per caller; retry in ${result.retryAfterMs} ms`,
           retryDelayMs: result.retryAfterMs,
           metadata: { requestsPerSecond: String(limit.requestsPerSecond), burst: String(limit.burst) },

@@ -41,7 +41,14 @@ export const AUTH_FAILURE_REASONS = [
 export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 
 /** Reasons of the other refusing interceptors: deadline, stream cap, rate limit (and its shared store), metadata limits. */
-export const LIMIT_REASONS = ['DEADLINE_TOO_SHORT', 'DEADLINE_EXCEEDED', 'TOO_MANY_STREAMS', 'RATE_LIMITED', 'RATE_LIMITER_UNAVAILABLE', 'METADATA_TOO_LARGE'] as const;
+export const LIMIT_REASONS = [
+  'DEADLINE_TOO_SHORT',
+  'DEADLINE_EXCEEDED',
+  'TOO_MANY_STREAMS',
+  'RATE_LIMITED',
+  'RATE_LIMITER_UNAVAILABLE',
+  'METADATA_TOO_LARGE',
+] as const;
 
 /** Every reason an interceptor may put in a {@link import('./rejection.js').Rejection}. */
 export const INTERCEPTOR_REASONS = Object.freeze([...AUTH_FAILURE_REASONS, ...LIMIT_REASONS]);

@@ -19,7 +19,10 @@ export interface StreamCapOptions {
 /** Calls in flight from one remote address, by remote port (one connection is one address and port). */
 class AddressSlots {
   readonly byPort = new Map<number | undefined, number>();
-  constructor(private readonly owner: Map<string | undefined, AddressSlots>, private readonly address: string | undefined) {}
+  constructor(
+    private readonly owner: Map<string | undefined, AddressSlots>,
+    private readonly address: string | undefined,
+  ) {}
 
   /** The call is over: its place is given back; the address is forgotten when its last call ends. */
   release(call: GatewayCall): void {
@@ -65,7 +68,8 @@ export function createStreamCapStep(options: StreamCapOptions): Step {
             return (refusal ??= reject({
               code: Status.RESOURCE_EXHAUSTED,
               reason: 'TOO_MANY_STREAMS',
-              message: `this connection already has ${max} calls in progress, the most one connection may have; ` +
+              message:
+                `this connection already has ${max} calls in progress, the most one connection may have; ` +
                 'wait for some to finish or open another connection',
               retryDelayMs,
               metadata: { maxConcurrentStreamsPerConnection: String(max) },

@@ -60,7 +60,10 @@ const EXP_MISSING = unauthenticated('TOKEN_EXP_MISSING', 'token has no exp claim
 const IAT_INVALID = unauthenticated('TOKEN_CLAIMS_INVALID', 'token iat must be a number (seconds since the epoch)');
 const NO_SUBJECT = unauthenticated('TOKEN_CLAIMS_INVALID', 'token has no sub claim');
 const BAD_SCOPE = unauthenticated('TOKEN_CLAIMS_INVALID', 'token scope must be a space-separated string (scope) or an array of strings (scp)');
-const BAD_CNF = unauthenticated('TOKEN_CLAIMS_INVALID', 'token cnf must carry x5t#S256, the base64url SHA-256 of a client certificate (RFC 8705); other confirmation methods are not supported');
+const BAD_CNF = unauthenticated(
+  'TOKEN_CLAIMS_INVALID',
+  'token cnf must carry x5t#S256, the base64url SHA-256 of a client certificate (RFC 8705); other confirmation methods are not supported',
+);
 
 /**
  * Creates a verifier. Every check that needs no key runs before the

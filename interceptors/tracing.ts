@@ -1,13 +1,5 @@
 import type { Metadata } from '@grpc/grpc-js';
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  type Attributes,
-  type TextMapGetter,
-  type TextMapPropagator,
-  type Tracer,
-} from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes, type TextMapGetter, type TextMapPropagator, type Tracer } from '@opentelemetry/api';
 import type { GatewayCall, MethodHooks, Step } from './gateway-call.js';
 import { CODE_NAMES } from './method-names.js';
 

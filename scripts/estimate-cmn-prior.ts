@@ -30,9 +30,15 @@ const decoder = new PocketSphinxDecoder({ cmnPrior: init?.split(',').map(Number)
 const mean = decoder.measureCepstralMean(joined);
 decoder.close();
 if (!mean) throw new Error('the decoder has no live CMN state to measure');
-console.log(JSON.stringify({
-  modelCmnInit: init,
-  sampleRateHz: DECODER_SAMPLE_RATE_HZ,
-  mean: Array.from(mean, (x) => Math.round(x * 100) / 100),
-  source: files.map((f) => f.split('/').pop()).join(' + '),
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      modelCmnInit: init,
+      sampleRateHz: DECODER_SAMPLE_RATE_HZ,
+      mean: Array.from(mean, (x) => Math.round(x * 100) / 100),
+      source: files.map((f) => f.split('/').pop()).join(' + '),
+    },
+    null,
+    2,
+  ),
+);

@@ -26,9 +26,14 @@ const out = mkdtempSync(join(tmpdir(), 'gatehouse-descriptors-'));
 try {
   const fresh = join(out, 'descriptor-set.binpb');
   // protoc finds google/protobuf/* under /usr/include by itself (Debian's build); proto/ holds the rest.
-  execFileSync('protoc', ['-I', join(root, 'proto'), '--include_imports', '--include_source_info', `--descriptor_set_out=${fresh}`, ...REFLECTED_PROTO_FILES], {
-    cwd: root, stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  execFileSync(
+    'protoc',
+    ['-I', join(root, 'proto'), '--include_imports', '--include_source_info', `--descriptor_set_out=${fresh}`, ...REFLECTED_PROTO_FILES],
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const name = relative(root, DESCRIPTOR_SET_FILE);
   if (check) {
     if (!existsSync(DESCRIPTOR_SET_FILE) || !readFileSync(DESCRIPTOR_SET_FILE).equals(readFileSync(fresh))) {

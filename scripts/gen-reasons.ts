@@ -12,7 +12,7 @@ const current = readFileSync(readmePath, 'utf8');
 const wanted = withReasonTable(current);
 if (process.argv.includes('--check')) {
   if (wanted !== current) {
-    console.error('README.md\'s reason table is out of date: run `npm run gen:reasons`');
+    console.error("README.md's reason table is out of date: run `npm run gen:reasons`");
     process.exit(1);
   }
 } else if (wanted !== current) {

@@ -1,4 +1,11 @@
-import { status as Status, type Metadata, type ServerDuplexStream, type ServerReadableStream, type ServerUnaryCall, type ServerWritableStream } from '@grpc/grpc-js';
+import {
+  status as Status,
+  type Metadata,
+  type ServerDuplexStream,
+  type ServerReadableStream,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+} from '@grpc/grpc-js';
 import { peekCallState, type CallState, type TokenPrincipal } from '../interceptors/call-state.js';
 import { MAX_TIMER_MS } from '../interceptors/deadline-queue.js';
 import { peerIdentityFromCertificate, type PeerIdentity } from '../interceptors/peer-identity.js';
@@ -65,7 +72,11 @@ class GatewayCallContext implements CallContext, OpenedContext {
   private controller: AbortController | undefined;
   private settled = false;
 
-  constructor(private readonly call: AnyServerCall, readonly method: string, private readonly state: CallState) {
+  constructor(
+    private readonly call: AnyServerCall,
+    readonly method: string,
+    private readonly state: CallState,
+  ) {
     this.metadata = call.metadata;
   }
 

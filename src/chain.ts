@@ -79,7 +79,10 @@ export function buildInterceptorChain(deps: ChainDependencies): GatewayChain {
   // One status mapping for every step that writes or passes statuses (src/status/normalize-status.ts).
   const normalize = createStatusNormalizer(config.server);
   const metadataLimits = createMetadataLimitsStep({
-    maxEntries: config.server.maxMetadataEntries, maxBytes: config.server.maxMetadataBytes, reject: rejectionToStatus });
+    maxEntries: config.server.maxMetadataEntries,
+    maxBytes: config.server.maxMetadataBytes,
+    reject: rejectionToStatus,
+  });
   const deadline = createDeadlineStep({ defaults: config.deadlines, methods: config.deadlines.methods, reject: rejectionToStatus });
   const all: Step[] = [
     // Call outcome: what grpc-js really wrote, its own statuses (its deadline, oversized or undecodable requests)
@@ -91,7 +94,8 @@ export function buildInterceptorChain(deps: ChainDependencies): GatewayChain {
     createMetricsStep({ registry, methods }),
     // Access log: one line per call with the final code, queued at the end and written off the request path.
     ...(config.logging.accessLog
-      ? [createAccessLogStep({ sink: logger, codeLevels: config.logging.accessLogLevels, peers, messageBytes: deps.messageBytes })] : []),
+      ? [createAccessLogStep({ sink: logger, codeLevels: config.logging.accessLogLevels, peers, messageBytes: deps.messageBytes })]
+      : []),
     // Status: every non-OK status leaving the steps below or the handler carries details; UNKNOWN becomes INTERNAL.
     createStatusStep({ normalize }),
     // Metadata limits: entries and bytes per call, RESOURCE_EXHAUSTED naming them (Node would reset the stream).
@@ -103,12 +107,26 @@ export function buildInterceptorChain(deps: ChainDependencies): GatewayChain {
     // Authorization: the per-method policy (config/policy.yaml) on that identity and token; unknown methods denied.
     onlyFor(appOnly, security.authorization),
     // Stream cap: concurrent calls per client connection, with a clear RESOURCE_EXHAUSTED; probes exempt.
-    onlyFor(appOnly, createStreamCapStep({
-      maxConcurrentStreamsPerConnection: config.rateLimits.maxConcurrentStreamsPerConnection, registry, reject: rejectionToStatus })),
+    onlyFor(
+      appOnly,
+      createStreamCapStep({
+        maxConcurrentStreamsPerConnection: config.rateLimits.maxConcurrentStreamsPerConnection,
+        registry,
+        reject: rejectionToStatus,
+      }),
+    ),
     // Rate limit: token bucket per caller and method (maybe async: a shared store), after the caller is known.
-    onlyFor(appOnly, createRateLimitStep({
-      defaults: config.rateLimits.default, methods: config.rateLimits.methods, maxBuckets: config.rateLimits.maxBuckets, registry,
-      reject: rejectionToStatus, store: deps.rateLimitStore })),
+    onlyFor(
+      appOnly,
+      createRateLimitStep({
+        defaults: config.rateLimits.default,
+        methods: config.rateLimits.methods,
+        maxBuckets: config.rateLimits.maxBuckets,
+        registry,
+        reject: rejectionToStatus,
+        store: deps.rateLimitStore,
+      }),
+    ),
   ];
   const steps = deps.steps === undefined ? all : all.filter((step) => deps.steps!.includes(step.name));
   return {

@@ -63,10 +63,16 @@ export class GatehouseError extends Error {
 function boundDetails(details: GatehouseErrorDetails): GatehouseErrorDetails {
   const violations = details.fieldViolations;
   const metadata = details.metadata;
-  const boundedViolations = violations?.map((v, i) => (i < MAX_FIELD_VIOLATIONS ? v : undefined)).filter((v) => v !== undefined)
+  const boundedViolations = violations
+    ?.map((v, i) => (i < MAX_FIELD_VIOLATIONS ? v : undefined))
+    .filter((v) => v !== undefined)
     .map((v) => ({ field: boundText(v.field, MAX_ECHO_BYTES), description: boundText(v.description, MAX_DESCRIPTION_BYTES) }));
   const boundedMetadata = metadata && Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, boundText(v, MAX_ECHO_BYTES)]));
-  return { ...details, ...(boundedViolations ? { fieldViolations: boundedViolations } : {}), ...(boundedMetadata ? { metadata: boundedMetadata } : {}) };
+  return {
+    ...details,
+    ...(boundedViolations ? { fieldViolations: boundedViolations } : {}),
+    ...(boundedMetadata ? { metadata: boundedMetadata } : {}),
+  };
 }
 
 /** INVALID_ARGUMENT: the request itself is wrong; retrying it unchanged cannot help. */
@@ -85,7 +91,11 @@ export function invalidField(field: string, description: string): GatehouseError
  * problems"), or `${subject} has N problems: ...` when `subject` is given.
  */
 export function invalidFields(violations: readonly FieldViolation[], subject?: string): GatehouseError {
-  const listed = boundList(violations.map((v) => `${v.field} ${v.description}`), '; ', 'problems');
+  const listed = boundList(
+    violations.map((v) => `${v.field} ${v.description}`),
+    '; ',
+    'problems',
+  );
   const message = violations.length === 1 || subject === undefined ? listed : `${subject} has ${violations.length} problems: ${listed}`;
   return invalidArgument(message, violations);
 }

@@ -60,8 +60,11 @@ const streamStatus = (call: AnyServerCall, _callback: unknown, status: Status) =
  * microtask a `.then` would.
  */
 async function answer<C extends AnyServerCall, T>(
-  call: C, callback: Callback<T>, run: (call: C, ctx: CallContext) => Promise<T>,
-  done: (call: C, callback: Callback<T>, value: T) => void, fail: (call: C, callback: Callback<T>, status: Status) => void,
+  call: C,
+  callback: Callback<T>,
+  run: (call: C, ctx: CallContext) => Promise<T>,
+  done: (call: C, callback: Callback<T>, value: T) => void,
+  fail: (call: C, callback: Callback<T>, status: Status) => void,
 ): Promise<void> {
   const opened = openCallContext(call, call.getPath());
   let value: T;
@@ -84,8 +87,14 @@ function sender<Res>(stream: grpc.ServerWritableStream<unknown, Res> | grpc.Serv
     const signal = ctx.signal;
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
-      const onDrain = () => { signal.removeEventListener('abort', onAbort); resolve(); };
-      const onAbort = () => { stream.removeListener('drain', onDrain); reject(signal.reason); };
+      const onDrain = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        stream.removeListener('drain', onDrain);
+        reject(signal.reason);
+      };
       stream.once('drain', onDrain);
       signal.addEventListener('abort', onAbort, { once: true });
     });

@@ -64,15 +64,17 @@ export async function serve(sources: ConfigSources): Promise<void> {
       process.exit(130);
     }
     stopping = true;
-    running.gateway.shutdown().then(() => process.exit(0), (error: unknown) => {
-      process.stderr.write(`gatehouse: shutdown failed: ${String(error)}\n`);
-      process.exit(1);
-    });
+    running.gateway.shutdown().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`gatehouse: shutdown failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
-
 
 // `tsx src/main.ts` serves with the default config.
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -85,12 +85,16 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { config, logger } = options;
   const registry = options.registry ?? createMetricsRegistry();
   const hosted = [...(options.services ?? buildServices(config, { registry, logger })), ...(options.extraServices ?? [])];
-  if (config.routes.length > 0 && options.routes === undefined) throw new Error('config has routes: call discoverRoutes (src/upstream/) before createGateway');
+  if (config.routes.length > 0 && options.routes === undefined)
+    throw new Error('config has routes: call discoverRoutes (src/upstream/) before createGateway');
   // Routed services pass the same chain as hosted ones; their health follows their upstream, but an upstream that is
   // down does not make the gateway itself unready (its own services still serve).
   const routes = options.routes ?? NO_ROUTES;
   const services = [...hosted, ...buildRoutedServices(config, routes, { registry, logger })];
-  const health = createHealthState(services.map((s) => s.name), hosted.map((s) => s.name));
+  const health = createHealthState(
+    services.map((s) => s.name),
+    hosted.map((s) => s.name),
+  );
   const healthService = { name: 'grpc.health.v1.Health', definition: healthServiceDefinition as grpc.ServiceDefinition };
 
   registerHealthMetrics(registry, health);
@@ -107,32 +111,48 @@ export function createGateway(options: GatewayOptions): Gateway {
   const rateLimitStore = buildRateLimitStore(config.rateLimits, { registry, logger });
   // HTTP/JSON, gRPC-Web and the console (src/web/): its calls enter the main server over in-memory connections.
   const web = createWebFront({
-    config, logger, registry, server: () => main, hostedPaths: new Set(services.flatMap((s) => Object.values(s.definition).map((m) => m.path))),
+    config,
+    logger,
+    registry,
+    server: () => main,
+    hostedPaths: new Set(services.flatMap((s) => Object.values(s.definition).map((m) => m.path))),
   });
   const chain = buildInterceptorChain({
-    config, registry, logger, services: [...services, healthService], telemetry: options.telemetry, messageBytes: true, steps: options.chainSteps,
-    rateLimitStore, forwardedCertificates: web?.forwardedCertificates,
+    config,
+    registry,
+    logger,
+    services: [...services, healthService],
+    telemetry: options.telemetry,
+    messageBytes: true,
+    steps: options.chainSteps,
+    rateLimitStore,
+    forwardedCertificates: web?.forwardedCertificates,
   });
   const main = new grpc.Server({
     interceptors: [chain.interceptor],
     ...sharedServerOptions,
-    ...(config.server.maxConnectionAgeMs > 0 ? {
-      'grpc.max_connection_age_ms': config.server.maxConnectionAgeMs,
-      'grpc.max_connection_age_grace_ms': config.server.maxConnectionAgeGraceMs,
-    } : {}),
+    ...(config.server.maxConnectionAgeMs > 0
+      ? {
+          'grpc.max_connection_age_ms': config.server.maxConnectionAgeMs,
+          'grpc.max_connection_age_grace_ms': config.server.maxConnectionAgeGraceMs,
+        }
+      : {}),
   });
   recordMessageSizes(main); // before any addService: sizes for the access log's bytes in/out
   // Repeated authorization headers, grpc-timeout overflow, one certificate object per connection, and the drain
   // refusing newcomers: src/auth/http2-hooks.ts. Probes still read NOT_SERVING on this listener while it drains.
   const http2 = installHttp2Hooks(main, {
-    servedWhileDraining: inServices(INFRASTRUCTURE_SERVICES.slice(0, 1)), measureHeaders: chain.measureHeaders, trustedHeader: web?.trustedHeader,
+    servedWhileDraining: inServices(INFRASTRUCTURE_SERVICES.slice(0, 1)),
+    measureHeaders: chain.measureHeaders,
+    trustedHeader: web?.trustedHeader,
   });
   if (!http2) logger.warn('grpc-js internals changed: duplicate authorization headers and drain newcomers cannot be refused');
   // Slow or silent connections and per-address floods are closed, and Node's header limits sit above the
   // metadata limits so a flood gets a status from the chain instead of an HTTP/2 reset: src/transport/.
   const http2Options = http2OptionsFor(config.server);
   const guard = (http2Server: Parameters<typeof guardConnections>[0]) => guardConnections(http2Server, { ...config.server, registry });
-  if (!configureHttp2Servers(main, http2Options, guard)) logger.warn('grpc-js internals changed: connection limits and metadata limits are not applied');
+  if (!configureHttp2Servers(main, http2Options, guard))
+    logger.warn('grpc-js internals changed: connection limits and metadata limits are not applied');
   // The kubelet's gRPC probe speaks plaintext without a client certificate: it gets a listener with health only.
   const healthOnly = new grpc.Server({ interceptors: [buildHealthListenerChain(config)], ...sharedServerOptions });
   // A plain grpc-js server overflows on deadlines past 2^31 ms as well; it drains with the health state instead.
@@ -155,7 +175,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   // An unknown method is answered before any interceptor runs: give that status our words and details too.
   const normalize = createStatusNormalizer(config.server);
   for (const server of [main, healthOnly]) {
-    if (!wordUnknownMethodStatus(server, normalize)) logger.warn('grpc-js internals changed: unknown methods get grpc-js\'s own UNIMPLEMENTED status');
+    if (!wordUnknownMethodStatus(server, normalize)) logger.warn("grpc-js internals changed: unknown methods get grpc-js's own UNIMPLEMENTED status");
   }
 
   let warmUp: Promise<void> = Promise.resolve();
@@ -169,7 +189,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       // Key sets first (JWKS fetches, refresh timers): services turn SERVING only once their keys are in.
       const keysReady = chain.start();
       started.push({ name: 'interceptor chain', stop: () => chain.stop() });
-      started.push({ name: 'rate-limit store', stop: async () => { await rateLimitStore?.close?.(); } });
+      started.push({
+        name: 'rate-limit store',
+        stop: async () => {
+          await rateLimitStore?.close?.();
+        },
+      });
       // Certificate, key and CA follow their files; a broken replacement is refused and the last good one serves.
       const credentials = createServerCredentials(config.server.tls, { registry, logger });
       started.push({ name: 'listener credentials', stop: () => credentials.close() });
@@ -188,21 +213,29 @@ export function createGateway(options: GatewayOptions): Gateway {
         started.push({ name: 'admin server', stop: () => adminServer.close() });
         addresses.adminPort = adminServer.port;
       }
-      warmUp = Promise.all(services.map(async (service) => {
-        const startedAt = performance.now();
-        try {
-          await service.start();
-          await keysReady;
-          // A service may lose and regain its backend later (the order store): health follows it.
-          const serving = service.watchServing?.((now) => health.set(service.name, now ? 'SERVING' : 'NOT_SERVING')) ?? true;
-          health.set(service.name, serving ? 'SERVING' : 'NOT_SERVING');
-          logger.info('service ready', { service: service.name, warmUpMs: Math.round(performance.now() - startedAt) });
-        } catch (error) {
-          health.set(service.name, 'NOT_SERVING');
-          logger.error('service failed to start; it stays NOT_SERVING', { service: service.name, error: errorMessage(error) });
-        }
-      })).then(() => undefined);
-      started.push({ name: 'services', stop: async () => { await warmUp; await Promise.allSettled(services.map((service) => service.stop())); } });
+      warmUp = Promise.all(
+        services.map(async (service) => {
+          const startedAt = performance.now();
+          try {
+            await service.start();
+            await keysReady;
+            // A service may lose and regain its backend later (the order store): health follows it.
+            const serving = service.watchServing?.((now) => health.set(service.name, now ? 'SERVING' : 'NOT_SERVING')) ?? true;
+            health.set(service.name, serving ? 'SERVING' : 'NOT_SERVING');
+            logger.info('service ready', { service: service.name, warmUpMs: Math.round(performance.now() - startedAt) });
+          } catch (error) {
+            health.set(service.name, 'NOT_SERVING');
+            logger.error('service failed to start; it stays NOT_SERVING', { service: service.name, error: errorMessage(error) });
+          }
+        }),
+      ).then(() => undefined);
+      started.push({
+        name: 'services',
+        stop: async () => {
+          await warmUp;
+          await Promise.allSettled(services.map((service) => service.stop()));
+        },
+      });
       return addresses;
     },
     warmedUp: () => warmUp,
@@ -237,7 +270,9 @@ export function createGateway(options: GatewayOptions): Gateway {
 function bind(server: grpc.Server, host: string, port: number, credentials: grpc.ServerCredentials): Promise<number> {
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (error, boundPort) => (error ? reject(new Error(`cannot listen on ${address}: ${error.message}`)) : resolve(boundPort)));
+    server.bindAsync(address, credentials, (error, boundPort) =>
+      error ? reject(new Error(`cannot listen on ${address}: ${error.message}`)) : resolve(boundPort),
+    );
   });
 }
 

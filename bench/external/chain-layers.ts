@@ -10,7 +10,18 @@ import type { StepName } from '../../interceptors/gateway-call.js';
  * The layers measured alone, outermost first. Authentication and authorization are one layer here:
  * authorization alone would refuse every call, since it reads the identity authentication establishes.
  */
-export const CHAIN_LAYERS = ['call-outcome', 'tracing', 'metrics', 'access-log', 'status', 'metadata-limits', 'deadline', 'auth', 'stream-cap', 'rate-limit'] as const;
+export const CHAIN_LAYERS = [
+  'call-outcome',
+  'tracing',
+  'metrics',
+  'access-log',
+  'status',
+  'metadata-limits',
+  'deadline',
+  'auth',
+  'stream-cap',
+  'rate-limit',
+] as const;
 
 /** One chain layer. */
 export type ChainLayer = (typeof CHAIN_LAYERS)[number];
@@ -23,8 +34,16 @@ export type ChainSelection = ChainLayer | 'all' | 'none' | `without:${ChainLayer
 
 /** The steps of src/chain.ts (interceptors/gateway-call.ts STEP_NAMES) each measured layer consists of. */
 export const LAYER_STEPS: Readonly<Record<(typeof CHAIN_LAYERS)[number], readonly StepName[]>> = {
-  'call-outcome': ['outcome'], tracing: ['tracing'], metrics: ['metrics'], 'access-log': ['accessLog'], status: ['status'],
-  'metadata-limits': ['metadataLimits'], deadline: ['deadline'], auth: ['authentication', 'authorization'], 'stream-cap': ['streamCap'], 'rate-limit': ['rateLimit'],
+  'call-outcome': ['outcome'],
+  tracing: ['tracing'],
+  metrics: ['metrics'],
+  'access-log': ['accessLog'],
+  status: ['status'],
+  'metadata-limits': ['metadataLimits'],
+  deadline: ['deadline'],
+  auth: ['authentication', 'authorization'],
+  'stream-cap': ['streamCap'],
+  'rate-limit': ['rateLimit'],
 };
 
 /** createGateway's `chainSteps` for `selection`: undefined builds every step, as config does. */
@@ -33,7 +52,9 @@ export function chainWith(selection: ChainSelection): readonly StepName[] | unde
   if (selection === 'none') return [];
   if (selection.startsWith('without:')) {
     const left = LAYER_STEPS[selection.slice('without:'.length) as ChainLayer];
-    return Object.values(LAYER_STEPS).flat().filter((step) => !left.includes(step));
+    return Object.values(LAYER_STEPS)
+      .flat()
+      .filter((step) => !left.includes(step));
   }
   return LAYER_STEPS[selection as ChainLayer];
 }

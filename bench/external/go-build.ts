@@ -17,7 +17,10 @@ const DEBIAN_GOPATH = '/usr/share/gocode';
 /** Builds the `main` package in `sourceDir` unless a binary of its current sources is cached; returns the binary's path. */
 export function buildGoProgram(sourceDir: string): string {
   const hash = createHash('sha256');
-  for (const file of readdirSync(sourceDir).filter((name) => name.endsWith('.go')).sort()) hash.update(file).update(readFileSync(join(sourceDir, file)));
+  for (const file of readdirSync(sourceDir)
+    .filter((name) => name.endsWith('.go'))
+    .sort())
+    hash.update(file).update(readFileSync(join(sourceDir, file)));
   const binary = join(GO_CACHE_DIR, `${basename(sourceDir)}-${hash.digest('hex').slice(0, 12)}`);
   if (existsSync(binary)) return binary;
   if (!existsSync(join(DEBIAN_GOPATH, 'src/google.golang.org/grpc'))) {

@@ -45,10 +45,22 @@ export function runH2load(options: H2loadOptions): Promise<H2loadResult> {
   options.request.copy(framed, 5);
   writeFileSync(body, framed);
   const args = [
-    '-c', String(options.connections), '-m', String(options.inflight),
-    '-D', `${options.durationMs}ms`, '--warm-up-time', `${options.warmupMs}ms`,
-    '-d', body, '-H', 'content-type: application/grpc', '-H', 'te: trailers',
-    '-H', 'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    '-c',
+    String(options.connections),
+    '-m',
+    String(options.inflight),
+    '-D',
+    `${options.durationMs}ms`,
+    '--warm-up-time',
+    `${options.warmupMs}ms`,
+    '-d',
+    body,
+    '-H',
+    'content-type: application/grpc',
+    '-H',
+    'te: trailers',
+    '-H',
+    'traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     ...(options.token ? ['-H', `authorization: Bearer ${options.token}`] : []),
     `http://${options.target}${options.method}`,
   ];

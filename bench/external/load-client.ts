@@ -76,22 +76,30 @@ export interface LoadResult {
 
 /** Runs the load client once and returns what it measured; rejects with its stderr when it fails. */
 export async function runLoad(binary: string, options: LoadOptions): Promise<LoadResult> {
-  const output = await execute(binary, [
-    ...commonArgs(options),
-    `-connections=${options.connections ?? 10}`,
-    `-inflight=${options.inflight ?? 10}`,
-    `-duration=${options.durationMs ?? 3000}ms`,
-    `-warmup=${options.warmupMs ?? 500}ms`,
-    `-expect-messages=${options.expectMessages ?? 0}`,
-    ...(options.serverPid ? [`-server-pid=${options.serverPid}`] : []),
-  ], options);
+  const output = await execute(
+    binary,
+    [
+      ...commonArgs(options),
+      `-connections=${options.connections ?? 10}`,
+      `-inflight=${options.inflight ?? 10}`,
+      `-duration=${options.durationMs ?? 3000}ms`,
+      `-warmup=${options.warmupMs ?? 500}ms`,
+      `-expect-messages=${options.expectMessages ?? 0}`,
+      ...(options.serverPid ? [`-server-pid=${options.serverPid}`] : []),
+    ],
+    options,
+  );
   return JSON.parse(output) as LoadResult;
 }
 
 /** Makes one call and returns the reply messages' bytes (one for unary). */
 export async function fetchReplies(binary: string, options: LoadOptions): Promise<Buffer[]> {
   const output = await execute(binary, [...commonArgs(options), '-connections=1', '-dump'], options);
-  return output.trim().split('\n').filter(Boolean).map((line) => Buffer.from(line, 'hex'));
+  return output
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => Buffer.from(line, 'hex'));
 }
 
 function commonArgs(options: LoadOptions): string[] {
@@ -115,8 +123,12 @@ function execute(binary: string, args: string[], { cpu, token }: LoadOptions): P
     const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOAD_CLIENT_TOKEN: token ?? '' } });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`load client exited ${code}: ${stderr.trim().slice(0, 2000)}`))));
   });

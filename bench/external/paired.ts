@@ -31,7 +31,12 @@ const { values: flags } = parseArgs({
 });
 if (availableParallelism() < 2) throw new Error('the clients and the servers need a core each');
 const pair = selectServers(flags.servers);
-if (pair.length !== 2) throw new Error(`--servers must name two servers (from: ${allServers().map((s) => s.name).join(', ')})`);
+if (pair.length !== 2)
+  throw new Error(
+    `--servers must name two servers (from: ${allServers()
+      .map((s) => s.name)
+      .join(', ')})`,
+  );
 const [a, b] = pair as [ServerSpec, ServerSpec];
 const files = makeBenchFiles();
 const token = benchToken(files);
@@ -59,21 +64,34 @@ try {
   for (let round = 1; round <= Number(flags.rounds); round++) {
     const servers = await Promise.all([start(a, `r${round}`), start(b, `r${round}`)]);
     started.push(...servers);
-    const load = (server: ServerProcess, spec: ServerSpec) => runLoad(binary, {
-      target: `127.0.0.1:${server.port}`, tls: spec.tls, certs: files.certs, token, method: LIST_VOICES, request: LIST_VOICES_RU,
-      connections: Number(flags.connections), inflight: Number(flags.inflight), durationMs: Number(flags.seconds) * 1000,
-      serverPid: server.pid, cpu: Number(flags['client-cpu']),
-    });
+    const load = (server: ServerProcess, spec: ServerSpec) =>
+      runLoad(binary, {
+        target: `127.0.0.1:${server.port}`,
+        tls: spec.tls,
+        certs: files.certs,
+        token,
+        method: LIST_VOICES,
+        request: LIST_VOICES_RU,
+        connections: Number(flags.connections),
+        inflight: Number(flags.inflight),
+        durationMs: Number(flags.seconds) * 1000,
+        serverPid: server.pid,
+        cpu: Number(flags['client-cpu']),
+      });
     const [ra, rb] = await Promise.all([load(servers[0]!, a), load(servers[1]!, b)]);
     await Promise.all(servers.map((server) => server.stop()));
     started.length = 0;
-    const usPerCall = (r: typeof ra) => ((r.serverCpuTicks ?? NaN) / ticks) * 1e6 / r.ok;
+    const usPerCall = (r: typeof ra) => (((r.serverCpuTicks ?? NaN) / ticks) * 1e6) / r.ok;
     const [ua, ub] = [usPerCall(ra), usPerCall(rb)];
     ratios.push(ub / ua);
-    console.log(`round ${round}: ${a.name} ${ua.toFixed(1)} us/call (${ra.ok} calls), ${b.name} ${ub.toFixed(1)} us/call (${rb.ok} calls), ratio ${(ub / ua).toFixed(3)}`);
+    console.log(
+      `round ${round}: ${a.name} ${ua.toFixed(1)} us/call (${ra.ok} calls), ${b.name} ${ub.toFixed(1)} us/call (${rb.ok} calls), ratio ${(ub / ua).toFixed(3)}`,
+    );
   }
   ratios.sort((x, y) => x - y);
-  console.log(`CPU per call, ${b.name} / ${a.name}: median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(3)} (range ${ratios[0]!.toFixed(3)}-${ratios.at(-1)!.toFixed(3)})`);
+  console.log(
+    `CPU per call, ${b.name} / ${a.name}: median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(3)} (range ${ratios[0]!.toFixed(3)}-${ratios.at(-1)!.toFixed(3)})`,
+  );
 } finally {
   await Promise.all(started.map((server) => server.stop()));
   rmSync(logDir, { recursive: true, force: true });

@@ -16,7 +16,14 @@ export const LIST_VOICES_RU = Buffer.from('0a027275', 'hex');
 
 /** Fetches the reply from `gateway` (already started) into the run's reply files; returns its size in bytes. */
 export async function captureReply(binary: string, gateway: ServerProcess, files: BenchFiles, token: string, run: RunFiles): Promise<number> {
-  const [reply] = await fetchReplies(binary, { target: `127.0.0.1:${gateway.port}`, tls: 'mtls', certs: files.certs, token, method: LIST_VOICES, request: LIST_VOICES_RU });
+  const [reply] = await fetchReplies(binary, {
+    target: `127.0.0.1:${gateway.port}`,
+    tls: 'mtls',
+    certs: files.certs,
+    token,
+    method: LIST_VOICES,
+    request: LIST_VOICES_RU,
+  });
   if (!reply || reply.length === 0) throw new Error('the gateway gave an empty ListVoices reply; is eSpeak serving?');
   writeFileSync(run.replyFile, reply);
   writeFileSync(run.streamReplyFile, reply);

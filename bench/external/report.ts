@@ -71,7 +71,7 @@ export function spread(values: number[]): Spread {
 /** Summarises every server's samples; ratios divide by the bare server's sample of the same round. */
 export function summarize(samples: Sample[], servers: ServerSpec[], ticksPerSecond: number): ServerSummary[] {
   const bareByRound = new Map(samples.filter((s) => s.server === 'bare').map((s) => [s.round, s]));
-  const cpuMicros = (result: LoadResult) => ((result.serverCpuTicks ?? NaN) / ticksPerSecond) * 1e6 / result.ok;
+  const cpuMicros = (result: LoadResult) => (((result.serverCpuTicks ?? NaN) / ticksPerSecond) * 1e6) / result.ok;
   const share = (ticks: number | undefined, result: LoadResult) => (ticks ?? NaN) / ticksPerSecond / result.seconds;
   const optional = (values: (number | undefined)[]) => {
     const present = values.filter((value): value is number => value !== undefined && Number.isFinite(value));
@@ -90,30 +90,32 @@ export function summarize(samples: Sample[], servers: ServerSpec[], ticksPerSeco
         firstError ??= result.firstError || undefined;
       }
     }
-    return [{
-      name: server.name,
-      label: server.label,
-      callsPerSec: spread(mine.map((s) => s.loaded.callsPerSec)),
-      ratioToBare: optional(mine.map((s) => (bare(s) ? s.loaded.callsPerSec / bare(s)!.loaded.callsPerSec : undefined))),
-      cpuMicrosPerCall: spread(mine.map((s) => cpuMicros(s.loaded))),
-      cpuRatioToBare: optional(mine.map((s) => (bare(s) ? cpuMicros(s.loaded) / cpuMicros(bare(s)!.loaded) : undefined))),
-      serverCpuShare: spread(mine.map((s) => share(s.loaded.serverCpuTicks, s.loaded))),
-      clientCpuShare: spread(mine.map((s) => share(s.loaded.clientCpuTicks, s.loaded))),
-      p50Ms: spread(mine.map((s) => s.loaded.p50Ms)),
-      p99Ms: spread(mine.map((s) => s.loaded.p99Ms)),
-      latencyP50Ms: optional(mine.map((s) => s.latency?.p50Ms)),
-      latencyP99Ms: optional(mine.map((s) => s.latency?.p99Ms)),
-      streamsPerSec: optional(mine.map((s) => s.stream?.callsPerSec)),
-      streamRatioToBare: optional(mine.map((s) => (s.stream && bare(s)?.stream ? s.stream.callsPerSec / bare(s)!.stream!.callsPerSec : undefined))),
-      streamCpuMicros: optional(mine.map((s) => (s.stream ? cpuMicros(s.stream) : undefined))),
-      streamP50Ms: optional(mine.map((s) => s.stream?.p50Ms)),
-      streamP99Ms: optional(mine.map((s) => s.stream?.p99Ms)),
-      h2loadCallsPerSec: optional(mine.map((s) => s.h2load?.callsPerSec)),
-      rssIdleMb: spread(mine.map((s) => s.rssIdleBytes / 2 ** 20)),
-      rssAfterMb: spread(mine.map((s) => s.rssAfterBytes / 2 ** 20)),
-      errors,
-      firstError,
-    }];
+    return [
+      {
+        name: server.name,
+        label: server.label,
+        callsPerSec: spread(mine.map((s) => s.loaded.callsPerSec)),
+        ratioToBare: optional(mine.map((s) => (bare(s) ? s.loaded.callsPerSec / bare(s)!.loaded.callsPerSec : undefined))),
+        cpuMicrosPerCall: spread(mine.map((s) => cpuMicros(s.loaded))),
+        cpuRatioToBare: optional(mine.map((s) => (bare(s) ? cpuMicros(s.loaded) / cpuMicros(bare(s)!.loaded) : undefined))),
+        serverCpuShare: spread(mine.map((s) => share(s.loaded.serverCpuTicks, s.loaded))),
+        clientCpuShare: spread(mine.map((s) => share(s.loaded.clientCpuTicks, s.loaded))),
+        p50Ms: spread(mine.map((s) => s.loaded.p50Ms)),
+        p99Ms: spread(mine.map((s) => s.loaded.p99Ms)),
+        latencyP50Ms: optional(mine.map((s) => s.latency?.p50Ms)),
+        latencyP99Ms: optional(mine.map((s) => s.latency?.p99Ms)),
+        streamsPerSec: optional(mine.map((s) => s.stream?.callsPerSec)),
+        streamRatioToBare: optional(mine.map((s) => (s.stream && bare(s)?.stream ? s.stream.callsPerSec / bare(s)!.stream!.callsPerSec : undefined))),
+        streamCpuMicros: optional(mine.map((s) => (s.stream ? cpuMicros(s.stream) : undefined))),
+        streamP50Ms: optional(mine.map((s) => s.stream?.p50Ms)),
+        streamP99Ms: optional(mine.map((s) => s.stream?.p99Ms)),
+        h2loadCallsPerSec: optional(mine.map((s) => s.h2load?.callsPerSec)),
+        rssIdleMb: spread(mine.map((s) => s.rssIdleBytes / 2 ** 20)),
+        rssAfterMb: spread(mine.map((s) => s.rssAfterBytes / 2 ** 20)),
+        errors,
+        firstError,
+      },
+    ];
   });
 }
 
@@ -134,7 +136,17 @@ export function formatReport(summaries: ServerSummary[]): string {
   };
   const pct = (value: number) => `${Math.round(value * 100)}%`;
   table(
-    ['server', 'calls/s', 'x bare', 'CPU us/call', 'CPU x bare', 'p50 / p99 ms loaded', 'p50 / p99 ms 1 in flight', 'RSS idle / after MB', 'server / client CPU'],
+    [
+      'server',
+      'calls/s',
+      'x bare',
+      'CPU us/call',
+      'CPU x bare',
+      'p50 / p99 ms loaded',
+      'p50 / p99 ms 1 in flight',
+      'RSS idle / after MB',
+      'server / client CPU',
+    ],
     summaries.map((s) => [
       s.label,
       show(s.callsPerSec, int),
@@ -152,7 +164,10 @@ export function formatReport(summaries: ServerSummary[]): string {
     table(
       ['10-message server stream', 'streams/s', 'x bare', 'CPU us/stream', 'p50 / p99 ms'],
       streams.map((s) => [
-        s.label, show(s.streamsPerSec, int), show(s.streamRatioToBare, fixed(2)), show(s.streamCpuMicros, int),
+        s.label,
+        show(s.streamsPerSec, int),
+        show(s.streamRatioToBare, fixed(2)),
+        show(s.streamCpuMicros, int),
         `${show(s.streamP50Ms, fixed(1), false)} / ${show(s.streamP99Ms, fixed(1), false)}`,
       ]),
     );

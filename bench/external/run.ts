@@ -38,7 +38,6 @@ import { formatReport, summarize, type Sample } from './report.js';
 import { clockTicksPerSecond, startServerProcess, type ServerProcess } from './server-process.js';
 import { DEBIAN_PYTHON, allServers, selectServers, type RunFiles, type ServerSpec } from './servers.js';
 
-
 const { values: flags } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
@@ -113,8 +112,11 @@ for (let round = 1; round <= rounds; round++) {
     const sample = await measure(spec, round);
     samples.push(sample);
     const bad = [sample.loaded, sample.latency, sample.stream].some((r) => r && r.ok !== r.calls);
-    console.log(`round ${round}/${rounds} ${spec.name.padEnd(22)} ${Math.round(sample.loaded.callsPerSec).toString().padStart(6)} calls/s` +
-      (sample.stream ? `, ${Math.round(sample.stream.callsPerSec)} streams/s` : '') + (bad ? '  NOT OK (see report)' : ''));
+    console.log(
+      `round ${round}/${rounds} ${spec.name.padEnd(22)} ${Math.round(sample.loaded.callsPerSec).toString().padStart(6)} calls/s` +
+        (sample.stream ? `, ${Math.round(sample.stream.callsPerSec)} streams/s` : '') +
+        (bad ? '  NOT OK (see report)' : ''),
+    );
   }
 }
 
@@ -123,7 +125,9 @@ console.log(`\n${formatReport(summaries)}`);
 const elapsedSec = Math.round((performance.now() - startedAt) / 1000);
 console.log(`\n${rounds} rounds, ${servers.length} servers, ${elapsedSec} s in all; load average now ${loadavg()[0]!.toFixed(2)}`);
 if (summaries.some((s) => s.serverCpuShare.median < 0.9)) {
-  console.log('note: some servers used less than 90% of their core under load: other processes took it (shared machine?) or the server waits on something');
+  console.log(
+    'note: some servers used less than 90% of their core under load: other processes took it (shared machine?) or the server waits on something',
+  );
 }
 const jsonFile = flags.json ?? join(BENCH_CACHE_DIR, `external-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(jsonFile, JSON.stringify({ headline: headline(), flags, summaries, samples }, null, 2) + '\n');
@@ -136,8 +140,15 @@ async function measure(spec: ServerSpec, round: number): Promise<Sample> {
   try {
     const rssIdleBytes = server.rssBytes();
     const base: LoadOptions = {
-      target: `127.0.0.1:${server.port}`, tls: spec.tls, certs: files.certs, token, cpu: clientCpu, serverPid: server.pid,
-      method: LIST_VOICES, request: LIST_VOICES_RU, warmupMs: ms('warmup-seconds'),
+      target: `127.0.0.1:${server.port}`,
+      tls: spec.tls,
+      certs: files.certs,
+      token,
+      cpu: clientCpu,
+      serverPid: server.pid,
+      method: LIST_VOICES,
+      request: LIST_VOICES_RU,
+      warmupMs: ms('warmup-seconds'),
     };
     const connections = Number(flags.connections);
     const inflight = Number(flags.inflight);
@@ -145,14 +156,28 @@ async function measure(spec: ServerSpec, round: number): Promise<Sample> {
     const latency = spec.latency ? await runLoad(binary, { ...base, connections: 1, inflight: 1, durationMs: ms('latency-seconds') }) : undefined;
     const stream = spec.stream
       ? await runLoad(binary, {
-        ...base, kind: 'server-stream', method: BENCH_STREAM_METHOD, expectMessages: BENCH_STREAM_MESSAGES, connections, inflight, durationMs: ms('stream-seconds'),
-      })
+          ...base,
+          kind: 'server-stream',
+          method: BENCH_STREAM_METHOD,
+          expectMessages: BENCH_STREAM_MESSAGES,
+          connections,
+          inflight,
+          durationMs: ms('stream-seconds'),
+        })
       : undefined;
     const h2load = spec.h2load
       ? await runH2load({
-        target: base.target, method: LIST_VOICES, request: LIST_VOICES_RU, token, connections, inflight,
-        durationMs: ms('seconds'), warmupMs: ms('warmup-seconds'), cpu: clientCpu, dir: files.dir,
-      })
+          target: base.target,
+          method: LIST_VOICES,
+          request: LIST_VOICES_RU,
+          token,
+          connections,
+          inflight,
+          durationMs: ms('seconds'),
+          warmupMs: ms('warmup-seconds'),
+          cpu: clientCpu,
+          dir: files.dir,
+        })
       : undefined;
     const rssAfterBytes = server.rssBytes();
     await server.stop();
@@ -166,7 +191,13 @@ async function measure(spec: ServerSpec, round: number): Promise<Sample> {
 /** Starts a server pinned to the server core, its log in `logDir`; refuses one whose services did not all warm up. */
 async function start(spec: ServerSpec, tag: string, runFiles: RunFiles): Promise<ServerProcess> {
   const logFile = join(logDir, `${spec.name.replace(':', '-')}-${tag}.log`);
-  const server = await startServerProcess(spec.command(runFiles), { cpu: serverCpu, logFile, onSpawn: (kill) => { stopCurrent = kill; } });
+  const server = await startServerProcess(spec.command(runFiles), {
+    cpu: serverCpu,
+    logFile,
+    onSpawn: (kill) => {
+      stopCurrent = kill;
+    },
+  });
   const notServing = (server.ready.notServing as string[] | undefined) ?? [];
   if (notServing.length > 0) {
     await server.stop();
@@ -178,7 +209,9 @@ async function start(spec: ServerSpec, tag: string, runFiles: RunFiles): Promise
 function headline(): string {
   const version = (command: string, args: string[]) => {
     try {
-      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n')[0];
+      return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+        .trim()
+        .split('\n')[0];
     } catch {
       return 'missing';
     }
@@ -187,7 +220,9 @@ function headline(): string {
     `external benchmark: ${rounds} rounds; loaded ${flags.connections} connections x ${flags.inflight} calls in flight for ${flags.seconds} s ` +
       `after ${flags['warmup-seconds']} s warm-up; one call in flight for ${flags['latency-seconds']} s; stream ${flags['stream-seconds']} s`,
     `machine: ${cores} cores (${cpus()[0]?.model ?? 'unknown'}); client on core ${clientCpu ?? 'any'}, server on core ${serverCpu ?? 'any'}`,
-    `load average ${loadavg().map((n) => n.toFixed(2)).join(' ')} (above ~0.5 the machine is not quiet and figures move)`,
+    `load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')} (above ~0.5 the machine is not quiet and figures move)`,
     `node ${process.version}, ${version('go', ['version'])}, grpcio ${version(DEBIAN_PYTHON, ['-c', 'import grpc; print(grpc.__version__)'])}, ${version('h2load', ['--version'])}`,
   ].join('\n');
 }

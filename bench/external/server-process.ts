@@ -46,7 +46,8 @@ export interface StartOptions {
 export async function startServerProcess(server: ServerCommand, options: StartOptions): Promise<ServerProcess> {
   const log = openSync(options.logFile, 'a');
   // taskset execs the server, so the child's pid is the server's own and /proc/<pid> describes it.
-  const [command, args] = options.cpu === undefined ? [server.command, server.args] : ['taskset', ['-c', String(options.cpu), server.command, ...server.args]];
+  const [command, args] =
+    options.cpu === undefined ? [server.command, server.args] : ['taskset', ['-c', String(options.cpu), server.command, ...server.args]];
   const child = spawn(command, args, { stdio: ['ignore', log, log, 'pipe'], cwd: server.cwd });
   closeSync(log);
   options.onSpawn?.(() => stop(child, 1000));
@@ -86,7 +87,10 @@ async function readyLine(child: ChildProcess, timeoutMs: number, logFile: string
       clearTimeout(timer);
       reject(new Error(`server exited (${signal ?? code}) before it was ready; see ${logFile}`));
     });
-    child.on('error', (error) => { clearTimeout(timer); reject(error); });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
   });
 }
 

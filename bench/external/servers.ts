@@ -42,7 +42,9 @@ const profileDir = (): string[] => [
 ];
 
 const tsx = (script: string, args: string[]): ServerCommand => ({
-  command: process.execPath, args: [...profileDir(), '--import', 'tsx', `${SERVERS_DIR}${script}`, ...args], cwd: REPO_ROOT,
+  command: process.execPath,
+  args: [...profileDir(), '--import', 'tsx', `${SERVERS_DIR}${script}`, ...args],
+  cwd: REPO_ROOT,
 });
 
 function gateway(selection: ChainSelection, label: string, measureAll: boolean): ServerSpec {
@@ -61,17 +63,38 @@ function gateway(selection: ChainSelection, label: string, measureAll: boolean):
 export function allServers(): ServerSpec[] {
   return [
     {
-      name: 'bare', label: 'bare grpc-js, mTLS', tls: 'mtls', latency: true, stream: true, h2load: false,
+      name: 'bare',
+      label: 'bare grpc-js, mTLS',
+      tls: 'mtls',
+      latency: true,
+      stream: true,
+      h2load: false,
       command: (files) => tsx('bare-server.ts', ['--dir', files.dir, '--reply-file', files.replyFile, '--stream-reply-file', files.streamReplyFile]),
     },
     gateway('all', 'Gatehouse, whole chain, mTLS + JWT', true),
     {
-      name: 'python', label: 'Python grpcio sync, mTLS', tls: 'mtls', latency: true, stream: false, h2load: false,
-      command: (files) => ({ command: DEBIAN_PYTHON, args: [`${SERVERS_DIR}python_server.py`, '--dir', files.dir, '--reply-file', files.replyFile, '--tls', 'mtls'] }),
+      name: 'python',
+      label: 'Python grpcio sync, mTLS',
+      tls: 'mtls',
+      latency: true,
+      stream: false,
+      h2load: false,
+      command: (files) => ({
+        command: DEBIAN_PYTHON,
+        args: [`${SERVERS_DIR}python_server.py`, '--dir', files.dir, '--reply-file', files.replyFile, '--tls', 'mtls'],
+      }),
     },
     {
-      name: 'python-plaintext', label: 'Python grpcio sync, plaintext', tls: 'plaintext', latency: true, stream: false, h2load: true,
-      command: (files) => ({ command: DEBIAN_PYTHON, args: [`${SERVERS_DIR}python_server.py`, '--dir', files.dir, '--reply-file', files.replyFile, '--tls', 'plaintext'] }),
+      name: 'python-plaintext',
+      label: 'Python grpcio sync, plaintext',
+      tls: 'plaintext',
+      latency: true,
+      stream: false,
+      h2load: true,
+      command: (files) => ({
+        command: DEBIAN_PYTHON,
+        args: [`${SERVERS_DIR}python_server.py`, '--dir', files.dir, '--reply-file', files.replyFile, '--tls', 'plaintext'],
+      }),
     },
     gateway('none', 'Gatehouse, no interceptor', false),
     ...CHAIN_LAYERS.map((layer) => gateway(layer, `Gatehouse, ${layer} alone`, false)),
@@ -83,9 +106,18 @@ export function allServers(): ServerSpec[] {
 export function selectServers(list: string | undefined): ServerSpec[] {
   const all = allServers();
   if (!list) return all.filter((server) => !server.name.startsWith('without:'));
-  const wanted = new Set(list.split(',').map((name) => name.trim()).filter(Boolean));
+  const wanted = new Set(
+    list
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  );
   const unknown = [...wanted].filter((name) => name !== 'layers' && name !== 'without' && !all.some((server) => server.name === name));
   if (unknown.length > 0) throw new Error(`unknown server ${unknown.join(', ')}; choose from: ${all.map((s) => s.name).join(', ')}, layers, without`);
-  return all.filter((server) => wanted.has(server.name) || (wanted.has('layers') && server.name.startsWith('layer:'))
-    || (wanted.has('without') && server.name.startsWith('without:')));
+  return all.filter(
+    (server) =>
+      wanted.has(server.name) ||
+      (wanted.has('layers') && server.name.startsWith('layer:')) ||
+      (wanted.has('without') && server.name.startsWith('without:')),
+  );
 }

@@ -53,7 +53,10 @@ if (sets.length === 0) results.push({ name: 'at least one rendered overlay given
 const rulesText = readFileSync(join(root, RULES_FILE), 'utf8');
 for (const set of sets) {
   const kinds = [...new Set(set.objects.map((o) => o.kind))].join(', ');
-  results.push({ name: `${set.name}: ${set.objects.length} objects validate against the Kubernetes and CRD schemas (${kinds})`, problems: await validateSchemas(set.objects) });
+  results.push({
+    name: `${set.name}: ${set.objects.length} objects validate against the Kubernetes and CRD schemas (${kinds})`,
+    problems: await validateSchemas(set.objects),
+  });
 }
 if (sets.length > 0) {
   results.push({
@@ -65,7 +68,10 @@ for (const set of sets) results.push(...checkRenderedSet(set, rulesText));
 
 const firstDeployment = sets[0]?.objects.find((o) => o.kind === 'Deployment') as IDeployment | undefined;
 const deploymentArgs = firstDeployment?.spec?.template.spec?.containers[0]?.args;
-results.push({ name: 'Dockerfile: syntax, install-system-deps.sh, supported Node.js line, non-root, HEALTHCHECK on 8081, compiled entrypoint, no runtime compiler, build context', problems: checkDockerfile(root, deploymentArgs) });
+results.push({
+  name: 'Dockerfile: syntax, install-system-deps.sh, supported Node.js line, non-root, HEALTHCHECK on 8081, compiled entrypoint, no runtime compiler, build context',
+  problems: checkDockerfile(root, deploymentArgs),
+});
 
 const dashboard = checkDashboard(root);
 results.push({ name: `Grafana dashboard parses and shows the required metrics (${dashboard.queries.length} queries)`, problems: dashboard.problems });

@@ -153,9 +153,13 @@ export function checkAuthAndWorkers(set: RenderedSet, config: Config): string[] 
   }
   // serve's default (0) counts the node's cores, not the container's share.
   const cpu = found.container.resources?.requests?.cpu;
-  const cores = cpu === undefined ? undefined : Math.ceil(typeof cpu === 'number' ? cpu : String(cpu).endsWith('m') ? Number(String(cpu).slice(0, -1)) / 1000 : Number(cpu));
+  const cores =
+    cpu === undefined
+      ? undefined
+      : Math.ceil(typeof cpu === 'number' ? cpu : String(cpu).endsWith('m') ? Number(String(cpu).slice(0, -1)) / 1000 : Number(cpu));
   if (config.server.workers === 0) problems.push('server.workers is 0 (one per node core): pin it to the CPU request (GATEHOUSE_SERVER__WORKERS)');
-  else if (cores !== undefined && config.server.workers > cores) problems.push(`server.workers ${config.server.workers} exceeds the CPU request ${cpu}`);
+  else if (cores !== undefined && config.server.workers > cores)
+    problems.push(`server.workers ${config.server.workers} exceeds the CPU request ${cpu}`);
   return problems;
 }
 
@@ -167,7 +171,8 @@ export function checkProbes(set: RenderedSet, config: Config): string[] {
   const problems: string[] = [];
   if (config.health.port !== HEALTH_PORT) problems.push(`config health.port is ${config.health.port}, not ${HEALTH_PORT}`);
   if (!config.health.enabled) problems.push('config health.enabled is false: nothing answers the probes');
-  if (config.health.port === config.server.port) problems.push('the health-only port is the mTLS port: the kubelet cannot present a client certificate');
+  if (config.health.port === config.server.port)
+    problems.push('the health-only port is the mTLS port: the kubelet cannot present a client certificate');
   const ports = (container.ports ?? []).map((p) => p.containerPort);
   if (!ports.includes(config.health.port)) problems.push(`no containerPort ${config.health.port} (health-only listener)`);
   const probes: [string, IProbe | undefined][] = [
@@ -181,7 +186,8 @@ export function checkProbes(set: RenderedSet, config: Config): string[] {
       continue;
     }
     if (!probe.grpc) problems.push(`${name} is not a grpc probe`);
-    else if (probe.grpc.port !== config.health.port) problems.push(`${name} targets port ${probe.grpc.port}, not the health-only port ${config.health.port}`);
+    else if (probe.grpc.port !== config.health.port)
+      problems.push(`${name} targets port ${probe.grpc.port}, not the health-only port ${config.health.port}`);
     for (const other of ['httpGet', 'tcpSocket', 'exec'] as const) if (probe[other]) problems.push(`${name} also has ${other}`);
   }
   const startup = container.startupProbe;
@@ -256,7 +262,8 @@ export function checkSpread(set: RenderedSet): string[] {
   const problems: string[] = [];
   const spread = (pod.topologySpreadConstraints ?? []).find((c) => c.topologyKey === 'kubernetes.io/hostname');
   if (!spread) problems.push('no topologySpreadConstraint over kubernetes.io/hostname');
-  else if (!selects(spread.labelSelector?.matchLabels as Record<string, string>, labels)) problems.push('the hostname spread constraint does not select the pods');
+  else if (!selects(spread.labelSelector?.matchLabels as Record<string, string>, labels))
+    problems.push('the hostname spread constraint does not select the pods');
   const anti = pod.affinity?.podAntiAffinity;
   const terms = [
     ...(anti?.preferredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => t.podAffinityTerm),
@@ -286,7 +293,10 @@ export function checkCertificates(set: RenderedSet, config: Config): string[] {
   const tls = config.server.tls;
   if (tls.mode === 'insecure') problems.push('server.tls.mode is insecure');
   if (tls.generateDevCertificates) problems.push('server.tls.generateDevCertificates is on in the deployed config');
-  const files: [string, string][] = [['certFile', tls.certFile], ['keyFile', tls.keyFile]];
+  const files: [string, string][] = [
+    ['certFile', tls.certFile],
+    ['keyFile', tls.keyFile],
+  ];
   if (tls.mode === 'mtls') files.push(['clientCaFile', tls.clientCaFile]);
   const secretsFor = new Map<string, Set<string>>();
   for (const [key, file] of files) {
@@ -295,11 +305,13 @@ export function checkCertificates(set: RenderedSet, config: Config): string[] {
       problems.push(`server.tls.${key} ${file} is on no volume`);
       continue;
     }
-    if (mount.subPath || mount.subPathExpr) problems.push(`server.tls.${key} ${file} is mounted with subPath: the kubelet never updates it, so rotation needs a restart`);
+    if (mount.subPath || mount.subPathExpr)
+      problems.push(`server.tls.${key} ${file} is mounted with subPath: the kubelet never updates it, so rotation needs a restart`);
     const volume = pod.volumes?.find((v) => v.name === mount.name);
     const name = posix.relative(mount.mountPath, file);
-    const sources = volume?.projected?.sources?.map((s) => s.secret).filter((s) => s !== undefined)
-      ?? (volume?.secret ? [{ name: volume.secret.secretName, items: volume.secret.items }] : []);
+    const sources =
+      volume?.projected?.sources?.map((s) => s.secret).filter((s) => s !== undefined) ??
+      (volume?.secret ? [{ name: volume.secret.secretName, items: volume.secret.items }] : []);
     const providers = sources.filter((s) => !s.items || s.items.some((item) => item.path === name));
     if (providers.length === 0) problems.push(`server.tls.${key} ${file}: volume ${mount.name} provides no ${name} from a Secret`);
     secretsFor.set(key, new Set(providers.map((p) => p.name ?? '')));
@@ -325,20 +337,23 @@ export function checkServices(set: RenderedSet, config: Config): string[] {
   const { container, labels } = found;
   const problems: string[] = [];
   const services = byKind<IService>(set, 'Service');
-  const reachesMain = (service: IService): boolean => (service.spec?.ports ?? []).some((port) => {
-    const target = port.targetPort ?? port.port;
-    const resolved = typeof target === 'string' ? container.ports?.find((p) => p.name === target)?.containerPort : target;
-    return resolved === config.server.port;
-  });
+  const reachesMain = (service: IService): boolean =>
+    (service.spec?.ports ?? []).some((port) => {
+      const target = port.targetPort ?? port.port;
+      const resolved = typeof target === 'string' ? container.ports?.find((p) => p.name === target)?.containerPort : target;
+      return resolved === config.server.port;
+    });
   const headless = services.filter((s) => s.spec?.clusterIP === 'None');
   const virtual = services.filter((s) => s.spec?.clusterIP !== 'None');
   if (!virtual.some(reachesMain)) problems.push(`no ClusterIP Service reaches the mTLS port ${config.server.port}`);
   if (!headless.some(reachesMain)) problems.push(`no headless Service (clusterIP: None) reaches the mTLS port ${config.server.port}`);
   if (headless.some((s) => s.spec?.publishNotReadyAddresses)) problems.push('the headless Service publishes pods that are not ready');
   for (const service of services) {
-    if (!selects(service.spec?.selector as Record<string, string>, labels)) problems.push(`Service ${service.metadata?.name} does not select the pods`);
+    if (!selects(service.spec?.selector as Record<string, string>, labels))
+      problems.push(`Service ${service.metadata?.name} does not select the pods`);
     for (const port of service.spec?.ports ?? []) {
-      if (port.port === config.admin.port || port.port === config.health.port) problems.push(`Service ${service.metadata?.name} exposes port ${port.port}`);
+      if (port.port === config.admin.port || port.port === config.health.port)
+        problems.push(`Service ${service.metadata?.name} exposes port ${port.port}`);
     }
   }
   return problems;
@@ -354,15 +369,17 @@ export function checkScaling(set: RenderedSet, config: Config): string[] {
   const hpa = hpas.find((h) => h.spec?.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === deployment.metadata?.name);
   // SQLite is one replica by design (checkOrderStorage); only shared storage scales.
   if (!hpa && config.storage.url !== undefined) problems.push('no HorizontalPodAutoscaler targets the Deployment');
-  else if (!hpa) { /* the single-replica SQLite layout */ }
-  else {
+  else if (!hpa) {
+    /* the single-replica SQLite layout */
+  } else {
     if (hpa.apiVersion !== 'autoscaling/v2') problems.push(`the HPA is ${hpa.apiVersion}, not autoscaling/v2`);
     if ((hpa.spec?.minReplicas ?? 1) < 2) problems.push('HPA minReplicas is below 2: one pod cannot drain without an outage');
     if (!hpa.spec?.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu')) problems.push('the HPA does not scale on CPU');
     if (deployment.spec?.replicas !== undefined) problems.push('the Deployment sets replicas while an HPA owns them: every apply resets the count');
   }
   const pdbs = byKind<IPodDisruptionBudget>(set, 'PodDisruptionBudget');
-  if (!pdbs.some((p) => selects(p.spec?.selector?.matchLabels as Record<string, string>, labels))) problems.push('no PodDisruptionBudget selects the pods');
+  if (!pdbs.some((p) => selects(p.spec?.selector?.matchLabels as Record<string, string>, labels)))
+    problems.push('no PodDisruptionBudget selects the pods');
   return problems;
 }
 
@@ -372,14 +389,23 @@ export function checkNetworkPolicy(set: RenderedSet, config: Config): string[] {
   if (typeof found === 'string') return [found];
   const { labels } = found;
   const problems: string[] = [];
-  const policies = byKind<INetworkPolicy>(set, 'NetworkPolicy').filter((p) => selects(p.spec?.podSelector?.matchLabels as Record<string, string>, labels));
+  const policies = byKind<INetworkPolicy>(set, 'NetworkPolicy').filter((p) =>
+    selects(p.spec?.podSelector?.matchLabels as Record<string, string>, labels),
+  );
   if (policies.length === 0) return ['no NetworkPolicy selects the pods'];
-  const rules = policies.flatMap((p) => (p.spec?.policyTypes?.includes('Ingress') ?? true) ? p.spec?.ingress ?? [] : []);
+  const rules = policies.flatMap((p) => ((p.spec?.policyTypes?.includes('Ingress') ?? true) ? (p.spec?.ingress ?? []) : []));
   const covering = (port: number) => rules.filter((r) => !r.ports || r.ports.some((p) => p.port === port || p.port === undefined));
-  if (!covering(config.server.port).some((r) => r.from?.some((peer) => peer.namespaceSelector && Object.keys(peer.namespaceSelector).length === 0 && !peer.podSelector))) {
+  if (
+    !covering(config.server.port).some((r) =>
+      r.from?.some((peer) => peer.namespaceSelector && Object.keys(peer.namespaceSelector).length === 0 && !peer.podSelector),
+    )
+  ) {
     problems.push(`port ${config.server.port} is not open to every namespace`);
   }
-  for (const [what, port] of [['health', config.health.port], ['admin', config.admin.port]] as const) {
+  for (const [what, port] of [
+    ['health', config.health.port],
+    ['admin', config.admin.port],
+  ] as const) {
     const allowed = covering(port);
     for (const rule of allowed) {
       if (!rule.from || rule.from.length === 0) problems.push(`${what} port ${port} is open to everyone`);
@@ -419,7 +445,8 @@ export function checkMonitoring(set: RenderedSet, config: Config, rulesFileText:
   const rules = byKind<IPrometheusRule>(set, 'PrometheusRule');
   const wanted = (YAML.parse(rulesFileText) as { groups: unknown }).groups;
   if (rules.length !== 1) problems.push(`expected one PrometheusRule, found ${rules.length}`);
-  else if (!isDeepStrictEqual(rules[0]!.spec.groups, wanted)) problems.push('the PrometheusRule groups differ from deploy/prometheus/rules/gatehouse.rules.yml');
+  else if (!isDeepStrictEqual(rules[0]!.spec.groups, wanted))
+    problems.push('the PrometheusRule groups differ from deploy/prometheus/rules/gatehouse.rules.yml');
   return problems;
 }
 
@@ -427,7 +454,8 @@ export function checkMonitoring(set: RenderedSet, config: Config, rulesFileText:
 export function checkNamespaceAndImage(set: RenderedSet): string[] {
   const problems: string[] = [];
   const namespaces = new Set(set.objects.map((o) => o.metadata?.namespace));
-  if (namespaces.size !== 1 || namespaces.has(undefined)) problems.push(`objects are in namespaces ${[...namespaces].join(', ')}: expected exactly one, set`);
+  if (namespaces.size !== 1 || namespaces.has(undefined))
+    problems.push(`objects are in namespaces ${[...namespaces].join(', ')}: expected exactly one, set`);
   const found = gateway(set);
   if (typeof found === 'string') return [...problems, found];
   const image = found.container.image ?? '';
@@ -444,17 +472,29 @@ export function checkRenderedSet(set: RenderedSet, rulesFileText: string): Check
   const { config, configPath } = loaded;
   return [
     { name: `${prefix}config ${configPath} loads through src/config/load.ts with the pod's environment`, problems: [] },
-    { name: `${prefix}policy loads; tokens verifiable, no development key; workers match the CPU request`, problems: checkAuthAndWorkers(set, config) },
-    { name: `${prefix}probes are grpc on the health-only port ${HEALTH_PORT}, startup >= ${STARTUP_BUDGET_SECONDS} s`, problems: checkProbes(set, config) },
+    {
+      name: `${prefix}policy loads; tokens verifiable, no development key; workers match the CPU request`,
+      problems: checkAuthAndWorkers(set, config),
+    },
+    {
+      name: `${prefix}probes are grpc on the health-only port ${HEALTH_PORT}, startup >= ${STARTUP_BUDGET_SECONDS} s`,
+      problems: checkProbes(set, config),
+    },
     { name: `${prefix}preStop + shutdownGraceMs fit in terminationGracePeriodSeconds`, problems: checkDrainTiming(set, config) },
     { name: `${prefix}non-root, read-only root, no escalation, no capabilities, RuntimeDefault seccomp`, problems: checkHardening(set, config) },
     { name: `${prefix}spread across nodes, rollout keeps capacity`, problems: checkSpread(set) },
     { name: `${prefix}cert-manager Secret mounted as a directory where the config looks`, problems: checkCertificates(set, config) },
     { name: `${prefix}ClusterIP and headless Services reach the mTLS port`, problems: checkServices(set, config) },
     { name: `${prefix}HPA and PDB target the gateway`, problems: checkScaling(set, config) },
-    { name: `${prefix}orders never on an emptyDir, never on SQLite with more than one replica; shared rate limits when scaled`, problems: checkOrderStorage(set, config) },
+    {
+      name: `${prefix}orders never on an emptyDir, never on SQLite with more than one replica; shared rate limits when scaled`,
+      problems: checkOrderStorage(set, config),
+    },
     { name: `${prefix}NetworkPolicy limits health and admin to monitoring and the kubelet`, problems: checkNetworkPolicy(set, config) },
-    { name: `${prefix}PodMonitor scrapes admin /metrics as job="gatehouse"; PrometheusRule matches the tested rules`, problems: checkMonitoring(set, config, rulesFileText) },
+    {
+      name: `${prefix}PodMonitor scrapes admin /metrics as job="gatehouse"; PrometheusRule matches the tested rules`,
+      problems: checkMonitoring(set, config, rulesFileText),
+    },
     { name: `${prefix}one namespace, pinned image`, problems: checkNamespaceAndImage(set) },
   ];
 }

@@ -7,8 +7,20 @@
 
 /** Aggregation operators: `sum by (x) (...)` must not read `sum` as a metric. */
 const AGGREGATIONS = new Set([
-  'sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values',
-  'bottomk', 'topk', 'quantile', 'limitk', 'limit_ratio',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+  'limitk',
+  'limit_ratio',
 ]);
 /** Keywords followed by a parenthesised label list, which holds no metric names. */
 const LABEL_LIST_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
@@ -18,15 +30,16 @@ const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'atan2', 'inf
 const SERIES_SUFFIXES = ['_bucket', '_sum', '_count'] as const;
 /** Series Prometheus makes itself for every target; no exporter exports them. */
 export const PROMETHEUS_SYNTHETIC_METRICS: ReadonlySet<string> = new Set([
-  'up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling',
-  'scrape_series_added', 'ALERTS', 'ALERTS_FOR_STATE',
+  'up',
+  'scrape_duration_seconds',
+  'scrape_samples_scraped',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_series_added',
+  'ALERTS',
+  'ALERTS_FOR_STATE',
 ]);
 
-type Token =
-  | { kind: 'ident'; text: string }
-  | { kind: 'string'; text: string }
-  | { kind: 'punct'; text: string }
-  | { kind: 'number'; text: string };
+type Token = { kind: 'ident'; text: string } | { kind: 'string'; text: string } | { kind: 'punct'; text: string } | { kind: 'number'; text: string };
 
 /** Splits PromQL into tokens; strings keep their unquoted value, comments and whitespace are dropped. */
 function tokenize(expr: string): Token[] {
@@ -188,9 +201,11 @@ export function dashboardQueries(dashboard: unknown): DashboardQuery[] {
 /** Every `expr` of a Prometheus rules file (alerting and recording rules). */
 export function ruleExpressions(rulesFile: unknown): DashboardQuery[] {
   const groups = (rulesFile as { groups?: { rules?: { alert?: string; record?: string; expr?: unknown }[] }[] }).groups ?? [];
-  return groups.flatMap((group) => (group.rules ?? [])
-    .filter((rule) => typeof rule.expr === 'string')
-    .map((rule) => ({ where: `rule ${rule.alert ?? rule.record ?? '?'}`, expr: String(rule.expr) })));
+  return groups.flatMap((group) =>
+    (group.rules ?? [])
+      .filter((rule) => typeof rule.expr === 'string')
+      .map((rule) => ({ where: `rule ${rule.alert ?? rule.record ?? '?'}`, expr: String(rule.expr) })),
+  );
 }
 
 /**

@@ -15,7 +15,9 @@ export interface RenderedSet {
 export const byKind = <T>(set: RenderedSet, kind: string): T[] => set.objects.filter((o) => o.kind === kind) as unknown as T[];
 
 /** The gateway's Deployment, pod spec and container, or a problem. */
-export function gateway(set: RenderedSet): { deployment: IDeployment; pod: IPodSpec; container: IContainer; labels: Record<string, string> } | string {
+export function gateway(
+  set: RenderedSet,
+): { deployment: IDeployment; pod: IPodSpec; container: IContainer; labels: Record<string, string> } | string {
   const deployments = byKind<IDeployment>(set, 'Deployment');
   if (deployments.length !== 1) return `expected one Deployment, found ${deployments.length}`;
   const deployment = deployments[0]!;

@@ -20,7 +20,17 @@ export const SUPPORTED_NODE_MAJORS = [22, 24];
  * Packages that compile or transform code at run time. None may be a runtime dependency, direct or transitive:
  * the image runs the compiled JavaScript on a read-only root, without a compile cache.
  */
-export const RUNTIME_COMPILERS = ['tsx', 'esbuild', 'typescript', 'ts-node', '@swc/core', '@swc/register', 'sucrase', '@babel/core', '@babel/register'];
+export const RUNTIME_COMPILERS = [
+  'tsx',
+  'esbuild',
+  'typescript',
+  'ts-node',
+  '@swc/core',
+  '@swc/register',
+  'sucrase',
+  '@babel/core',
+  '@babel/register',
+];
 /** Default arguments of the image: serve with the mounted production config. */
 export const IMAGE_CMD = ['serve', '--config', '/etc/gatehouse/config.yaml'];
 /** Dashboard file, relative to the repository root. */
@@ -102,16 +112,19 @@ export function checkDockerfile(root: string, deploymentArgs: readonly string[] 
     }
   }
   for (const run of all.filter((i) => i.keyword === 'RUN')) {
-    if (/apt-get\s+install|apt\s+install/.test(run.args)) problems.push(`line ${run.line}: installs Debian packages itself; use .ci/install-system-deps.sh`);
+    if (/apt-get\s+install|apt\s+install/.test(run.args))
+      problems.push(`line ${run.line}: installs Debian packages itself; use .ci/install-system-deps.sh`);
   }
   for (let stage = 0; stage < stages; stage++) {
     if (!all.some((i) => i.stage === stage && i.keyword === 'RUN' && /install-system-deps\.sh/.test(i.args))) {
       problems.push(`stage ${stage} does not run install-system-deps.sh`);
     }
   }
-  if (!final.some((i) => i.keyword === 'RUN' && /install-system-deps\.sh\s+--runtime/.test(i.args))) problems.push('the final stage does not install --runtime packages');
+  if (!final.some((i) => i.keyword === 'RUN' && /install-system-deps\.sh\s+--runtime/.test(i.args)))
+    problems.push('the final stage does not install --runtime packages');
   const user = final.filter((i) => i.keyword === 'USER').at(-1)?.args;
-  if (!user || !/^[1-9][0-9]*(:[0-9]+)?$/.test(user)) problems.push(`final USER is ${user ?? 'unset'}: needs a numeric non-root uid (runAsNonRoot checks it)`);
+  if (!user || !/^[1-9][0-9]*(:[0-9]+)?$/.test(user))
+    problems.push(`final USER is ${user ?? 'unset'}: needs a numeric non-root uid (runAsNonRoot checks it)`);
   const healthcheck = final.find((i) => i.keyword === 'HEALTHCHECK')?.args ?? '';
   if (!/deploy\/healthcheck\.mjs/.test(healthcheck) || !healthcheck.includes(String(HEALTH_PORT))) {
     problems.push(`HEALTHCHECK does not run deploy/healthcheck.mjs against port ${HEALTH_PORT}`);
@@ -119,7 +132,8 @@ export function checkDockerfile(root: string, deploymentArgs: readonly string[] 
   const entrypoint = execForm(final.find((i) => i.keyword === 'ENTRYPOINT')?.args ?? '');
   const cmd = execForm(final.find((i) => i.keyword === 'CMD')?.args ?? '');
   problems.push(...checkCompiledEntrypoint(root, entrypoint ?? []));
-  if (!isDeepStrictEqual(entrypoint, IMAGE_ENTRYPOINT)) problems.push(`ENTRYPOINT is ${JSON.stringify(entrypoint)}, expected ${JSON.stringify(IMAGE_ENTRYPOINT)}`);
+  if (!isDeepStrictEqual(entrypoint, IMAGE_ENTRYPOINT))
+    problems.push(`ENTRYPOINT is ${JSON.stringify(entrypoint)}, expected ${JSON.stringify(IMAGE_ENTRYPOINT)}`);
   if (!isDeepStrictEqual(cmd, IMAGE_CMD)) problems.push(`CMD is ${JSON.stringify(cmd)}, expected ${JSON.stringify(IMAGE_CMD)}`);
   if (deploymentArgs && !isDeepStrictEqual([...deploymentArgs], IMAGE_CMD)) {
     problems.push(`the Deployment's args ${JSON.stringify(deploymentArgs)} differ from the image's CMD ${JSON.stringify(IMAGE_CMD)}`);
@@ -129,7 +143,10 @@ export function checkDockerfile(root: string, deploymentArgs: readonly string[] 
   if (!final.some((i) => i.keyword === 'VOLUME' && i.args.includes('/var/lib/gatehouse'))) problems.push('no VOLUME /var/lib/gatehouse');
 
   // The build context is an allow-list; whatever COPY names must exist and be allowed.
-  const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const ignore = readFileSync(join(root, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   if (ignore[0] !== '*') problems.push('.dockerignore does not start with * (allow-list): keys or node_modules could enter the image');
   const allowed = ignore.filter((l) => l.startsWith('!')).map((l) => l.slice(1));
   const isAllowed = (path: string): boolean => allowed.some((entry) => path === entry || path.startsWith(`${entry}/`));
@@ -141,7 +158,18 @@ export function checkDockerfile(root: string, deploymentArgs: readonly string[] 
       else if (!isAllowed(source)) problems.push(`line ${copy.line}: COPY ${source} is excluded by .dockerignore`);
     }
   }
-  for (const needed of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'interceptors', 'proto', 'config', 'deploy/healthcheck.mjs', '.ci/install-system-deps.sh']) {
+  for (const needed of [
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+    'tsconfig.build.json',
+    'src',
+    'interceptors',
+    'proto',
+    'config',
+    'deploy/healthcheck.mjs',
+    '.ci/install-system-deps.sh',
+  ]) {
     if (!isAllowed(needed)) problems.push(`.dockerignore leaves out ${needed}`);
   }
   // The image keeps only production packages (npm prune --omit=dev): what runs in it must be a runtime dependency.
@@ -149,7 +177,8 @@ export function checkDockerfile(root: string, deploymentArgs: readonly string[] 
   const healthcheckSource = readFileSync(join(root, 'deploy/healthcheck.mjs'), 'utf8');
   const imports = [...healthcheckSource.matchAll(/from\s+'([^']+)'/g)].map((m) => m[1]!).filter((s) => !s.startsWith('node:'));
   for (const name of imports) {
-    if (!pkg.dependencies?.[name]) problems.push(`${name} is used in the image but is not in package.json dependencies (npm prune --omit=dev drops it)`);
+    if (!pkg.dependencies?.[name])
+      problems.push(`${name} is used in the image but is not in package.json dependencies (npm prune --omit=dev drops it)`);
   }
   if (!all.some((i) => i.keyword === 'RUN' && /npm (prune|ci|install)\b[^&]*--omit=dev/.test(i.args))) {
     problems.push('no stage drops development packages (npm prune --omit=dev): the compiler would ship in the image');
@@ -173,10 +202,13 @@ export function runtimeCompilerDependencies(root: string): string[] {
   for (const name of Object.keys(pkg.dependencies ?? {})) {
     if (isRuntimeCompiler(name)) problems.push(`${name} is a runtime dependency: a compiler must be a devDependency (the image runs dist/)`);
   }
-  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages?: Record<string, { dev?: boolean; devOptional?: boolean }> };
+  const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+    packages?: Record<string, { dev?: boolean; devOptional?: boolean }>;
+  };
   for (const [path, entry] of Object.entries(lock.packages ?? {})) {
     const name = path.replace(/^.*node_modules\//, '');
-    if (path && !entry.dev && isRuntimeCompiler(name)) problems.push(`${path} is installed in production (package-lock.json): some runtime dependency pulls in a compiler`);
+    if (path && !entry.dev && isRuntimeCompiler(name))
+      problems.push(`${path} is installed in production (package-lock.json): some runtime dependency pulls in a compiler`);
   }
   return problems;
 }
@@ -197,8 +229,10 @@ function checkCompiledEntrypoint(root: string, entrypoint: readonly string[]): s
     include?: string[];
   };
   const problems: string[] = [];
-  if (build.compilerOptions?.outDir !== 'dist' || build.compilerOptions?.rootDir !== '.') problems.push('tsconfig.build.json must compile with rootDir "." into outDir "dist" (the entrypoint path depends on it)');
-  if (!(build.include ?? []).some((entry) => source === entry || source.startsWith(`${entry}/`))) problems.push(`tsconfig.build.json does not compile ${source}`);
+  if (build.compilerOptions?.outDir !== 'dist' || build.compilerOptions?.rootDir !== '.')
+    problems.push('tsconfig.build.json must compile with rootDir "." into outDir "dist" (the entrypoint path depends on it)');
+  if (!(build.include ?? []).some((entry) => source === entry || source.startsWith(`${entry}/`)))
+    problems.push(`tsconfig.build.json does not compile ${source}`);
   return problems;
 }
 
@@ -224,7 +258,11 @@ export function checkDashboard(root: string): { problems: string[]; queries: Das
   } catch (error) {
     return { problems: [`${DASHBOARD_FILE}: ${(error as Error).message}`], queries: [], rulesFileText: '' };
   }
-  const board = dashboard as { uid?: string; title?: string; panels?: { id?: number; type?: string; title?: string; gridPos?: { x: number; w: number }; datasource?: { uid?: string }; targets?: unknown[] }[] };
+  const board = dashboard as {
+    uid?: string;
+    title?: string;
+    panels?: { id?: number; type?: string; title?: string; gridPos?: { x: number; w: number }; datasource?: { uid?: string }; targets?: unknown[] }[];
+  };
   if (!board.uid || !board.title) problems.push('the dashboard has no uid or title');
   const ids = new Set<number>();
   for (const panel of board.panels ?? []) {
@@ -232,17 +270,20 @@ export function checkDashboard(root: string): { problems: string[]; queries: Das
     ids.add(panel.id ?? -1);
     if (!panel.gridPos || panel.gridPos.x + panel.gridPos.w > 24) problems.push(`panel "${panel.title}" is outside the 24-column grid`);
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable, not a JavaScript template.
-    if (panel.type !== 'row' && panel.datasource?.uid !== '${datasource}') problems.push(`panel "${panel.title}" does not use the $datasource variable`);
+    if (panel.type !== 'row' && panel.datasource?.uid !== '${datasource}')
+      problems.push(`panel "${panel.title}" does not use the $datasource variable`);
     if (panel.type !== 'row' && (panel.targets ?? []).length === 0) problems.push(`panel "${panel.title}" has no query`);
   }
   const queries = dashboardQueries(dashboard);
   const named = new Set(queries.flatMap((q) => [...metricNamesInPromQL(q.expr)]));
   for (const metric of DASHBOARD_REQUIRED_METRICS) if (!named.has(metric)) problems.push(`no panel queries ${metric}`);
   const rulesFileText = YAML.stringify({
-    groups: [{
-      name: 'dashboard-queries',
-      rules: queries.map((q, index) => ({ record: `dashboard:query_${index + 1}`, expr: substituteGrafanaVariables(q.expr) })),
-    }],
+    groups: [
+      {
+        name: 'dashboard-queries',
+        rules: queries.map((q, index) => ({ record: `dashboard:query_${index + 1}`, expr: substituteGrafanaVariables(q.expr) })),
+      },
+    ],
   });
   return { problems, queries, rulesFileText };
 }

@@ -19,15 +19,18 @@ export function checkOrderStorage(set: RenderedSet, config: Config): string[] {
   if (typeof found === 'string') return [found];
   const { deployment, pod, container } = found;
   const problems: string[] = [];
-  const hpa = byKind<IHorizontalPodAutoscaler>(set, 'HorizontalPodAutoscaler')
-    .find((h) => h.spec?.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === deployment.metadata?.name);
+  const hpa = byKind<IHorizontalPodAutoscaler>(set, 'HorizontalPodAutoscaler').find(
+    (h) => h.spec?.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === deployment.metadata?.name,
+  );
   const maxReplicas = hpa ? (hpa.spec?.maxReplicas ?? 1) : (deployment.spec?.replicas ?? 1);
   const scaled = `${maxReplicas} replicas${hpa ? ' (HorizontalPodAutoscaler maxReplicas)' : ''}`;
 
   if (config.storage.url === undefined) {
     if (maxReplicas > 1) {
-      problems.push(`orders are in SQLite (no storage.url) but the workload may run ${scaled}: each pod would keep its own orders; ` +
-        'use overlays/production (PostgreSQL) or one replica without an HPA');
+      problems.push(
+        `orders are in SQLite (no storage.url) but the workload may run ${scaled}: each pod would keep its own orders; ` +
+          'use overlays/production (PostgreSQL) or one replica without an HPA',
+      );
     }
     const database = posix.resolve('/app', config.storage.sqlitePath);
     const mount = (container.volumeMounts ?? [])
@@ -35,9 +38,12 @@ export function checkOrderStorage(set: RenderedSet, config: Config): string[] {
       .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
     const volume = mount && pod.volumes?.find((v) => v.name === mount.name);
     if (!volume) problems.push(`storage.sqlitePath ${database} is on no volume: orders would be lost with the container`);
-    else if (volume.emptyDir) problems.push(`storage.sqlitePath ${database} is on emptyDir volume "${volume.name}": acknowledged orders would be lost with the pod`);
-    else if (!volume.persistentVolumeClaim) problems.push(`storage.sqlitePath ${database} is on volume "${volume.name}", not a PersistentVolumeClaim`);
-    if (deployment.spec?.strategy?.type !== 'Recreate') problems.push('orders are in SQLite but the rollout strategy is not Recreate: old and new pod would both write');
+    else if (volume.emptyDir)
+      problems.push(`storage.sqlitePath ${database} is on emptyDir volume "${volume.name}": acknowledged orders would be lost with the pod`);
+    else if (!volume.persistentVolumeClaim)
+      problems.push(`storage.sqlitePath ${database} is on volume "${volume.name}", not a PersistentVolumeClaim`);
+    if (deployment.spec?.strategy?.type !== 'Recreate')
+      problems.push('orders are in SQLite but the rollout strategy is not Recreate: old and new pod would both write');
   } else if (maxReplicas > 1 && config.rateLimits.redisUrl === undefined) {
     problems.push(`the workload may run ${scaled} but rateLimits.redisUrl is not set: each pod would apply the rate limits on its own`);
   }

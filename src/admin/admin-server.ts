@@ -38,7 +38,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
       const ready = options.health.isReady();
-      response.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+      response
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
         .end(JSON.stringify({ ready, draining: options.health.isDraining(), services: options.health.snapshot() }) + '\n');
     } else if (path === '/metrics') {
       (options.metricsText ?? (() => options.registry.metrics()))().then(
@@ -55,9 +56,10 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

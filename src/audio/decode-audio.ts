@@ -23,13 +23,17 @@ export interface DecodedAudio {
 
 function checkWavRate(declared: number, actual: number): void {
   if (declared > 0 && declared !== actual) {
-    throw new AudioFormatError('WAV_RATE_MISMATCH', `sample_rate_hertz ${declared} does not match the WAV header (${actual})`, { configField: 'sample_rate_hertz' });
+    throw new AudioFormatError('WAV_RATE_MISMATCH', `sample_rate_hertz ${declared} does not match the WAV header (${actual})`, {
+      configField: 'sample_rate_hertz',
+    });
   }
 }
 
 function requireRate(encoding: AudioEncodingName, declared: number): void {
   if (!(declared > 0)) {
-    throw new AudioFormatError('MISSING_SAMPLE_RATE', `sample_rate_hertz is required for headerless ${encoding} audio`, { configField: 'sample_rate_hertz' });
+    throw new AudioFormatError('MISSING_SAMPLE_RATE', `sample_rate_hertz is required for headerless ${encoding} audio`, {
+      configField: 'sample_rate_hertz',
+    });
   }
 }
 
@@ -48,13 +52,17 @@ export async function decodeAudio(bytes: Uint8Array, encoding: AudioEncodingName
         const expected = encoding === 'LINEAR16' ? 'pcm16' : encoding === 'MULAW' ? 'mulaw' : 'alaw';
         if (wav.format !== expected) {
           const found = wav.format === 'pcm16' ? '16-bit PCM' : wav.format === 'mulaw' ? 'mu-law' : 'A-law';
-          throw new AudioFormatError('WAV_ENCODING_MISMATCH', `encoding ${encoding} does not match the WAV header, which holds ${found} audio`, { configField: 'encoding' });
+          throw new AudioFormatError('WAV_ENCODING_MISMATCH', `encoding ${encoding} does not match the WAV header, which holds ${found} audio`, {
+            configField: 'encoding',
+          });
         }
         checkWavRate(declaredSampleRateHz, wav.sampleRateHz);
         return { samples: wav.samples, sampleRateHz: wav.sampleRateHz };
       }
       if (encoding === 'LINEAR16' && looksLikeOgg(bytes)) {
-        throw new AudioFormatError('ENCODING_MISMATCH', 'audio_content looks like an Ogg file but encoding is LINEAR16; set encoding to OGG_OPUS', { configField: 'encoding' });
+        throw new AudioFormatError('ENCODING_MISMATCH', 'audio_content looks like an Ogg file but encoding is LINEAR16; set encoding to OGG_OPUS', {
+          configField: 'encoding',
+        });
       }
       requireRate(encoding, declaredSampleRateHz);
       if (encoding === 'LINEAR16') {

@@ -183,10 +183,7 @@ export class OggOpusEncoder {
     tags.writeUInt32LE(vendor.length, 8);
     vendor.copy(tags, 12);
     tags.writeUInt32LE(0, 12 + vendor.length); // no user comments
-    return [
-      oggPage([head], 0n, this.serial, this.sequence++, 0x02),
-      oggPage([tags], 0n, this.serial, this.sequence++, 0x00),
-    ];
+    return [oggPage([head], 0n, this.serial, this.sequence++, 0x02), oggPage([tags], 0n, this.serial, this.sequence++, 0x00)];
   }
 
   private append(samples: Int16Array): void {

@@ -65,13 +65,15 @@ export function buildSecurity(deps: SecurityDependencies): Security {
   const { config, registry, logger } = deps;
   const problems: string[] = [];
   const keys = loadStaticKeys(config.auth, logger, problems);
-  const jwks: JwksSource[] = config.auth.jwksUrls.map((source) => createJwksSource({
-    url: source.url,
-    refreshIntervalMs: source.refreshIntervalSec * 1000,
-    minRefetchIntervalMs: source.unknownKidRefetchIntervalSec * 1000,
-    timeoutMs: source.timeoutMs,
-    onProblem: (message) => logger.warn('JWKS problem', { problem: message }),
-  }));
+  const jwks: JwksSource[] = config.auth.jwksUrls.map((source) =>
+    createJwksSource({
+      url: source.url,
+      refreshIntervalMs: source.refreshIntervalSec * 1000,
+      minRefetchIntervalMs: source.unknownKidRefetchIntervalSec * 1000,
+      timeoutMs: source.timeoutMs,
+      onProblem: (message) => logger.warn('JWKS problem', { problem: message }),
+    }),
+  );
 
   const exempt = new Set(deps.exemptServices);
   const methodPaths = deps.services.filter((s) => !exempt.has(s.name)).flatMap((s) => pathsOf(s.definition));
@@ -90,7 +92,9 @@ export function buildSecurity(deps: SecurityDependencies): Security {
   }
   const needsTokens = policy?.paths.some((path) => policy!.ruleFor(path)!.requireToken);
   if (needsTokens && keys.length === 0 && jwks.length === 0) {
-    problems.push('auth: the policy requires bearer tokens, but no verification key is configured (auth.hmacKeys, auth.publicKeys, auth.jwksFiles, auth.jwksUrls or auth.devSigningKey)');
+    problems.push(
+      'auth: the policy requires bearer tokens, but no verification key is configured (auth.hmacKeys, auth.publicKeys, auth.jwksFiles, auth.jwksUrls or auth.devSigningKey)',
+    );
   }
   let store: KeyStore | undefined;
   try {
@@ -141,19 +145,28 @@ function loadStaticKeys(auth: AuthConfig, logger: Logger, problems: string[]): V
       problems.push(`${where}: ${(error as Error).message}`);
     }
   };
-  auth.hmacKeys.forEach((key, i) => void attempt(`auth.hmacKeys.${i}`, () => {
-    const text = key.secretFile !== undefined ? readFileSync(key.secretFile, 'utf8').trim() : key.secret!;
-    keys.push(hmacVerificationKey(key.kid, key.alg, Buffer.from(text, key.encoding), key.secretFile ?? 'config'));
-  }));
-  auth.publicKeys.forEach((key, i) => void attempt(`auth.publicKeys.${i}`, () => {
-    const pem = key.pemFile !== undefined ? readFileSync(key.pemFile) : key.pem!;
-    keys.push(pemVerificationKey(key.kid, key.alg, pem, key.pemFile ?? 'config'));
-  }));
-  auth.jwksFiles.forEach((file, i) => void attempt(`auth.jwksFiles.${i}`, () => {
-    const { keys: loaded, problems: skipped } = keysFromJwks(JSON.parse(readFileSync(file, 'utf8')), file);
-    problems.push(...skipped);
-    keys.push(...loaded);
-  }));
+  auth.hmacKeys.forEach(
+    (key, i) =>
+      void attempt(`auth.hmacKeys.${i}`, () => {
+        const text = key.secretFile !== undefined ? readFileSync(key.secretFile, 'utf8').trim() : key.secret!;
+        keys.push(hmacVerificationKey(key.kid, key.alg, Buffer.from(text, key.encoding), key.secretFile ?? 'config'));
+      }),
+  );
+  auth.publicKeys.forEach(
+    (key, i) =>
+      void attempt(`auth.publicKeys.${i}`, () => {
+        const pem = key.pemFile !== undefined ? readFileSync(key.pemFile) : key.pem!;
+        keys.push(pemVerificationKey(key.kid, key.alg, pem, key.pemFile ?? 'config'));
+      }),
+  );
+  auth.jwksFiles.forEach(
+    (file, i) =>
+      void attempt(`auth.jwksFiles.${i}`, () => {
+        const { keys: loaded, problems: skipped } = keysFromJwks(JSON.parse(readFileSync(file, 'utf8')), file);
+        problems.push(...skipped);
+        keys.push(...loaded);
+      }),
+  );
   if (auth.devSigningKey.enabled) {
     attempt('auth.devSigningKey', () => {
       const { secret, created } = ensureDevSigningKey(auth.devSigningKey.file);
@@ -171,5 +184,6 @@ function pathsOf(definition: ServiceDefinition): string[] {
 /** Every method the protos declare, hosted or not, so the policy may name services config has turned off. */
 function declaredMethodPaths(): string[] {
   return Object.values(loadPackageDefinition()).flatMap((entry) =>
-    typeof entry === 'object' && entry !== null && !('format' in entry) ? pathsOf(entry as unknown as ServiceDefinition) : []);
+    typeof entry === 'object' && entry !== null && !('format' in entry) ? pathsOf(entry as unknown as ServiceDefinition) : [],
+  );
 }

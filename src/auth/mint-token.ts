@@ -34,8 +34,8 @@ export interface MintTokenOptions {
 export function mintToken(options: MintTokenOptions): string {
   const alg = options.alg ?? 'HS256';
   const nowSec = options.nowSec ?? Math.floor(Date.now() / 1000);
-  const key = typeof options.key === 'string' ? createPrivateKey(options.key)
-    : Buffer.isBuffer(options.key) ? createSecretKey(options.key) : options.key;
+  const key =
+    typeof options.key === 'string' ? createPrivateKey(options.key) : Buffer.isBuffer(options.key) ? createSecretKey(options.key) : options.key;
   const claims: Record<string, unknown> = {
     iss: options.issuer,
     aud: options.audience,

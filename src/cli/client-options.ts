@@ -65,14 +65,16 @@ export function clientSettings(values: Record<string, unknown>): ClientSettings 
     for (const flag of ['ca', 'cert', 'key'] as const) {
       const path = String(values[flag]);
       if (!existsSync(path)) {
-        throw new UsageError(`--${flag} ${path} does not exist${path.startsWith('certs/dev/') ? ' (run `npm start` once, or `npm run certs`, to make the development certificates)' : ''}`);
+        throw new UsageError(
+          `--${flag} ${path} does not exist${path.startsWith('certs/dev/') ? ' (run `npm start` once, or `npm run certs`, to make the development certificates)' : ''}`,
+        );
       }
     }
     credentials = channelCredentials({ caFile: String(values.ca), certFile: String(values.cert), keyFile: String(values.key) });
   }
   // Without --token or GATEHOUSE_TOKEN, a development gateway's key (if present) signs a 5-minute token for --cert's identity.
-  const token = (values.token as string | undefined) ?? process.env.GATEHOUSE_TOKEN
-    ?? (values.insecure ? undefined : developmentToken(String(values.cert)));
+  const token =
+    (values.token as string | undefined) ?? process.env.GATEHOUSE_TOKEN ?? (values.insecure ? undefined : developmentToken(String(values.cert)));
   return { target, credentials, metadata: bearerMetadata(token), timeoutMs: parseDurationMs(String(values.timeout)), json: Boolean(values.json) };
 }
 

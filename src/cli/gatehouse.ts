@@ -37,7 +37,9 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (error) {
     if (error instanceof UsageError) {
-      process.stderr.write(error.message ? `gatehouse ${name}: ${error.message}\n(gatehouse ${name} --help shows the flags)\n` : `${command.usage}\n`);
+      process.stderr.write(
+        error.message ? `gatehouse ${name}: ${error.message}\n(gatehouse ${name} --help shows the flags)\n` : `${command.usage}\n`,
+      );
       return 2;
     }
     process.stderr.write(`gatehouse ${name}: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -26,9 +26,19 @@ export function channelCredentials(files: ClientTlsFiles | 'insecure'): grpc.Cha
  * and method names are checked; any other name gives an untyped client whose
  * methods the by-name helpers below can call (tests of raw wire behaviour).
  */
-export function createClient<N extends ServiceName>(serviceName: N, target: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions): ServiceClients[N];
+export function createClient<N extends ServiceName>(
+  serviceName: N,
+  target: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ChannelOptions,
+): ServiceClients[N];
 export function createClient(serviceName: string, target: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions): grpc.Client;
-export function createClient(serviceName: string, target: string, credentials: grpc.ChannelCredentials, options: grpc.ChannelOptions = {}): grpc.Client {
+export function createClient(
+  serviceName: string,
+  target: string,
+  credentials: grpc.ChannelCredentials,
+  options: grpc.ChannelOptions = {},
+): grpc.Client {
   const Client = loadClientConstructor(serviceName);
   // The constructor is made from the same .proto files the generated client type was made from (check:proto
   // keeps them in step), which is what makes the typed overload above sound.
@@ -66,20 +76,31 @@ export interface CallOptions {
 // The helpers below call a method by its name on any client: tests use them to drive services they build on the
 // fly and raw wire behaviour. Typed code (the CLI) calls a generated client's methods instead.
 
-type UnaryMethod = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response: unknown) => void) => grpc.ClientUnaryCall;
+type UnaryMethod = (
+  request: unknown,
+  metadata: grpc.Metadata,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response: unknown) => void,
+) => grpc.ClientUnaryCall;
 
 /** Calls a unary method and resolves with the reply; rejects with the grpc ServiceError. */
 export function callUnary<Res>(client: grpc.Client, method: string, request: unknown, options: CallOptions = {}): Promise<Res> {
   const fn = methodOf<UnaryMethod>(client, method);
   return new Promise((resolve, reject) => {
     const call = fn.call(client, request, options.metadata ?? new grpc.Metadata(), grpcCallOptions(options), (error, response) =>
-      error ? reject(error) : resolve(response as Res));
+      error ? reject(error) : resolve(response as Res),
+    );
     options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
   });
 }
 
 /** Opens a server stream. */
-export function openServerStream<Res>(client: grpc.Client, method: string, request: unknown, options: CallOptions = {}): grpc.ClientReadableStream<Res> {
+export function openServerStream<Res>(
+  client: grpc.Client,
+  method: string,
+  request: unknown,
+  options: CallOptions = {},
+): grpc.ClientReadableStream<Res> {
   const fn = methodOf<(r: unknown, m: grpc.Metadata, o: grpc.CallOptions) => grpc.ClientReadableStream<Res>>(client, method);
   const call = fn.call(client, request, options.metadata ?? new grpc.Metadata(), grpcCallOptions(options));
   options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
@@ -94,19 +115,28 @@ export async function collectServerStream<Res>(client: grpc.Client, method: stri
 }
 
 /** Sends every request on a client stream and resolves with the one reply. */
-export function callClientStream<Res>(client: grpc.Client, method: string, requests: Iterable<unknown> | AsyncIterable<unknown>, options: CallOptions = {}): Promise<Res> {
+export function callClientStream<Res>(
+  client: grpc.Client,
+  method: string,
+  requests: Iterable<unknown> | AsyncIterable<unknown>,
+  options: CallOptions = {},
+): Promise<Res> {
   type Fn = (m: grpc.Metadata, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => grpc.ClientWritableStream<unknown>;
   const fn = methodOf<Fn>(client, method);
   return new Promise((resolve, reject) => {
     const call = fn.call(client, options.metadata ?? new grpc.Metadata(), grpcCallOptions(options), (error, response) =>
-      error ? reject(error) : resolve(response as Res));
+      error ? reject(error) : resolve(response as Res),
+    );
     options.signal?.addEventListener('abort', () => call.cancel(), { once: true });
     void (async () => {
       for await (const request of requests) {
         if (!call.write(request)) await new Promise((r) => call.once('drain', r));
       }
       call.end();
-    })().catch((error: unknown) => { call.cancel(); reject(error); });
+    })().catch((error: unknown) => {
+      call.cancel();
+      reject(error);
+    });
   });
 }
 
@@ -123,7 +153,6 @@ function methodOf<F>(client: grpc.Client, method: string): F {
   if (typeof fn !== 'function') throw new Error(`the client has no method ${method}`);
   return fn as F;
 }
-
 
 /** Metadata carrying `authorization: Bearer <token>`, plus any extra pairs. */
 export function bearerMetadata(token: string | undefined, extra: Record<string, string> = {}): grpc.Metadata {

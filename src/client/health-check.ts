@@ -12,7 +12,7 @@ export function checkHealthStatus(target: string, credentials: grpc.ChannelCrede
     (client as unknown as { check: Check }).check({ service }, { deadline: Date.now() + timeoutMs }, (error, reply) => {
       client.close();
       if (error) reject(error);
-      else resolve(typeof reply.status === 'number' ? STATUS_NAMES[reply.status] ?? String(reply.status) : reply.status);
+      else resolve(typeof reply.status === 'number' ? (STATUS_NAMES[reply.status] ?? String(reply.status)) : reply.status);
     });
   });
 }

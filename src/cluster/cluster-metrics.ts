@@ -99,9 +99,14 @@ export function createClusterMetrics(options: ClusterMetricsOptions): ClusterMet
       // meanwhile, so the merged prefix is replaced exactly.
       compacting = true;
       const merging = departed.slice();
-      void AggregatorRegistry.aggregate(merging.filter((s) => s.length > 0)).getMetricsAsJSON().then((merged) => {
-        departed = [merged as MetricsSnapshot, ...departed.slice(merging.length)];
-      }).finally(() => { compacting = false; });
+      void AggregatorRegistry.aggregate(merging.filter((s) => s.length > 0))
+        .getMetricsAsJSON()
+        .then((merged) => {
+          departed = [merged as MetricsSnapshot, ...departed.slice(merging.length)];
+        })
+        .finally(() => {
+          compacting = false;
+        });
     },
   };
 }
@@ -113,8 +118,13 @@ function monotonicOnly(snapshot: MetricsSnapshot): MetricsSnapshot {
 }
 
 function isMetricsReply(message: unknown): message is WorkerMetricsReply {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'gatehouse:metrics'
-    && typeof (message as { requestId?: unknown }).requestId === 'number' && Array.isArray((message as { metrics?: unknown }).metrics);
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (message as { type?: unknown }).type === 'gatehouse:metrics' &&
+    typeof (message as { requestId?: unknown }).requestId === 'number' &&
+    Array.isArray((message as { metrics?: unknown }).metrics)
+  );
 }
 
 /** A worker's side: answer the primary's metrics requests with `registry`. */

@@ -27,6 +27,10 @@ export type WorkerMessage = WorkerHealthMessage | WorkerListeningMessage | Worke
 
 /** Narrows an IPC message to a Gatehouse worker message. */
 export function isWorkerMessage(message: unknown): message is WorkerMessage {
-  return typeof message === 'object' && message !== null && typeof (message as { type?: unknown }).type === 'string'
-    && (message as { type: string }).type.startsWith('gatehouse:');
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    typeof (message as { type?: unknown }).type === 'string' &&
+    (message as { type: string }).type.startsWith('gatehouse:')
+  );
 }

@@ -41,16 +41,16 @@ export async function runPrimary(sources: ConfigSources, options: PrimaryOptions
   const allReady = () => !draining && health.size === options.workers && [...health.values()].every((h) => h.ready);
   const admin = config.admin.enabled
     ? await startAdminServer({
-      host: config.admin.host,
-      port: config.admin.port,
-      registry: new Registry(), // only its content type is used: the text comes from metricsText
-      metricsText: () => clusterMetrics.metrics(liveWorkers()),
-      health: {
-        isReady: allReady,
-        isDraining: () => draining,
-        snapshot: () => Object.fromEntries([...health.entries()].map(([id, h]) => [`worker-${id}`, h.ready ? 'SERVING' : 'NOT_SERVING'])),
-      },
-    })
+        host: config.admin.host,
+        port: config.admin.port,
+        registry: new Registry(), // only its content type is used: the text comes from metricsText
+        metricsText: () => clusterMetrics.metrics(liveWorkers()),
+        health: {
+          isReady: allReady,
+          isDraining: () => draining,
+          snapshot: () => Object.fromEntries([...health.entries()].map(([id, h]) => [`worker-${id}`, h.ready ? 'SERVING' : 'NOT_SERVING'])),
+        },
+      })
     : undefined;
 
   let lastRespawnMs = 0;
@@ -78,7 +78,10 @@ export async function runPrimary(sources: ConfigSources, options: PrimaryOptions
     if (draining) return;
     logger.error('worker died; starting a replacement', { worker: worker.id, code, signal });
     const wait = Math.max(0, (options.respawnDelayMs ?? 1000) - (Date.now() - lastRespawnMs));
-    setTimeout(() => { lastRespawnMs = Date.now(); fork(); }, wait);
+    setTimeout(() => {
+      lastRespawnMs = Date.now();
+      fork();
+    }, wait);
   });
 
   for (let i = 0; i < options.workers; i += 1) fork();

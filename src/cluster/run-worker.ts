@@ -19,9 +19,13 @@ export async function runWorker(sources: ConfigSources, workerId: number): Promi
   const send = (message: WorkerMessage) => process.send?.(message);
   // The primary sums what workers answer (src/cluster/cluster-metrics.ts).
   process.on('message', answerMetricsRequests(gateway.registry, send));
-  const reportHealth = () => send({
-    type: 'gatehouse:health', ready: gateway.health.isReady(), draining: gateway.health.isDraining(), services: gateway.health.snapshot(),
-  });
+  const reportHealth = () =>
+    send({
+      type: 'gatehouse:health',
+      ready: gateway.health.isReady(),
+      draining: gateway.health.isDraining(),
+      services: gateway.health.snapshot(),
+    });
   gateway.health.onChange(reportHealth);
   send({ type: 'gatehouse:listening', grpcPort: addresses.grpcPort, healthPort: addresses.healthPort });
   reportHealth();
@@ -30,7 +34,10 @@ export async function runWorker(sources: ConfigSources, workerId: number): Promi
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    gateway.shutdown().then(() => process.exit(0), () => process.exit(1));
+    gateway.shutdown().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

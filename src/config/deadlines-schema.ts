@@ -33,18 +33,20 @@ const DEFAULT_DEADLINE_OVERRIDES = {
 };
 
 /** The `deadlines` config section: per-method deadline policy (interceptors/deadline.ts). */
-export const DeadlinesSchema = z.strictObject({
-  /** Deadline for calls that carry none, in ms. Default 30000; 0 leaves them without one. */
-  defaultMs: ms.default(30_000),
-  /** Longer client deadlines are cut to this, in ms. Default 600000 (10 min); 0 accepts any. */
-  maxMs: ms.default(600_000),
-  /** Calls arriving with less than this left fail at once with DEADLINE_EXCEEDED, in ms. Default 5; 0 disables. */
-  minBudgetMs: ms.default(5),
-  /**
-   * Overrides by service or method, field by field (method over service over the
-   * defaults above). Default: watch and reflection streams get no default deadline,
-   * streaming recognition 5 min (max 1 h), streaming synthesis 2 min. Setting
-   * this key replaces that whole map.
-   */
-  methods: z.record(methodKey, z.strictObject(deadlineFields).partial()).default(DEFAULT_DEADLINE_OVERRIDES),
-}).prefault({});
+export const DeadlinesSchema = z
+  .strictObject({
+    /** Deadline for calls that carry none, in ms. Default 30000; 0 leaves them without one. */
+    defaultMs: ms.default(30_000),
+    /** Longer client deadlines are cut to this, in ms. Default 600000 (10 min); 0 accepts any. */
+    maxMs: ms.default(600_000),
+    /** Calls arriving with less than this left fail at once with DEADLINE_EXCEEDED, in ms. Default 5; 0 disables. */
+    minBudgetMs: ms.default(5),
+    /**
+     * Overrides by service or method, field by field (method over service over the
+     * defaults above). Default: watch and reflection streams get no default deadline,
+     * streaming recognition 5 min (max 1 h), streaming synthesis 2 min. Setting
+     * this key replaces that whole map.
+     */
+    methods: z.record(methodKey, z.strictObject(deadlineFields).partial()).default(DEFAULT_DEADLINE_OVERRIDES),
+  })
+  .prefault({});

@@ -23,7 +23,12 @@ const ServiceRuleSchema = z.strictObject({
   methods: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a method name, e.g. Order'), MethodRuleSchema).optional(),
 });
 // A service declared without a package has a bare name (`Search`): routed services may be such.
-const serviceName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'a fully-qualified service name, e.g. cheesefarm.v1.CheeseService (or a bare Search for a service without a package)');
+const serviceName = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+    'a fully-qualified service name, e.g. cheesefarm.v1.CheeseService (or a bare Search for a service without a package)',
+  );
 
 /** The policy file (config/policy.yaml): who may call what. Methods of services not named are denied. */
 export const PolicyDocumentSchema = z.strictObject({
@@ -34,14 +39,16 @@ export const PolicyDocumentSchema = z.strictObject({
 });
 
 /** The `policy` config section: where the policy file is, plus inline rules merged over it. */
-export const PolicySchema = z.strictObject({
-  /** The policy file. Default config/policy.yaml. */
-  file: z.string().min(1).default('config/policy.yaml'),
-  /** Inline defaults; replace the file's defaults when given. */
-  defaults: MethodRuleSchema.optional(),
-  /** Inline service rules; each replaces the file's rule for the same service (tests, small deployments). */
-  services: z.record(serviceName, ServiceRuleSchema).optional(),
-}).prefault({});
+export const PolicySchema = z
+  .strictObject({
+    /** The policy file. Default config/policy.yaml. */
+    file: z.string().min(1).default('config/policy.yaml'),
+    /** Inline defaults; replace the file's defaults when given. */
+    defaults: MethodRuleSchema.optional(),
+    /** Inline service rules; each replaces the file's rule for the same service (tests, small deployments). */
+    services: z.record(serviceName, ServiceRuleSchema).optional(),
+  })
+  .prefault({});
 
 /** The validated `policy` section. */
 export type PolicyConfig = z.infer<typeof PolicySchema>;

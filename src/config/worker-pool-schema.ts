@@ -39,6 +39,7 @@ export function workerPoolFields(defaults: Partial<WorkerPoolConfig> & { workers
 
 /** The pool tuning of a validated section, ready for an engine's options. */
 export function workerPoolConfig(section: WorkerPoolConfig): WorkerPoolConfig {
-  const { workers, queueMax, queueTimeoutMs, hungTimeoutMs, idleTimeoutMs, cancelGraceMs, startTimeoutMs, respawnDelayMs, respawnMaxDelayMs } = section;
+  const { workers, queueMax, queueTimeoutMs, hungTimeoutMs, idleTimeoutMs, cancelGraceMs, startTimeoutMs, respawnDelayMs, respawnMaxDelayMs } =
+    section;
   return { workers, queueMax, queueTimeoutMs, hungTimeoutMs, idleTimeoutMs, cancelGraceMs, startTimeoutMs, respawnDelayMs, respawnMaxDelayMs };
 }

@@ -80,14 +80,31 @@ export function createPooledEngine(spec: PooledEngineSpec, options: PooledEngine
       counters.started++;
       const result = await runSynthesisJob(
         lease,
-        { engine: spec.name, request: workerRequest, signal: callOptions.signal, onChunk: callOptions.onChunk, maxChunksInFlight, bufferBytesPerCall, buffer },
+        {
+          engine: spec.name,
+          request: workerRequest,
+          signal: callOptions.signal,
+          onChunk: callOptions.onChunk,
+          maxChunksInFlight,
+          bufferBytesPerCall,
+          buffer,
+        },
         count,
       );
       return { sampleRateHz, queueWaitMs: lease.queueWaitMs, ...result };
     },
     stats(): EngineStats {
       const s = pool.stats();
-      return { workers: s.workers, busy: s.busy, idle: s.idle, available: s.available, queued: s.queued, ...counters, replaced: s.replaced, bufferedBytes: buffer.bytes };
+      return {
+        workers: s.workers,
+        busy: s.busy,
+        idle: s.idle,
+        available: s.available,
+        queued: s.queued,
+        ...counters,
+        replaced: s.replaced,
+        bufferedBytes: buffer.bytes,
+      };
     },
     stop: () => pool.stop(),
   };

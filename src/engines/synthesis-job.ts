@@ -79,7 +79,11 @@ let nextJobId = 1;
  * Runs `options.request` on `lease` and releases the lease when the worker is done (or cancelled). `onOutcome` is
  * called exactly once, when the promise settles.
  */
-export function runSynthesisJob(lease: WorkerLease, options: SynthesisJobOptions, onOutcome: (outcome: SynthesisOutcome) => void): Promise<SynthesisJobResult> {
+export function runSynthesisJob(
+  lease: WorkerLease,
+  options: SynthesisJobOptions,
+  onOutcome: (outcome: SynthesisOutcome) => void,
+): Promise<SynthesisJobResult> {
   const { signal, onChunk, maxChunksInFlight, bufferBytesPerCall, buffer } = options;
   const jobId = nextJobId++;
   const sab = new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT);
@@ -193,7 +197,10 @@ export function runSynthesisJob(lease: WorkerLease, options: SynthesisJobOptions
       resolveDone();
       lease.release();
       if (message.type === 'error') {
-        finish(new WorkerPoolError('failed', options.engine, `${options.engine} could not synthesise this text`, new Error(message.message)), 'failed');
+        finish(
+          new WorkerPoolError('failed', options.engine, `${options.engine} could not synthesise this text`, new Error(message.message)),
+          'failed',
+        );
         return;
       }
       // Deliver every buffered chunk before settling, so the caller sees all audio before the result.

@@ -50,7 +50,12 @@ export function serveSynthesisBackend(create: (data: unknown) => Promise<Synthes
     );
 }
 
-function run(backend: SynthesisBackend, message: ToWorkerMessage, post: (m: FromWorkerMessage, t?: ArrayBuffer[]) => void, heartbeat: () => void): void {
+function run(
+  backend: SynthesisBackend,
+  message: ToWorkerMessage,
+  post: (m: FromWorkerMessage, t?: ArrayBuffer[]) => void,
+  heartbeat: () => void,
+): void {
   const { jobId, maxChunksInFlight } = message;
   const control = new Int32Array(message.control);
   const cancelled = () => Atomics.load(control, CONTROL_CANCEL) !== 0;
@@ -63,7 +68,10 @@ function run(backend: SynthesisBackend, message: ToWorkerMessage, post: (m: From
         return true;
       }
       // Copy into a buffer of exactly this size so the transfer hands over no more than the chunk.
-      const own = samples.byteOffset === 0 && samples.buffer.byteLength === samples.byteLength && samples.buffer instanceof ArrayBuffer ? samples : samples.slice();
+      const own =
+        samples.byteOffset === 0 && samples.buffer.byteLength === samples.byteLength && samples.buffer instanceof ArrayBuffer
+          ? samples
+          : samples.slice();
       post({ type: 'chunk', jobId, samples: own }, [own.buffer as ArrayBuffer]);
       produced++;
       // Backpressure: block this thread (not the event loop) until the consumer catches up or the job is cancelled.

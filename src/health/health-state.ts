@@ -63,6 +63,8 @@ export function createHealthState(services: readonly string[], requiredServices:
       for (const service of statuses.keys()) write(service, 'NOT_SERVING');
     },
     snapshot: () => Object.fromEntries(statuses),
-    onChange: (listener) => { listeners.push(listener); },
+    onChange: (listener) => {
+      listeners.push(listener);
+    },
   };
 }

@@ -13,13 +13,18 @@ import type { Logger, LogLevel } from './logger.js';
  * warn: a client must not be able to fill an error-level alert.
  */
 export function routeGrpcJsLogs(logger: Logger, level: LogLevel): void {
-  const line = (write: (message: string, fields: Record<string, unknown>) => void) =>
-    (...args: unknown[]) => write(`grpc-js: ${args.map(String).join(' ')}`, { component: 'grpc-js' });
+  const line =
+    (write: (message: string, fields: Record<string, unknown>) => void) =>
+    (...args: unknown[]) =>
+      write(`grpc-js: ${args.map(String).join(' ')}`, { component: 'grpc-js' });
   grpc.setLogger({ error: line(logger.warn), info: line(logger.info), debug: line(logger.debug) });
   grpc.setLogVerbosity(
-    level === 'debug' ? grpc.logVerbosity.DEBUG
-      : level === 'info' ? grpc.logVerbosity.INFO
-      : level === 'silent' ? grpc.logVerbosity.NONE
-      : grpc.logVerbosity.ERROR,
+    level === 'debug'
+      ? grpc.logVerbosity.DEBUG
+      : level === 'info'
+        ? grpc.logVerbosity.INFO
+        : level === 'silent'
+          ? grpc.logVerbosity.NONE
+          : grpc.logVerbosity.ERROR,
   );
 }

@@ -82,7 +82,11 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     const line = { time: timestamp(), level, msg: message, ...bound, ...fields };
     // A replacer makes JSON.stringify several times slower; lines of plain values that need no redaction skip it.
-    const flat = boundIsFlat && (fields === undefined || isFlatAndSafe(fields, safeKeys)) && !mayHoldSecret(message) && message.length <= MAX_LOG_VALUE_BYTES / 3;
+    const flat =
+      boundIsFlat &&
+      (fields === undefined || isFlatAndSafe(fields, safeKeys)) &&
+      !mayHoldSecret(message) &&
+      message.length <= MAX_LOG_VALUE_BYTES / 3;
     write(flat ? JSON.stringify(line) : JSON.stringify(line, redact));
   };
   return {
@@ -151,16 +155,14 @@ const BEARER_VALUE = /\b(bearer)(?:\s|%20|\\t)*[^\s,;"'\\<]{8,}/gi;
  */
 export function redactText(text: string): string {
   if (!mayHoldSecret(text)) return text;
-  return text
-    .replace(AUTHORIZATION_VALUE, '$1 [REDACTED]')
-    .replace(BEARER_VALUE, '$1 [REDACTED]')
-    .replace(JWT_PATTERN, '[REDACTED JWT]');
+  return text.replace(AUTHORIZATION_VALUE, '$1 [REDACTED]').replace(BEARER_VALUE, '$1 [REDACTED]').replace(JWT_PATTERN, '[REDACTED JWT]');
 }
 
 function redact(key: string, value: unknown): unknown {
   if (REDACTED_KEYS.test(key)) return '[REDACTED]';
   // Values too: a token pasted into an error message must not reach the log; long values are bounded.
   if (typeof value === 'string') return boundText(redactText(value), MAX_LOG_VALUE_BYTES);
-  if (value instanceof Error) return { name: value.name, message: redact('message', value.message), stack: redact('stack', value.stack), cause: value.cause };
+  if (value instanceof Error)
+    return { name: value.name, message: redact('message', value.message), stack: redact('stack', value.stack), cause: value.cause };
   return value;
 }

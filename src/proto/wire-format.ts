@@ -35,14 +35,30 @@ interface FieldRule {
 type MessageRules = Map<number, FieldRule>;
 
 const WIRE_TYPE_OF: Record<Kind, number> = {
-  [Kind.Varint32]: 0, [Kind.Varint64]: 0, [Kind.Fixed64]: 1, [Kind.Fixed32]: 5, [Kind.String]: 2, [Kind.Bytes]: 2, [Kind.Message]: 2,
+  [Kind.Varint32]: 0,
+  [Kind.Varint64]: 0,
+  [Kind.Fixed64]: 1,
+  [Kind.Fixed32]: 5,
+  [Kind.String]: 2,
+  [Kind.Bytes]: 2,
+  [Kind.Message]: 2,
 };
 const SCALAR_KINDS: Record<string, Kind> = {
-  int32: Kind.Varint32, uint32: Kind.Varint32, sint32: Kind.Varint32, bool: Kind.Varint32,
-  int64: Kind.Varint64, uint64: Kind.Varint64, sint64: Kind.Varint64,
-  fixed64: Kind.Fixed64, sfixed64: Kind.Fixed64, double: Kind.Fixed64,
-  fixed32: Kind.Fixed32, sfixed32: Kind.Fixed32, float: Kind.Fixed32,
-  string: Kind.String, bytes: Kind.Bytes,
+  int32: Kind.Varint32,
+  uint32: Kind.Varint32,
+  sint32: Kind.Varint32,
+  bool: Kind.Varint32,
+  int64: Kind.Varint64,
+  uint64: Kind.Varint64,
+  sint64: Kind.Varint64,
+  fixed64: Kind.Fixed64,
+  sfixed64: Kind.Fixed64,
+  double: Kind.Fixed64,
+  fixed32: Kind.Fixed32,
+  sfixed32: Kind.Fixed32,
+  float: Kind.Fixed32,
+  string: Kind.String,
+  bytes: Kind.Bytes,
 };
 /** Python's protobuf refuses messages nested deeper than this; so do we. */
 const MAX_DEPTH = 100;
@@ -113,7 +129,8 @@ function checkMessage(buf: Uint8Array, start: number, end: number, rules: Messag
     const tagEnd = varintEnd(buf, pos, end);
     const tagBytes = tagEnd - tagStart;
     if (tagBytes > 5) throw new WireFormatError(`a field tag at byte ${tagStart} is ${tagBytes} bytes long; a tag fits in 5`);
-    if (tagBytes > 1 && buf[tagEnd - 1] === 0) throw new WireFormatError(`the field tag at byte ${tagStart} is written with more bytes than it needs`);
+    if (tagBytes > 1 && buf[tagEnd - 1] === 0)
+      throw new WireFormatError(`the field tag at byte ${tagStart} is written with more bytes than it needs`);
     const tag = readVarint32(buf, tagStart, tagEnd);
     const fieldNumber = tag >>> 3;
     const wireType = tag & 7;
@@ -121,7 +138,9 @@ function checkMessage(buf: Uint8Array, start: number, end: number, rules: Messag
     const rule = rules?.get(fieldNumber);
     pos = tagEnd;
     if (rule !== undefined && wireType !== WIRE_TYPE_OF[rule.kind] && !(rule.packable && wireType === 2)) {
-      throw new WireFormatError(`field ${fieldNumber} (${rule.name}) has wire type ${wireType}; its type is encoded with wire type ${WIRE_TYPE_OF[rule.kind]}`);
+      throw new WireFormatError(
+        `field ${fieldNumber} (${rule.name}) has wire type ${wireType}; its type is encoded with wire type ${WIRE_TYPE_OF[rule.kind]}`,
+      );
     }
     switch (wireType) {
       case 0:
@@ -156,17 +175,19 @@ function checkLengthDelimited(buf: Uint8Array, start: number, end: number, rule:
       checkMessage(buf, start, end, rule.nested, depth + 1);
       return;
     case Kind.String:
-      if (!isAscii(buf, start, end) && !isUtf8(buf.subarray(start, end))) throw new WireFormatError(`field ${fieldNumber} (${rule.name}) is a string but not valid UTF-8`);
+      if (!isAscii(buf, start, end) && !isUtf8(buf.subarray(start, end)))
+        throw new WireFormatError(`field ${fieldNumber} (${rule.name}) is a string but not valid UTF-8`);
       return;
     case Kind.Bytes:
       return;
     case Kind.Varint32:
     case Kind.Varint64:
-      for (let pos = start; pos < end;) pos = checkVarintValue(buf, pos, end, rule.kind === Kind.Varint32, fieldNumber);
+      for (let pos = start; pos < end; ) pos = checkVarintValue(buf, pos, end, rule.kind === Kind.Varint32, fieldNumber);
       return;
     case Kind.Fixed32:
     case Kind.Fixed64:
-      if ((end - start) % (rule.kind === Kind.Fixed32 ? 4 : 8) !== 0) throw new WireFormatError(`packed field ${fieldNumber} (${rule.name}) has a partial value`);
+      if ((end - start) % (rule.kind === Kind.Fixed32 ? 4 : 8) !== 0)
+        throw new WireFormatError(`packed field ${fieldNumber} (${rule.name}) has a partial value`);
   }
 }
 
@@ -186,7 +207,9 @@ function checkVarintValue(buf: Uint8Array, pos: number, end: number, thirtyTwoBi
   const length = valueEnd - pos;
   if (length === 10 && buf[valueEnd - 1]! > 1) throw new WireFormatError(`the varint of field ${fieldNumber} holds more than 64 bits`);
   if (thirtyTwoBit && length > 5 && length < 10) {
-    throw new WireFormatError(`field ${fieldNumber} is a 32-bit integer written as a ${length}-byte varint; send 1 to 5 bytes (or 10 for a negative value)`);
+    throw new WireFormatError(
+      `field ${fieldNumber} is a 32-bit integer written as a ${length}-byte varint; send 1 to 5 bytes (or 10 for a negative value)`,
+    );
   }
   return valueEnd;
 }

@@ -11,7 +11,11 @@ import { createRedisRateLimitStore } from './redis-rate-limit-store.js';
 export function buildRateLimitStore(config: RateLimitsConfig, deps: { registry: Registry; logger: Logger }): RateLimitStore | undefined {
   if (config.redisUrl === undefined) return undefined;
   return createRedisRateLimitStore({
-    url: config.redisUrl, onStoreError: config.onStoreError, budgetMs: config.redisBudgetMs,
-    errorLogIntervalMs: config.storeErrorLogIntervalMs, registry: deps.registry, logger: deps.logger,
+    url: config.redisUrl,
+    onStoreError: config.onStoreError,
+    budgetMs: config.redisBudgetMs,
+    errorLogIntervalMs: config.storeErrorLogIntervalMs,
+    registry: deps.registry,
+    logger: deps.logger,
   });
 }

@@ -51,12 +51,13 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
     lazyConnect: false,
   }) as GcraRedis;
   redis.defineCommand('gatehouseGcra', { numberOfKeys: 1, lua: SCRIPT });
-  const fallbackDecision: TakeResult = options.onStoreError === 'allow'
-    ? ALLOWED
-    : Object.freeze({ allowed: false, retryAfterMs: 1000, unavailable: true });
-  const counter = options.registry === undefined ? undefined
-    : (options.registry.getSingleMetric(RATE_LIMIT_STORE_ERRORS_METRIC.name) as Counter<'decision'> | undefined)
-      ?? new Counter({ ...RATE_LIMIT_STORE_ERRORS_METRIC, labelNames: ['decision'], registers: [options.registry] });
+  const fallbackDecision: TakeResult =
+    options.onStoreError === 'allow' ? ALLOWED : Object.freeze({ allowed: false, retryAfterMs: 1000, unavailable: true });
+  const counter =
+    options.registry === undefined
+      ? undefined
+      : ((options.registry.getSingleMetric(RATE_LIMIT_STORE_ERRORS_METRIC.name) as Counter<'decision'> | undefined) ??
+        new Counter({ ...RATE_LIMIT_STORE_ERRORS_METRIC, labelNames: ['decision'], registers: [options.registry] }));
   const counted = counter?.labels(options.onStoreError);
   let lastLogMs = -Infinity;
   let suppressed = 0;
@@ -68,7 +69,9 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
     const nowMs = performance.now();
     if (nowMs - lastLogMs >= options.errorLogIntervalMs) {
       options.logger?.warn('rate-limit store (Redis) could not decide; applying rateLimits.onStoreError', {
-        decision: options.onStoreError, problem: error instanceof Error ? error.message.slice(0, 200) : String(error), suppressedSinceLastLine: suppressed,
+        decision: options.onStoreError,
+        problem: error instanceof Error ? error.message.slice(0, 200) : String(error),
+        suppressedSinceLastLine: suppressed,
       });
       lastLogMs = nowMs;
       suppressed = 0;
@@ -82,10 +85,9 @@ export function createRedisRateLimitStore(options: RedisRateLimitStoreOptions): 
     take(method: string, caller: string, limit: BucketLimit): Promise<TakeResult> | TakeResult {
       if (limit.requestsPerSecond <= 0) return ALLOWED;
       if (redis.status !== 'ready') return fallback(new Error(`Redis connection is ${redis.status}`));
-      return redis.gatehouseGcra(`${prefix}${method}:${caller}`, 1000 / limit.requestsPerSecond, limit.burst).then(
-        ([allowed, retryAfterMs]) => (allowed === 1 ? ALLOWED : { allowed: false, retryAfterMs: Math.max(1, retryAfterMs) }),
-        fallback,
-      );
+      return redis
+        .gatehouseGcra(`${prefix}${method}:${caller}`, 1000 / limit.requestsPerSecond, limit.burst)
+        .then(([allowed, retryAfterMs]) => (allowed === 1 ? ALLOWED : { allowed: false, retryAfterMs: Math.max(1, retryAfterMs) }), fallback);
     },
     async close() {
       redis.disconnect();

@@ -27,15 +27,29 @@ export interface DescriptorIndex {
   withDependencies(file: DescribedFile): DescribedFile[];
 }
 
-interface Named { name?: string | null }
-interface MessageShape extends Named {
-  field?: Named[]; nestedType?: MessageShape[]; enumType?: EnumShape[]; extension?: ExtensionShape[];
+interface Named {
+  name?: string | null;
 }
-interface EnumShape extends Named { value?: Named[] }
-interface ExtensionShape extends Named { extendee?: string | null; number?: number | null }
+interface MessageShape extends Named {
+  field?: Named[];
+  nestedType?: MessageShape[];
+  enumType?: EnumShape[];
+  extension?: ExtensionShape[];
+}
+interface EnumShape extends Named {
+  value?: Named[];
+}
+interface ExtensionShape extends Named {
+  extendee?: string | null;
+  number?: number | null;
+}
 interface FileShape extends Named {
-  package?: string | null; dependency?: string[]; messageType?: MessageShape[]; enumType?: EnumShape[];
-  service?: (Named & { method?: Named[] })[]; extension?: ExtensionShape[];
+  package?: string | null;
+  dependency?: string[];
+  messageType?: MessageShape[];
+  enumType?: EnumShape[];
+  service?: (Named & { method?: Named[] })[];
+  extension?: ExtensionShape[];
 }
 
 /**

@@ -85,11 +85,15 @@ export function createReflectionServices(options: ReflectionOptions): Reflection
       }
       case 'all_extension_numbers_of_type': {
         const type = request.all_extension_numbers_of_type ?? '';
-        if (!index.hasMessage(type)) return { ...reply, error_response: { error_code: Status.NOT_FOUND, error_message: `message type ${type} not found` } };
+        if (!index.hasMessage(type))
+          return { ...reply, error_response: { error_code: Status.NOT_FOUND, error_message: `message type ${type} not found` } };
         return { ...reply, all_extension_numbers_response: { base_type_name: type, extension_number: [...index.extensionsOf(type).keys()] } };
       }
       default:
-        return { ...reply, error_response: { error_code: Status.INVALID_ARGUMENT, error_message: 'the request sets none of the message_request fields' } };
+        return {
+          ...reply,
+          error_response: { error_code: Status.INVALID_ARGUMENT, error_message: 'the request sets none of the message_request fields' },
+        };
     }
   };
 

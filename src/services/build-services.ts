@@ -16,9 +16,14 @@ export interface ServiceDependencies {
 /** Builds every enabled business service from config. Nothing starts or listens here. */
 export function buildServices(config: Config, deps: ServiceDependencies): HostedService[] {
   const store = chooseOrderStore(config.storage, config.cheese.stock, deps.logger);
-  const services: HostedService[] = [createCheeseService({
-    openStore: store.open, describeStore: store.describe, probeIntervalMs: config.storage.probeIntervalMs, logger: deps.logger,
-  })];
+  const services: HostedService[] = [
+    createCheeseService({
+      openStore: store.open,
+      describeStore: store.describe,
+      probeIntervalMs: config.storage.probeIntervalMs,
+      logger: deps.logger,
+    }),
+  ];
   if (config.tts.enabled) services.push(createTextToSpeechService({ registry: deps.registry, config: config.tts, logger: deps.logger }));
   if (config.stt.enabled) services.push(createSpeechToTextService({ registry: deps.registry, config: config.stt }));
   return services;

@@ -8,8 +8,10 @@ export const REASON_TABLE_END = '<!-- end of reason table -->';
 
 /** The catalogue as a Markdown table, in catalogue order. */
 export function renderReasonTable(): string {
-  const rows = Object.entries(REASONS).map(([reason, entry]) =>
-    `| \`${reason}\` | ${Status[entry.code]} | ${entry.http} | ${entry.retryable ? 'yes' : 'no'} | ${entry.meaning.replace(/\|/g, '\\|')} |`);
+  const rows = Object.entries(REASONS).map(
+    ([reason, entry]) =>
+      `| \`${reason}\` | ${Status[entry.code]} | ${entry.http} | ${entry.retryable ? 'yes' : 'no'} | ${entry.meaning.replace(/\|/g, '\\|')} |`,
+  );
   return ['| reason | gRPC code | HTTP | retry helps | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 

@@ -51,20 +51,26 @@ export function createStatusDetailsCodec(): StatusDetailsCodec {
     },
     decode(bytes) {
       const status = Status.toObject(Status.decode(bytes), { longs: Number, defaults: true }) as {
-        code: number; message: string; details: { type_url: string; value: Uint8Array }[];
+        code: number;
+        message: string;
+        details: { type_url: string; value: Uint8Array }[];
       };
       const decoded: DecodedStatus = { code: status.code, message: status.message };
       for (const any of status.details) {
         if (any.type_url === typeUrl(ErrorInfo)) {
           decoded.errorInfo = ErrorInfo.toObject(ErrorInfo.decode(any.value), { defaults: true }) as DecodedStatus['errorInfo'];
         } else if (any.type_url === typeUrl(BadRequest)) {
-          decoded.fieldViolations = (BadRequest.toObject(BadRequest.decode(any.value), { arrays: true }) as {
-            field_violations: { field: string; description: string }[];
-          }).field_violations;
+          decoded.fieldViolations = (
+            BadRequest.toObject(BadRequest.decode(any.value), { arrays: true }) as {
+              field_violations: { field: string; description: string }[];
+            }
+          ).field_violations;
         } else if (any.type_url === typeUrl(RetryInfo)) {
-          const delay = (RetryInfo.toObject(RetryInfo.decode(any.value), { longs: Number, defaults: true }) as {
-            retry_delay?: { seconds: number; nanos: number };
-          }).retry_delay;
+          const delay = (
+            RetryInfo.toObject(RetryInfo.decode(any.value), { longs: Number, defaults: true }) as {
+              retry_delay?: { seconds: number; nanos: number };
+            }
+          ).retry_delay;
           if (delay) decoded.retryDelayMs = delay.seconds * 1000 + Math.round(delay.nanos / 1e6);
         }
       }

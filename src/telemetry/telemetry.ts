@@ -65,7 +65,9 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   }
   const { trace: sdkTrace, resources } = sdk();
   const processors = options.spanProcessors ?? exportersFromEnv(env).map((exporter) => new sdkTrace.BatchSpanProcessor({ exporter }));
-  const resource = resources.resourceFromAttributes({ 'service.name': config.serviceName }).merge(resources.detectResources({ detectors: [resources.envDetector] }));
+  const resource = resources
+    .resourceFromAttributes({ 'service.name': config.serviceName })
+    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
   const provider = new sdkTrace.TracerProvider({ resource, sampler: samplerFromEnv(env), spanProcessors: processors });
   return {
     tracer: provider.getTracer(TRACER_NAME),
@@ -75,7 +77,9 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         provider.shutdown().catch(() => undefined),
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, timeoutMs); }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
       ]);
       clearTimeout(timer);
     },
@@ -108,11 +112,17 @@ function samplerFromEnv(env: Readonly<Record<string, string | undefined>>): Samp
   const ratio = Number(env.OTEL_TRACES_SAMPLER_ARG ?? '1');
   const safeRatio = Number.isFinite(ratio) && ratio >= 0 && ratio <= 1 ? ratio : 1;
   switch ((env.OTEL_TRACES_SAMPLER ?? '').trim().toLowerCase()) {
-    case 'always_on': return new AlwaysOnSampler();
-    case 'always_off': return new AlwaysOffSampler();
-    case 'traceidratio': return new TraceIdRatioBasedSampler(safeRatio);
-    case 'parentbased_always_off': return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio': return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(safeRatio) });
-    default: return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(safeRatio);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(safeRatio) });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
   }
 }

@@ -44,7 +44,8 @@ export function checkIdentity(certificate: Buffer, privateKey: Buffer, nowMs: nu
   if (!leaf.checkPrivateKey(key)) throw new Error(`key file does not belong to the certificate (${leaf.subject.replace(/\n/g, ', ')})`);
   if (Date.parse(leaf.validTo) <= nowMs) throw new Error(`certificate expired at ${new Date(leaf.validTo).toISOString()}`);
   // A few minutes' grace: an issuer whose clock runs slightly ahead still produces a usable certificate.
-  if (Date.parse(leaf.validFrom) > nowMs + NOT_BEFORE_GRACE_MS) throw new Error(`certificate is not valid before ${new Date(leaf.validFrom).toISOString()}`);
+  if (Date.parse(leaf.validFrom) > nowMs + NOT_BEFORE_GRACE_MS)
+    throw new Error(`certificate is not valid before ${new Date(leaf.validFrom).toISOString()}`);
   try {
     createSecureContext({ cert: certificate, key: privateKey });
   } catch (error) {

@@ -62,7 +62,10 @@ class LastGoodCertificateProvider implements experimental.CertificateProvider {
   private identityListeners = new Set<IdentityListener>();
   private caListeners = new Set<CaListener>();
 
-  constructor(private identity: CheckedIdentity, private ca: CheckedCaBundle | undefined) {}
+  constructor(
+    private identity: CheckedIdentity,
+    private ca: CheckedCaBundle | undefined,
+  ) {}
 
   setIdentity(identity: CheckedIdentity): void {
     this.identity = identity;

@@ -60,11 +60,14 @@ export function guardConnections(server: Http2Server | Http2SecureServer, option
     if (handshakeMs > 0) {
       key = `${address} ${socket.remotePort}`;
       const connectionKey = key;
-      handshaking.set(key, setTimeout(() => {
-        handshaking.delete(connectionKey);
-        closed?.inc({ reason: 'handshake_timeout' });
-        socket.destroy();
-      }, handshakeMs).unref());
+      handshaking.set(
+        key,
+        setTimeout(() => {
+          handshaking.delete(connectionKey);
+          closed?.inc({ reason: 'handshake_timeout' });
+          socket.destroy();
+        }, handshakeMs).unref(),
+      );
     }
     socket.once('close', () => {
       if (key !== undefined) {
@@ -107,6 +110,7 @@ function closedCounter(registry: Registry | undefined): Counter<'reason'> | unde
     labelNames: ['reason'],
     registers: [registry],
   });
-  for (const reason of ['handshake_timeout', 'preface_timeout', 'per_address_limit'] as const satisfies readonly ConnectionCloseReason[]) counter.inc({ reason }, 0);
+  for (const reason of ['handshake_timeout', 'preface_timeout', 'per_address_limit'] as const satisfies readonly ConnectionCloseReason[])
+    counter.inc({ reason }, 0);
   return counter;
 }

@@ -17,7 +17,11 @@ const CLIENT_SIDE_CODES: ReadonlySet<number> = new Set([Status.DEADLINE_EXCEEDED
  * by itself may come without. Returns the error and its decoded rich details
  * for further checks.
  */
-export async function assertRejects(call: Promise<unknown>, code: keyof typeof Status, message?: RegExp): Promise<{ error: grpc.ServiceError; details?: DecodedStatus }> {
+export async function assertRejects(
+  call: Promise<unknown>,
+  code: keyof typeof Status,
+  message?: RegExp,
+): Promise<{ error: grpc.ServiceError; details?: DecodedStatus }> {
   let error: grpc.ServiceError | undefined;
   try {
     await call;

@@ -25,12 +25,28 @@ export interface CurlGrpcReply {
 export async function curlGrpcCall(gw: TestGateway, path: string, headers: string[], body?: Buffer): Promise<CurlGrpcReply> {
   const port = gw.addresses.grpcPort;
   const args = [
-    '-sS', '--http2', '--max-time', '10',
-    '--cacert', gw.certs.caCert, '--cert', gw.certs.clients.alice.cert, '--key', gw.certs.clients.alice.key,
-    '--resolve', `localhost:${port}:127.0.0.1`,
-    '-H', 'content-type: application/grpc', '-H', 'te: trailers',
+    '-sS',
+    '--http2',
+    '--max-time',
+    '10',
+    '--cacert',
+    gw.certs.caCert,
+    '--cert',
+    gw.certs.clients.alice.cert,
+    '--key',
+    gw.certs.clients.alice.key,
+    '--resolve',
+    `localhost:${port}:127.0.0.1`,
+    '-H',
+    'content-type: application/grpc',
+    '-H',
+    'te: trailers',
     ...headers.flatMap((header) => ['-H', header]),
-    ...(body ? ['--data-binary', '@-'] : ['-X', 'POST']), '-D', '-', '-o', '/dev/null',
+    ...(body ? ['--data-binary', '@-'] : ['-X', 'POST']),
+    '-D',
+    '-',
+    '-o',
+    '/dev/null',
     `https://localhost:${port}${path}`,
   ];
   const child = execFileAsync('curl', args, { encoding: 'buffer', maxBuffer: 4 << 20 });

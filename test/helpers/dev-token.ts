@@ -15,7 +15,12 @@ export function devSigningKeyFile(certs: DevCertificateSet): string {
  * identity, scopes are every scope the policy names (so it may call
  * everything), signed with the set's development key.
  */
-export function devTokenFor(certs: DevCertificateSet, client: DevClientName, options: Partial<DevTokenOptions> = {}, config?: Pick<Config, 'auth' | 'policy'>): string {
+export function devTokenFor(
+  certs: DevCertificateSet,
+  client: DevClientName,
+  options: Partial<DevTokenOptions> = {},
+  config?: Pick<Config, 'auth' | 'policy'>,
+): string {
   const effective = config ?? loadConfig({ overrides: { 'auth.devSigningKey.file': devSigningKeyFile(certs) } });
   return mintDevToken(effective, { subject: certs.clients[client].identity, ...options });
 }
@@ -23,9 +28,12 @@ export function devTokenFor(certs: DevCertificateSet, client: DevClientName, opt
 /** Channel credentials that also send `authorization: Bearer <token>` on every call. */
 export function withBearerToken(channel: grpc.ChannelCredentials, token: string): grpc.ChannelCredentials {
   const header = `Bearer ${token}`;
-  return grpc.credentials.combineChannelCredentials(channel, grpc.credentials.createFromMetadataGenerator((_params, callback) => {
-    const metadata = new grpc.Metadata();
-    metadata.set('authorization', header);
-    callback(null, metadata);
-  }));
+  return grpc.credentials.combineChannelCredentials(
+    channel,
+    grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+      const metadata = new grpc.Metadata();
+      metadata.set('authorization', header);
+      callback(null, metadata);
+    }),
+  );
 }

@@ -73,7 +73,8 @@ export async function spawnGateway(
     const onLine = (line: string) => {
       output.push(line);
       // Workers of a cluster log their own "listening" without the admin port; the process is up when the primary's line comes.
-      if (line.includes('"msg":"listening"') && line.includes('"adminPort"')) resolve(JSON.parse(line) as { grpcPort: number; healthPort: number; adminPort: number });
+      if (line.includes('"msg":"listening"') && line.includes('"adminPort"'))
+        resolve(JSON.parse(line) as { grpcPort: number; healthPort: number; adminPort: number });
     };
     for (const stream of [child.stdout!, child.stderr!]) {
       let buffered = '';

@@ -8,7 +8,13 @@ export function checkHealth(target: string, credentials: grpc.ChannelCredentials
 }
 
 /** Polls Check until it answers `wanted` (a process reports NOT_SERVING until its warm-up ends); returns the last answer. */
-export async function waitForHealth(target: string, credentials: grpc.ChannelCredentials, wanted: string, timeoutMs = 10_000, service = ''): Promise<string> {
+export async function waitForHealth(
+  target: string,
+  credentials: grpc.ChannelCredentials,
+  wanted: string,
+  timeoutMs = 10_000,
+  service = '',
+): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   let status = await checkHealth(target, credentials, service);
   while (status !== wanted && Date.now() < deadline) {

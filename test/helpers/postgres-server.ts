@@ -41,7 +41,8 @@ export interface StartPostgresOptions {
  * accepts connections and the `gatehouse` database exists.
  */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
-  if (!existsSync(join(POSTGRES_BIN, 'postgres'))) throw new Error(`PostgreSQL 15 is not installed (${POSTGRES_BIN}); run .ci/install-system-deps.sh`);
+  if (!existsSync(join(POSTGRES_BIN, 'postgres')))
+    throw new Error(`PostgreSQL 15 is not installed (${POSTGRES_BIN}); run .ci/install-system-deps.sh`);
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-pg-'));
   const data = join(dir, 'data');
   const socketDir = join(dir, 'socket');
@@ -49,26 +50,51 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   mkdirSync(socketDir);
   for (const path of [dir, data, socketDir]) chownSync(path, RUN_AS.uid, RUN_AS.gid);
   // setpriv execs the program itself (runuser would stay in between and swallow signals), so kill() reaches postgres.
-  const asUser = (command: string, args: string[]) => [`--reuid=${RUN_AS.uid}`, `--regid=${RUN_AS.gid}`, '--clear-groups', join(POSTGRES_BIN, command), ...args];
-  execFileSync('setpriv', asUser('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']), { stdio: 'pipe' });
+  const asUser = (command: string, args: string[]) => [
+    `--reuid=${RUN_AS.uid}`,
+    `--regid=${RUN_AS.gid}`,
+    '--clear-groups',
+    join(POSTGRES_BIN, command),
+    ...args,
+  ];
+  execFileSync('setpriv', asUser('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']), {
+    stdio: 'pipe',
+  });
   // The superuser `postgres` is trusted on loopback (tests and psql); any other role must give its password, so
   // tests of credentials really test them.
-  writeFileSync(join(data, 'pg_hba.conf'), [
-    'local all all trust',
-    'host all postgres 127.0.0.1/32 trust',
-    'host all all 127.0.0.1/32 scram-sha-256',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(data, 'pg_hba.conf'),
+    ['local all all trust', 'host all postgres 127.0.0.1/32 trust', 'host all all 127.0.0.1/32 scram-sha-256', ''].join('\n'),
+  );
   const port = await freePort();
   let child: ChildProcess | undefined;
   let log = '';
 
   const start = async () => {
-    child = spawn('setpriv', asUser('postgres', [
-      '-D', data, '-p', String(port), '-k', socketDir, '-c', 'listen_addresses=127.0.0.1',
-      '-c', `fsync=${options.fsync ? 'on' : 'off'}`, '-c', 'synchronous_commit=on', '-c', `max_connections=${options.maxConnections ?? 100}`,
-    ]), { stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const stream of [child.stdout!, child.stderr!]) stream.setEncoding('utf8').on('data', (chunk: string) => { log = (log + chunk).slice(-20_000); });
+    child = spawn(
+      'setpriv',
+      asUser('postgres', [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        socketDir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `fsync=${options.fsync ? 'on' : 'off'}`,
+        '-c',
+        'synchronous_commit=on',
+        '-c',
+        `max_connections=${options.maxConnections ?? 100}`,
+      ]),
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    for (const stream of [child.stdout!, child.stderr!])
+      stream.setEncoding('utf8').on('data', (chunk: string) => {
+        log = (log + chunk).slice(-20_000);
+      });
     const deadline = Date.now() + 20_000;
     for (;;) {
       try {
@@ -89,8 +115,12 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     running.kill('SIGINT');
     await exited;
   };
-  const psql = (sql: string, database = 'gatehouse') => execFileSync(join(POSTGRES_BIN, 'psql'),
-    ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+  const psql = (sql: string, database = 'gatehouse') =>
+    execFileSync(
+      join(POSTGRES_BIN, 'psql'),
+      ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-c', sql],
+      { encoding: 'utf8' },
+    );
 
   await start();
   execFileSync(join(POSTGRES_BIN, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', 'gatehouse'], { stdio: 'pipe' });

@@ -3,10 +3,34 @@ import protobuf from 'protobufjs';
 
 /** Strings a service may treat specially: object prototype names, format characters, long and wide text. */
 const NASTY_STRINGS = [
-  '', ' ', 'constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf', '{', '}', '{}', '{x}', '{{x}}', '%s%n', '\u0000',
-  '\u200b\u200b', '\r\n', '../../etc/passwd', 'en-US', 'ru', 'kal16', 'BRIE', 'é'.repeat(300), 'x'.repeat(2000),
+  '',
+  ' ',
+  'constructor',
+  '__proto__',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '{',
+  '}',
+  '{}',
+  '{x}',
+  '{{x}}',
+  '%s%n',
+  '\u0000',
+  '\u200b\u200b',
+  '\r\n',
+  '../../etc/passwd',
+  'en-US',
+  'ru',
+  'kal16',
+  'BRIE',
+  'é'.repeat(300),
+  'x'.repeat(2000),
   // Template text whose slots are named like Object.prototype members.
-  'Say {constructor} now', '{toString}', 'a {__proto__} b', '{hasOwnProperty}{valueOf}',
+  'Say {constructor} now',
+  '{toString}',
+  'a {__proto__} b',
+  '{hasOwnProperty}{valueOf}',
 ];
 
 /** Options for {@link messageArbitrary}. */
@@ -42,7 +66,9 @@ export function messageArbitrary(type: protobuf.Type, options: MessageArbitraryO
       .filter((m): m is { name: string; value: fc.Arbitrary<unknown> } => m.value !== undefined);
     return fc.oneof(fc.constant({}), ...members.map((m) => m.value.map((v) => ({ [m.name]: v }))));
   });
-  return fc.tuple(fc.record(record, { requiredKeys: [] }), ...oneofs).map(([base, ...chosen]) => Object.assign({}, base, ...chosen) as Record<string, unknown>);
+  return fc
+    .tuple(fc.record(record, { requiredKeys: [] }), ...oneofs)
+    .map(([base, ...chosen]) => Object.assign({}, base, ...chosen) as Record<string, unknown>);
 }
 
 function fieldArbitrary(field: protobuf.Field, options: MessageArbitraryOptions, depth: number, maxDepth: number): fc.Arbitrary<unknown> | undefined {
@@ -57,7 +83,12 @@ function fieldArbitrary(field: protobuf.Field, options: MessageArbitraryOptions,
   return field.repeated ? fc.array(single, { maxLength: options.maxRepeated ?? 4 }) : single;
 }
 
-function singleArbitrary(field: protobuf.Field, options: MessageArbitraryOptions, depth: number, maxDepth: number): fc.Arbitrary<unknown> | undefined {
+function singleArbitrary(
+  field: protobuf.Field,
+  options: MessageArbitraryOptions,
+  depth: number,
+  maxDepth: number,
+): fc.Arbitrary<unknown> | undefined {
   const resolved = field.resolvedType;
   if (resolved instanceof protobuf.Type) return depth + 1 >= maxDepth ? undefined : messageArbitrary(resolved, options, depth + 1);
   if (resolved instanceof protobuf.Enum) return fc.oneof(fc.constantFrom(...Object.values(resolved.values)), fc.integer({ min: -5, max: 1000 }));
@@ -67,20 +98,31 @@ function singleArbitrary(field: protobuf.Field, options: MessageArbitraryOptions
 function scalarArbitrary(type: string, options: MessageArbitraryOptions): fc.Arbitrary<unknown> | undefined {
   const maxLength = options.maxLength ?? 300;
   switch (type) {
-    case 'int32': case 'sint32': case 'sfixed32':
+    case 'int32':
+    case 'sint32':
+    case 'sfixed32':
       return fc.oneof(fc.integer({ min: -10, max: 100_000 }), fc.constantFrom(-2147483648, 2147483647, 0, -1));
-    case 'uint32': case 'fixed32':
+    case 'uint32':
+    case 'fixed32':
       return fc.oneof(fc.nat({ max: 100_000 }), fc.constant(4294967295));
-    case 'int64': case 'sint64': case 'sfixed64':
+    case 'int64':
+    case 'sint64':
+    case 'sfixed64':
       return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String);
-    case 'uint64': case 'fixed64':
+    case 'uint64':
+    case 'fixed64':
       return fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String);
     case 'bool':
       return fc.boolean();
-    case 'double': case 'float':
+    case 'double':
+    case 'float':
       return fc.oneof(fc.double(), fc.constantFrom(Number.NaN, Infinity, -Infinity, 0, -0, 1, 0.25, 4, 1e308));
     case 'string':
-      return fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.constantFrom(...NASTY_STRINGS.filter((s) => s.length <= maxLength * 8)));
+      return fc.oneof(
+        fc.string({ maxLength: 40 }),
+        fc.string({ unit: 'grapheme', maxLength: 40 }),
+        fc.constantFrom(...NASTY_STRINGS.filter((s) => s.length <= maxLength * 8)),
+      );
     case 'bytes':
       return fc.uint8Array({ maxLength: maxLength * 2 });
     default:
@@ -92,20 +134,27 @@ function scalarArbitrary(type: string, options: MessageArbitraryOptions): fc.Arb
  * Encoded request bytes for `type`: generated messages, valid `seeds` with one field replaced by a generated
  * one (so calls get past validation into the engines), mutations of both, and plain random bytes.
  */
-export function requestBytesArbitrary(type: protobuf.Type | undefined, options: MessageArbitraryOptions = {}, seeds: readonly Record<string, unknown>[] = []): fc.Arbitrary<Uint8Array> {
+export function requestBytesArbitrary(
+  type: protobuf.Type | undefined,
+  options: MessageArbitraryOptions = {},
+  seeds: readonly Record<string, unknown>[] = [],
+): fc.Arbitrary<Uint8Array> {
   const random = fc.uint8Array({ maxLength: 64 });
   if (type === undefined) return random;
   const generated = messageArbitrary(type, options);
-  const objects = seeds.length === 0 ? generated : fc.oneof(
-    generated,
-    fc.constantFrom(...seeds),
-    fc.tuple(fc.constantFrom(...seeds), generated, fc.nat()).map(([seed, value, pick]) => {
-      const keys = Object.keys(value);
-      if (keys.length === 0) return seed;
-      const key = keys[pick % keys.length]!;
-      return { ...seed, [key]: value[key] };
-    }),
-  );
+  const objects =
+    seeds.length === 0
+      ? generated
+      : fc.oneof(
+          generated,
+          fc.constantFrom(...seeds),
+          fc.tuple(fc.constantFrom(...seeds), generated, fc.nat()).map(([seed, value, pick]) => {
+            const keys = Object.keys(value);
+            if (keys.length === 0) return seed;
+            const key = keys[pick % keys.length]!;
+            return { ...seed, [key]: value[key] };
+          }),
+        );
   const encoded = objects.map((value) => type.encode(type.fromObject(value)).finish());
   const mutated = fc.tuple(encoded, fc.nat(), fc.integer({ min: 0, max: 255 })).map(([bytes, at, byte]) => {
     if (bytes.length === 0) return Uint8Array.of(byte);

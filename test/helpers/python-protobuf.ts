@@ -24,8 +24,7 @@ for hex_bytes in json.load(sys.stdin):
 print(json.dumps(out))
 `;
 
-const WELL_KNOWN = (name: string) =>
-  `syntax = "proto3";\npackage google.protobuf;\nmessage ${name} { int64 seconds = 1; int32 nanos = 2; }\n`;
+const WELL_KNOWN = (name: string) => `syntax = "proto3";\npackage google.protobuf;\nmessage ${name} { int64 seconds = 1; int32 nanos = 2; }\n`;
 
 const GOOGLE_API_PROTOS = ['google/api/http.proto', 'google/api/annotations.proto'];
 
@@ -51,7 +50,10 @@ export function decodeWithPython(protoFile: string, message: string, messages: r
     writeFileSync(join(dir, 'decode.py'), SCRIPT);
     const module = protoFile.replace(/\.proto$/, '_pb2').replace(/\//g, '.');
     const output = execFileSync(PYTHON, [join(dir, 'decode.py'), module, message], {
-      cwd: dir, env: { ...process.env, PYTHONPATH: dir }, input: JSON.stringify(messages.map((m) => Buffer.from(m).toString('hex'))), maxBuffer: 64 << 20,
+      cwd: dir,
+      env: { ...process.env, PYTHONPATH: dir },
+      input: JSON.stringify(messages.map((m) => Buffer.from(m).toString('hex'))),
+      maxBuffer: 64 << 20,
     });
     return JSON.parse(output.toString('utf8')) as PythonDecoding[];
   } finally {

@@ -84,12 +84,14 @@ export function rawCall(session: http2.ClientHttp2Session, path: string, options
 
 /** An HTTP/2 session to the gateway's mTLS listener as alice. Close it when done. */
 export function connectMain(gw: TestGateway): Promise<http2.ClientHttp2Session> {
-  return connected(http2.connect(`https://${gw.target}`, {
-    ca: readFileSync(gw.certs.caCert),
-    cert: readFileSync(gw.certs.clients.alice.cert),
-    key: readFileSync(gw.certs.clients.alice.key),
-    servername: 'localhost',
-  }));
+  return connected(
+    http2.connect(`https://${gw.target}`, {
+      ca: readFileSync(gw.certs.caCert),
+      cert: readFileSync(gw.certs.clients.alice.cert),
+      key: readFileSync(gw.certs.clients.alice.key),
+      servername: 'localhost',
+    }),
+  );
 }
 
 /** An HTTP/2 session to the gateway's plaintext health-only listener. */
@@ -99,7 +101,10 @@ export function connectHealth(gw: TestGateway): Promise<http2.ClientHttp2Session
 
 function connected(session: http2.ClientHttp2Session): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
-    session.once('connect', () => { session.off('error', reject); resolve(session); });
+    session.once('connect', () => {
+      session.off('error', reject);
+      resolve(session);
+    });
     session.once('error', reject);
   });
 }

@@ -27,8 +27,13 @@ export async function startRedis(): Promise<RedisServer> {
   let child: ChildProcess | undefined;
   let log = '';
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const stream of [child.stdout!, child.stderr!]) stream.setEncoding('utf8').on('data', (chunk: string) => { log = (log + chunk).slice(-10_000); });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout!, child.stderr!])
+      stream.setEncoding('utf8').on('data', (chunk: string) => {
+        log = (log + chunk).slice(-10_000);
+      });
     const deadline = Date.now() + 10_000;
     while (!(await answersPing(port))) {
       if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start:\n${log}`);
@@ -61,8 +66,14 @@ async function answersPing(port: number): Promise<boolean> {
     const socket = connect(port, '127.0.0.1');
     socket.setTimeout(500);
     socket.once('connect', () => socket.write('PING\r\n'));
-    socket.once('data', (data) => { socket.destroy(); resolve(data.toString().startsWith('+PONG')); });
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
     socket.once('error', () => resolve(false));
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
   });
 }

@@ -13,7 +13,11 @@ export interface ReflectionReply {
 }
 
 /** Sends one grpc.reflection.v1 request (e.g. `{ file_containing_symbol: 'x.Y' }`) and returns the one reply. */
-export async function reflectionRequest(target: string, credentials: grpc.ChannelCredentials, request: Record<string, unknown>): Promise<ReflectionReply> {
+export async function reflectionRequest(
+  target: string,
+  credentials: grpc.ChannelCredentials,
+  request: Record<string, unknown>,
+): Promise<ReflectionReply> {
   const definition = protoLoader.loadSync(reflectionProto, { keepCase: true, longs: Number, defaults: false });
   const Reflection = grpc.makeClientConstructor(definition['grpc.reflection.v1.ServerReflection'] as grpc.ServiceDefinition, 'ServerReflection');
   // The certificate names localhost; naming it avoids Node's "TLS ServerName is an IP" warning.

@@ -34,12 +34,24 @@ const json = {
 /** A JSON-encoded service definition, so tests need no .proto. */
 export const slowServiceDefinition: grpc.ServiceDefinition = {
   Work: {
-    path: `/${SLOW_SERVICE}/Work`, requestStream: false, responseStream: false, originalName: 'work',
-    requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize,
+    path: `/${SLOW_SERVICE}/Work`,
+    requestStream: false,
+    responseStream: false,
+    originalName: 'work',
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
   },
   Stream: {
-    path: `/${SLOW_SERVICE}/Stream`, requestStream: false, responseStream: true, originalName: 'stream',
-    requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize,
+    path: `/${SLOW_SERVICE}/Stream`,
+    requestStream: false,
+    responseStream: true,
+    originalName: 'stream',
+    requestSerialize: json.serialize,
+    requestDeserialize: json.deserialize,
+    responseSerialize: json.serialize,
+    responseDeserialize: json.deserialize,
   },
 };
 
@@ -56,14 +68,22 @@ export function createSlowService(): HostedService & { calls: SlowCallRecord[] }
   const work = async (request: SlowRequest, ctx: CallContext, onStep?: (step: number) => Promise<void>): Promise<SlowCallRecord> => {
     const record: SlowCallRecord = { deadline: ctx.deadline, steps: 0, abortReason: undefined, finished: false, startedAtMs: Date.now() };
     calls.push(record);
-    ctx.signal.addEventListener('abort', () => { record.abortReason = ctx.signal.reason; }, { once: true });
+    ctx.signal.addEventListener(
+      'abort',
+      () => {
+        record.abortReason = ctx.signal.reason;
+      },
+      { once: true },
+    );
     try {
       if (request.crash) throw new Error(request.crash);
       const until = request.workMs === undefined ? Infinity : Date.now() + request.workMs;
       while (Date.now() < until) {
         ctx.signal.throwIfAborted();
         const spinUntil = Date.now() + 1;
-        while (Date.now() < spinUntil) { /* a millisecond of CPU */ }
+        while (Date.now() < spinUntil) {
+          /* a millisecond of CPU */
+        }
         record.steps++;
         if (onStep) await onStep(record.steps);
         await new Promise((resolve) => setImmediate(resolve));

@@ -86,7 +86,14 @@ export async function startGateway(options: StartGatewayOptions = {}): Promise<T
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({ level: config.logging.level, write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
   const routes = await discoverRoutes(config, logger);
-  const gateway = createGateway({ config, logger, services: options.services, extraServices: options.extraServices, telemetry: options.telemetry, routes });
+  const gateway = createGateway({
+    config,
+    logger,
+    services: options.services,
+    extraServices: options.extraServices,
+    telemetry: options.telemetry,
+    routes,
+  });
   const addresses = await gateway.listen();
   if (options.waitForWarmUp ?? true) await gateway.warmedUp();
   const clients: grpc.Client[] = [];

@@ -23,7 +23,9 @@ export function mountTmpfs(sizeMiB: number): Tmpfs {
   }
   return {
     dir,
-    setReadOnly: (readOnly) => { execFileSync('mount', ['-o', `remount,${readOnly ? 'ro' : 'rw'}`, dir], { stdio: 'pipe' }); },
+    setReadOnly: (readOnly) => {
+      execFileSync('mount', ['-o', `remount,${readOnly ? 'ro' : 'rw'}`, dir], { stdio: 'pipe' });
+    },
     close() {
       execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
       rmSync(dir, { recursive: true, force: true });

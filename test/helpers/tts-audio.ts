@@ -34,10 +34,11 @@ export function envelopeCorrelation(a: Int16Array, b: Int16Array, sampleRateHz: 
   if (n < 2) return 0;
   const pick = (e: number[], i: number) => e[Math.min(e.length - 1, Math.round((i * (e.length - 1)) / (n - 1)))]!;
   // Smoothed over 50 ms: syllable-level shape, insensitive to a frame of jitter between two syntheses.
-  const smooth = (v: number[]) => v.map((_, i) => {
-    const w = v.slice(Math.max(0, i - 2), i + 3);
-    return w.reduce((s, x) => s + x, 0) / w.length;
-  });
+  const smooth = (v: number[]) =>
+    v.map((_, i) => {
+      const w = v.slice(Math.max(0, i - 2), i + 3);
+      return w.reduce((s, x) => s + x, 0) / w.length;
+    });
   const xs = smooth(Array.from({ length: n }, (_, i) => Math.log(pick(ea, i))));
   const ys = smooth(Array.from({ length: n }, (_, i) => Math.log(pick(eb, i))));
   const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;

@@ -24,8 +24,11 @@ const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
 /** An HTTP/2 session over mTLS as alice, on an already connected TCP socket when one is given. */
 function aliceSession(gw: TestGateway, socket?: ReturnType<typeof tcpConnect>): ClientHttp2Session {
   const tls = {
-    ca: readFileSync(gw.certs.caCert), cert: readFileSync(gw.certs.clients.alice.cert), key: readFileSync(gw.certs.clients.alice.key),
-    servername: 'localhost', ALPNProtocols: ['h2'],
+    ca: readFileSync(gw.certs.caCert),
+    cert: readFileSync(gw.certs.clients.alice.cert),
+    key: readFileSync(gw.certs.clients.alice.key),
+    servername: 'localhost',
+    ALPNProtocols: ['h2'],
   };
   return h2connect(`https://localhost:${gw.addresses.grpcPort}`, {
     createConnection: () => tlsConnect(socket ? { ...tls, socket } : { ...tls, host: '127.0.0.1', port: gw.addresses.grpcPort }),
@@ -33,7 +36,11 @@ function aliceSession(gw: TestGateway, socket?: ReturnType<typeof tcpConnect>): 
 }
 
 /** One unary call on `session`; the grpc-status the client got, or the HTTP/2 reset code when there was none. */
-function rawCall(session: ClientHttp2Session, path: string, headers: Record<string, string> = {}): Promise<{ grpcStatus?: number; rstCode?: number }> {
+function rawCall(
+  session: ClientHttp2Session,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ grpcStatus?: number; rstCode?: number }> {
   return new Promise((resolve) => {
     let grpcStatus: number | undefined;
     let stream;
@@ -43,8 +50,12 @@ function rawCall(session: ClientHttp2Session, path: string, headers: Record<stri
       resolve({ rstCode: h2.NGHTTP2_REFUSED_STREAM }); // the session already had GOAWAY
       return;
     }
-    stream.on('response', (h) => { if (h['grpc-status'] !== undefined) grpcStatus = Number(h['grpc-status']); });
-    stream.on('trailers', (t) => { grpcStatus = Number(t['grpc-status']); });
+    stream.on('response', (h) => {
+      if (h['grpc-status'] !== undefined) grpcStatus = Number(h['grpc-status']);
+    });
+    stream.on('trailers', (t) => {
+      grpcStatus = Number(t['grpc-status']);
+    });
     stream.on('error', () => undefined);
     stream.on('close', () => resolve(grpcStatus === undefined ? { rstCode: stream.rstCode } : { grpcStatus }));
     stream.resume();
@@ -66,7 +77,10 @@ describe('chain hardening (issue 12)', () => {
 
   it('two authorization headers are refused even when grpc-js could not store one of them (a tab), in either order', async () => {
     const token = devTokenFor(gw.certs, 'alice', {}, gw.config);
-    for (const headers of [[`authorization: Bearer ${token}`, `authorization: Bearer\t${token}`], [`authorization: Bearer\t${token}`, `authorization: Bearer ${token}`]]) {
+    for (const headers of [
+      [`authorization: Bearer ${token}`, `authorization: Bearer\t${token}`],
+      [`authorization: Bearer\t${token}`, `authorization: Bearer ${token}`],
+    ]) {
       const reply = await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, headers);
       assert.equal(reply.reason, 'TOKEN_DUPLICATE', `${JSON.stringify(headers.map((h) => h.replace(token, '<token>')))} got ${reply.message}`);
       assert.equal(reply.code, grpc.status.UNAUTHENTICATED);
@@ -78,7 +92,10 @@ describe('chain hardening (issue 12)', () => {
     await new Promise<void>((resolve) => session.once('connect', () => resolve()));
     // Rapid reset: headers with end-of-stream, then RST_STREAM, in the same write.
     for (let i = 0; i < 300; i++) {
-      const stream = session.request({ ':method': 'POST', ':path': HEALTH_CHECK, 'content-type': 'application/grpc', te: 'trailers' }, { endStream: true });
+      const stream = session.request(
+        { ':method': 'POST', ':path': HEALTH_CHECK, 'content-type': 'application/grpc', te: 'trailers' },
+        { endStream: true },
+      );
       stream.on('error', () => undefined);
       stream.close(h2.NGHTTP2_CANCEL);
     }
@@ -93,8 +110,15 @@ describe('chain hardening (issue 12)', () => {
     // Streams reset before grpc-js started them reach no interceptor at all; those that did are Canceled.
     assert.ok(count('Canceled') > 0, 'no reset stream was counted as Canceled');
     const loud = lines.filter((line) => line.level === 'error' || line.level === 'warn');
-    assert.deepEqual(loud.map((line) => `${String(line.code)} ${String(line.details)}`), [], 'a reset stream was logged at warn or error');
-    assert.ok(lines.filter((line) => line.code === 'CANCELLED').every((line) => line.level === 'debug'), 'CANCELLED was logged above debug');
+    assert.deepEqual(
+      loud.map((line) => `${String(line.code)} ${String(line.details)}`),
+      [],
+      'a reset stream was logged at warn or error',
+    );
+    assert.ok(
+      lines.filter((line) => line.code === 'CANCELLED').every((line) => line.level === 'debug'),
+      'CANCELLED was logged above debug',
+    );
   });
 
   it('a deadline 25 days ahead (past the 2^31 ms timer limit) is served, not expired at once', async () => {
@@ -111,7 +135,10 @@ describe('chain hardening (issue 12)', () => {
   it('drain: from its start new connections and new streams are refused, and health reads NOT_SERVING before the listener closes', async () => {
     const slow = new SlowClient(gw.target, gw.credentials('alice'), { 'grpc.ssl_target_name_override': 'localhost' });
     // A call in flight keeps the drain going; a connection that exists before it; one whose handshake comes after.
-    const inFlight = callUnary(slow, 'Work', { workMs: 1500 }, { deadline: 10_000 }).then(() => 'finished', (e: grpc.ServiceError) => `code ${e.code}`);
+    const inFlight = callUnary(slow, 'Work', { workMs: 1500 }, { deadline: 10_000 }).then(
+      () => 'finished',
+      (e: grpc.ServiceError) => `code ${e.code}`,
+    );
     const old = aliceSession(gw);
     assert.deepEqual(await rawCall(old, HEALTH_CHECK), { grpcStatus: 0 });
     const late = tcpConnect(gw.addresses.grpcPort, '127.0.0.1');

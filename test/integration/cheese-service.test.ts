@@ -8,7 +8,15 @@ import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 
 const CHEESE = 'cheesefarm.v1.CheeseService';
 
-interface Cheese { orderId: string; type: string; age: number; quantity: number; orderedBy: string; idempotencyKey: string; orderedAt: { seconds: string } }
+interface Cheese {
+  orderId: string;
+  type: string;
+  age: number;
+  quantity: number;
+  orderedBy: string;
+  idempotencyKey: string;
+  orderedAt: { seconds: string };
+}
 
 describe('CheeseService over mTLS', () => {
   let gw: TestGateway;
@@ -19,7 +27,9 @@ describe('CheeseService over mTLS', () => {
     alice = gw.client(CHEESE, 'alice');
     bob = gw.client(CHEESE, 'bob');
   });
-  after(async () => { await gw.close(); });
+  after(async () => {
+    await gw.close();
+  });
 
   it('Order places an order and GetOrder reads it back', async () => {
     const order = await callUnary<Cheese>(alice, 'order', { type: 'PECORINO', age: 14, quantity: 2, idempotencyKey: 'get-1' });
@@ -38,7 +48,7 @@ describe('CheeseService over mTLS', () => {
     assert.equal(page.orders.filter((o) => o.idempotencyKey === 'same-key' && o.orderedBy === first.orderedBy).length, 1);
   });
 
-  it('keys are per client: bob using alice\'s key gets his own order', async () => {
+  it("keys are per client: bob using alice's key gets his own order", async () => {
     const fromAlice = await callUnary<Cheese>(alice, 'order', { type: 'BRIE', age: 4, idempotencyKey: 'shared-key' });
     const fromBob = await callUnary<Cheese>(bob, 'order', { type: 'BRIE', age: 4, idempotencyKey: 'shared-key' });
     assert.notEqual(fromBob.orderId, fromAlice.orderId);
@@ -47,17 +57,39 @@ describe('CheeseService over mTLS', () => {
 
   it('reusing a key for a different order is ALREADY_EXISTS, naming the first order', async () => {
     const first = await callUnary<Cheese>(alice, 'order', { type: 'BRIE', age: 4, idempotencyKey: 'reused' });
-    const { details } = await assertRejects(callUnary(alice, 'order', { type: 'BRIE', age: 9, idempotencyKey: 'reused' }), 'ALREADY_EXISTS', new RegExp(first.orderId));
+    const { details } = await assertRejects(
+      callUnary(alice, 'order', { type: 'BRIE', age: 9, idempotencyKey: 'reused' }),
+      'ALREADY_EXISTS',
+      new RegExp(first.orderId),
+    );
     assert.equal(details?.errorInfo?.reason, 'IDEMPOTENCY_KEY_REUSED');
   });
 
   it('bad input is INVALID_ARGUMENT listing every field at once', async () => {
-    const { details } = await assertRejects(callUnary(alice, 'order', { age: 0, idempotencyKey: '' }), 'INVALID_ARGUMENT',
-      /type must be one of EMMENTAL, BRIE, PECORINO, ROQUEFORT, CANASTRA; it is missing.*age must be 1 to 120 months.*idempotency_key is required/);
-    assert.deepEqual(details?.fieldViolations?.map((v) => v.field), ['type', 'age', 'idempotency_key']);
-    await assertRejects(callUnary(alice, 'order', { type: 42, age: 5, idempotencyKey: 'bad-type' }), 'INVALID_ARGUMENT', /type must be one of .*got 42/);
-    await assertRejects(callUnary(alice, 'order', { type: 'BRIE', age: 121, idempotencyKey: 'old' }), 'INVALID_ARGUMENT', /age must be 1 to 120 months; got 121/);
-    await assertRejects(callUnary(alice, 'order', { type: 'BRIE', age: 5, quantity: 5000, idempotencyKey: 'many' }), 'INVALID_ARGUMENT', /quantity must be 1 to 1000/);
+    const { details } = await assertRejects(
+      callUnary(alice, 'order', { age: 0, idempotencyKey: '' }),
+      'INVALID_ARGUMENT',
+      /type must be one of EMMENTAL, BRIE, PECORINO, ROQUEFORT, CANASTRA; it is missing.*age must be 1 to 120 months.*idempotency_key is required/,
+    );
+    assert.deepEqual(
+      details?.fieldViolations?.map((v) => v.field),
+      ['type', 'age', 'idempotency_key'],
+    );
+    await assertRejects(
+      callUnary(alice, 'order', { type: 42, age: 5, idempotencyKey: 'bad-type' }),
+      'INVALID_ARGUMENT',
+      /type must be one of .*got 42/,
+    );
+    await assertRejects(
+      callUnary(alice, 'order', { type: 'BRIE', age: 121, idempotencyKey: 'old' }),
+      'INVALID_ARGUMENT',
+      /age must be 1 to 120 months; got 121/,
+    );
+    await assertRejects(
+      callUnary(alice, 'order', { type: 'BRIE', age: 5, quantity: 5000, idempotencyKey: 'many' }),
+      'INVALID_ARGUMENT',
+      /quantity must be 1 to 1000/,
+    );
     await assertRejects(callUnary(alice, 'listOrders', { pageSize: 1000 }), 'INVALID_ARGUMENT', /page_size must be 1 to 100/);
     await assertRejects(callUnary(alice, 'listOrders', { pageToken: 'garbage' }), 'INVALID_ARGUMENT', /page_token is not a token this server issued/);
     await assertRejects(callUnary(alice, 'getOrder', {}), 'INVALID_ARGUMENT', /order_id is required/);
@@ -69,8 +101,11 @@ describe('CheeseService over mTLS', () => {
 
   it('out of stock is FAILED_PRECONDITION saying what is left', async () => {
     await callUnary(alice, 'order', { type: 'ROQUEFORT', age: 8, quantity: 2, idempotencyKey: 'roq-1' });
-    const { details } = await assertRejects(callUnary(alice, 'order', { type: 'ROQUEFORT', age: 8, quantity: 2, idempotencyKey: 'roq-2' }),
-      'FAILED_PRECONDITION', /ROQUEFORT is out of stock: 2 wheel\(s\) asked, 1 left/);
+    const { details } = await assertRejects(
+      callUnary(alice, 'order', { type: 'ROQUEFORT', age: 8, quantity: 2, idempotencyKey: 'roq-2' }),
+      'FAILED_PRECONDITION',
+      /ROQUEFORT is out of stock: 2 wheel\(s\) asked, 1 left/,
+    );
     assert.equal(details?.errorInfo?.reason, 'CHEESE_OUT_OF_STOCK');
     await callUnary(alice, 'order', { type: 'ROQUEFORT', age: 8, quantity: 1, idempotencyKey: 'roq-3' });
   });
@@ -87,7 +122,10 @@ describe('CheeseService over mTLS', () => {
       pages += 1;
     } while (pageToken);
     assert.equal(pages, 3);
-    assert.deepEqual(seen.map((o) => o.idempotencyKey), [6, 5, 4, 3, 2, 1, 0].map((i) => `page-${i}`));
+    assert.deepEqual(
+      seen.map((o) => o.idempotencyKey),
+      [6, 5, 4, 3, 2, 1, 0].map((i) => `page-${i}`),
+    );
   });
 
   it('WatchOrders streams orders as they are committed, filtered by type', async () => {
@@ -106,18 +144,31 @@ describe('CheeseService over mTLS', () => {
   });
 
   it('PlaceOrders commits each order of a client stream and summarises failures by index', async () => {
-    const summary = await callClientStream<{ accepted: number; rejected: number; orders: Cheese[]; failures: { index: number; code: string; message: string }[] }>(
-      alice, 'placeOrders', [
-        { type: 'BRIE', age: 5, idempotencyKey: 'batch-1' },
-        { type: 'BRIE', age: 500, idempotencyKey: 'batch-2' },
-        { type: 'PECORINO', age: 5, idempotencyKey: 'batch-3' },
-      ]);
+    const summary = await callClientStream<{
+      accepted: number;
+      rejected: number;
+      orders: Cheese[];
+      failures: { index: number; code: string; message: string }[];
+    }>(alice, 'placeOrders', [
+      { type: 'BRIE', age: 5, idempotencyKey: 'batch-1' },
+      { type: 'BRIE', age: 500, idempotencyKey: 'batch-2' },
+      { type: 'PECORINO', age: 5, idempotencyKey: 'batch-3' },
+    ]);
     assert.equal(summary.accepted, 2);
     assert.equal(summary.rejected, 1);
-    assert.deepEqual(summary.failures.map((f) => [f.index, f.code]), [[1, 'INVALID_ARGUMENT']]);
+    assert.deepEqual(
+      summary.failures.map((f) => [f.index, f.code]),
+      [[1, 'INVALID_ARGUMENT']],
+    );
     assert.match(summary.failures[0]!.message, /age must be 1 to 120/);
     // The summary lists the committed orders themselves (an empty list would make the read-back below check nothing).
-    assert.deepEqual(summary.orders.map((o) => [o.type, o.age, o.idempotencyKey]), [['BRIE', 5, 'batch-1'], ['PECORINO', 5, 'batch-3']]);
+    assert.deepEqual(
+      summary.orders.map((o) => [o.type, o.age, o.idempotencyKey]),
+      [
+        ['BRIE', 5, 'batch-1'],
+        ['PECORINO', 5, 'batch-3'],
+      ],
+    );
     for (const order of summary.orders) assert.deepEqual(await callUnary<Cheese>(alice, 'getOrder', { orderId: order.orderId }), order);
   });
 

@@ -24,9 +24,22 @@ describe('CLI client commands (typed clients)', () => {
   let dir: string;
 
   const gatehouse = async (args: string[]) => {
-    const connection = ['--target', `localhost:${gw.addresses.grpcPort}`, '--ca', gw.certs.caCert, '--cert', gw.certs.clients.alice.cert, '--key', gw.certs.clients.alice.key];
+    const connection = [
+      '--target',
+      `localhost:${gw.addresses.grpcPort}`,
+      '--ca',
+      gw.certs.caCert,
+      '--cert',
+      gw.certs.clients.alice.cert,
+      '--key',
+      gw.certs.clients.alice.key,
+    ];
     try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/gatehouse.ts', ...args, ...connection], { cwd: ROOT, env, timeout: 30_000 });
+      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/gatehouse.ts', ...args, ...connection], {
+        cwd: ROOT,
+        env,
+        timeout: 30_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };
@@ -36,7 +49,9 @@ describe('CLI client commands (typed clients)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-cli-'));
-    gw = await startGateway({ overrides: { 'tts.enabled': true, 'tts.workers': 1, 'tts.flite.enabled': false, 'stt.enabled': true, 'stt.workers': 1 } });
+    gw = await startGateway({
+      overrides: { 'tts.enabled': true, 'tts.workers': 1, 'tts.flite.enabled': false, 'stt.enabled': true, 'stt.workers': 1 },
+    });
     const { GATEHOUSE_TOKEN: _ignored, ...rest } = process.env;
     env = { ...rest, GATEHOUSE_CONFIG: 'config/default.yaml', GATEHOUSE_AUTH__DEV_SIGNING_KEY__FILE: devSigningKeyFile(gw.certs) };
   });
@@ -57,7 +72,10 @@ describe('CLI client commands (typed clients)', () => {
     assert.equal((JSON.parse(got.stdout) as { orderId: string }).orderId, order.orderId);
     const listed = await gatehouse(['cheese', 'list', '--type', 'BRIE', '--json']);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.deepEqual((JSON.parse(listed.stdout) as { orders: { orderId: string }[] }).orders.map((o) => o.orderId), [order.orderId]);
+    assert.deepEqual(
+      (JSON.parse(listed.stdout) as { orders: { orderId: string }[] }).orders.map((o) => o.orderId),
+      [order.orderId],
+    );
   });
 
   it('a cheese type the proto does not declare is a usage error naming the declared ones', async () => {

@@ -19,7 +19,9 @@ async function scrape(adminPort: number): Promise<{ status: number; ms: number; 
   const startedAt = performance.now();
   const response = await fetch(`http://127.0.0.1:${adminPort}/metrics`, { signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
-  const line = text.split('\n').find((l) => l.startsWith('grpc_server_handled_total{') && l.includes('grpc_method="Order"') && l.includes('grpc_code="OK"'));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('grpc_server_handled_total{') && l.includes('grpc_method="Order"') && l.includes('grpc_code="OK"'));
   return { status: response.status, ms: performance.now() - startedAt, orders: line ? Number(line.split(' ').pop()) : Number.NaN };
 }
 
@@ -46,10 +48,16 @@ describe('cluster metrics when a worker hangs or dies', () => {
   });
 
   it('scrapes answer within the timeout with the workers that answer, and summed counters never go backwards', async () => {
-    const credentials = withBearerToken(channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }), devTokenFor(certs, 'alice'));
+    const credentials = withBearerToken(
+      channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }),
+      devTokenFor(certs, 'alice'),
+    );
     // One connection per call: cluster balances connections, so both workers count some.
     for (let i = 0; i < 12; i += 1) {
-      const client = createClient(CHEESE, `127.0.0.1:${gw.grpcPort}`, credentials, { 'grpc.ssl_target_name_override': 'localhost', 'grpc.use_local_subchannel_pool': 1 });
+      const client = createClient(CHEESE, `127.0.0.1:${gw.grpcPort}`, credentials, {
+        'grpc.ssl_target_name_override': 'localhost',
+        'grpc.use_local_subchannel_pool': 1,
+      });
       clients.push(client);
       await callUnary(client, 'order', { type: 'BRIE', age: 5, idempotencyKey: `metrics-${i}` }, { deadline: 5000 });
     }
@@ -65,7 +73,7 @@ describe('cluster metrics when a worker hangs or dies', () => {
       const hung = await scrape(gw.adminPort);
       assert.equal(hung.status, 200);
       assert.ok(hung.ms < WORKER_METRICS_TIMEOUT_MS + 1000, `a scrape with a hung worker took ${hung.ms.toFixed(0)} ms`);
-      assert.equal(hung.orders, 12, 'the hung worker\'s counts are carried from its last answer');
+      assert.equal(hung.orders, 12, "the hung worker's counts are carried from its last answer");
     } finally {
       process.kill(pids[1]!, 'SIGCONT');
     }
@@ -85,7 +93,8 @@ describe('cluster metrics when a worker hangs or dies', () => {
       assert.ok(s.orders >= 12, `the summed counter went backwards: ${JSON.stringify(seen)}`);
     }
     // Once the replacement is up, the departed worker's counts are still in the sum.
-    for (let i = 0; i < 50 && !gw.output.some((l) => l.includes('"msg":"worker started"') && !pids.some((p) => l.includes(`"pid":${p}`))); i += 1) await sleep(100);
+    for (let i = 0; i < 50 && !gw.output.some((l) => l.includes('"msg":"worker started"') && !pids.some((p) => l.includes(`"pid":${p}`))); i += 1)
+      await sleep(100);
     assert.equal((await scrape(gw.adminPort)).orders, 12);
   });
 });

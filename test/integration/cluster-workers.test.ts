@@ -15,7 +15,9 @@ const CHEESE = 'cheesefarm.v1.CheeseService';
 /** The primary's /metrics: the sum over workers. */
 async function handledOrders(adminPort: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('grpc_server_handled_total{') && l.includes('grpc_method="Order"') && l.includes('grpc_code="OK"'));
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith('grpc_server_handled_total{') && l.includes('grpc_method="Order"') && l.includes('grpc_code="OK"'));
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
@@ -37,8 +39,15 @@ describe('serve --workers 2', () => {
   const clients: grpc.Client[] = [];
   /** A client on its own connection: cluster balances connections, not calls. */
   const freshClient = (i: number) => {
-    const credentials = withBearerToken(channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }), devTokenFor(certs, 'alice'));
-    const client = createClient(CHEESE, `127.0.0.1:${gw.grpcPort}`, credentials, { 'grpc.ssl_target_name_override': 'localhost', 'grpc.use_local_subchannel_pool': 1, 'test.connection': i });
+    const credentials = withBearerToken(
+      channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }),
+      devTokenFor(certs, 'alice'),
+    );
+    const client = createClient(CHEESE, `127.0.0.1:${gw.grpcPort}`, credentials, {
+      'grpc.ssl_target_name_override': 'localhost',
+      'grpc.use_local_subchannel_pool': 1,
+      'test.connection': i,
+    });
     clients.push(client);
     return client;
   };
@@ -66,17 +75,27 @@ describe('serve --workers 2', () => {
     await sleep(200); // access lines are written as calls end
     const byWorker = ordersByWorker(gw);
     assert.equal(byWorker.size, 2, `both workers served Order calls: ${JSON.stringify([...byWorker])}`);
-    assert.equal([...byWorker.values()].reduce((a, b) => a + b, 0), calls);
+    assert.equal(
+      [...byWorker.values()].reduce((a, b) => a + b, 0),
+      calls,
+    );
     assert.equal(await handledOrders(gw.adminPort), calls, 'the primary reports the exact sum over workers');
     // Gauges that alerts compare with thresholds must not be summed: the dev server certificate lives 825 days.
     const text = await (await fetch(`http://127.0.0.1:${gw.adminPort}/metrics`)).text();
-    const expiry = Number(text.split('\n').find((l) => l.startsWith('gatehouse_certificate_expiry_seconds{certificate="server"}'))?.split(' ').pop());
+    const expiry = Number(
+      text
+        .split('\n')
+        .find((l) => l.startsWith('gatehouse_certificate_expiry_seconds{certificate="server"}'))
+        ?.split(' ')
+        .pop(),
+    );
     assert.ok(expiry > 824 * 86400 && expiry <= 825 * 86400, `certificate expiry is one worker's view, not a sum: ${expiry}`);
     assert.match(text, /gatehouse_health_serving\{service=""\} 1\n/);
   });
 
   it('a killed worker is replaced while the service keeps answering, and drain stops everything with exit 0', async () => {
-    const ready = async () => (await fetch(`http://127.0.0.1:${gw.adminPort}/readyz`)).json() as Promise<{ ready: boolean; services: Record<string, string> }>;
+    const ready = async () =>
+      (await fetch(`http://127.0.0.1:${gw.adminPort}/readyz`)).json() as Promise<{ ready: boolean; services: Record<string, string> }>;
     const before = Object.keys((await ready()).services);
     assert.equal(before.length, 2);
     const pids = gw.output.filter((l) => l.includes('"msg":"worker started"')).map((l) => (JSON.parse(l) as { pid: number }).pid);
@@ -85,7 +104,10 @@ describe('serve --workers 2', () => {
     // A connection the primary hands out in the instant before it notices the death is lost with the worker (clients
     // retry those); once it has noticed, every new connection goes to the survivor.
     for (let i = 0; i < 100 && !gw.output.some((l) => l.includes('worker died; starting a replacement')); i += 1) await sleep(20);
-    assert.ok(gw.output.some((l) => l.includes('worker died; starting a replacement')), 'the primary noticed the death');
+    assert.ok(
+      gw.output.some((l) => l.includes('worker died; starting a replacement')),
+      'the primary noticed the death',
+    );
 
     // The survivor keeps serving while the replacement starts.
     for (let i = 0; i < 4; i += 1) {
@@ -99,7 +121,10 @@ describe('serve --workers 2', () => {
       if (state.ready && after.length === 2 && after.some((w) => !before.includes(w))) break;
       await sleep(100);
     }
-    assert.ok(after.some((w) => !before.includes(w)), `a replacement worker joined: before ${before}, after ${after}`);
+    assert.ok(
+      after.some((w) => !before.includes(w)),
+      `a replacement worker joined: before ${before}, after ${after}`,
+    );
 
     gw.child.kill('SIGTERM');
     assert.equal(await gw.exited, 0);

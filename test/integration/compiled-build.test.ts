@@ -27,7 +27,10 @@ function ensureBuild(): void {
   const stamp = join(ROOT, 'dist/.build-stamp');
   if (existsSync(stamp) && existsSync(CLI)) {
     const built = statSync(stamp).mtimeMs;
-    const stale = spawnSync('find', ['src', 'interceptors', 'certs/dev-certificates.ts', '-newer', stamp, '-type', 'f'], { cwd: ROOT, encoding: 'utf8' });
+    const stale = spawnSync('find', ['src', 'interceptors', 'certs/dev-certificates.ts', '-newer', stamp, '-type', 'f'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     if (stale.status === 0 && stale.stdout.trim() === '' && built > 0) return;
   }
   // What `npm run build` runs, without npm: tsc, then the non-TypeScript files next to the modules.
@@ -37,34 +40,63 @@ function ensureBuild(): void {
   }
 }
 
-test('the compiled gateway serves every engine without tsx, and the compiled CLI orders cheese and synthesises speech', { timeout: 300_000 }, async () => {
+test('the compiled gateway serves every engine without tsx, and the compiled CLI orders cheese and synthesises speech', {
+  timeout: 300_000,
+}, async () => {
   ensureBuild();
   const certs = makeTemporaryDevCertificates();
   const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-compiled-'));
-  const gateway = await spawnGateway(certs, join(dataDir, 'orders.db'), {
-    GATEHOUSE_TTS__ENABLED: 'true',
-    GATEHOUSE_TTS__WORKERS: '1',
-    GATEHOUSE_TTS__FLITE__WORKERS: '1',
-    GATEHOUSE_STT__ENABLED: 'true',
-    GATEHOUSE_STT__WORKERS: '1',
-  }, ['--workers', '1'], { command: ['--import', FORBID, CLI] });
+  const gateway = await spawnGateway(
+    certs,
+    join(dataDir, 'orders.db'),
+    {
+      GATEHOUSE_TTS__ENABLED: 'true',
+      GATEHOUSE_TTS__WORKERS: '1',
+      GATEHOUSE_TTS__FLITE__WORKERS: '1',
+      GATEHOUSE_STT__ENABLED: 'true',
+      GATEHOUSE_STT__WORKERS: '1',
+    },
+    ['--workers', '1'],
+    { command: ['--import', FORBID, CLI] },
+  );
   try {
     const health = `127.0.0.1:${gateway.healthPort}`;
     const insecure = grpc.credentials.createInsecure();
     for (const service of ['cheesefarm.v1.CheeseService', 'gatehouse.tts.v1.TextToSpeech', 'gatehouse.stt.v1.SpeechToText']) {
-      assert.equal(await waitForHealth(health, insecure, 'SERVING', 240_000, service), 'SERVING', `${service} did not become SERVING:\n${gateway.output.join('\n')}`);
+      assert.equal(
+        await waitForHealth(health, insecure, 'SERVING', 240_000, service),
+        'SERVING',
+        `${service} did not become SERVING:\n${gateway.output.join('\n')}`,
+      );
     }
     assert.ok(!gateway.output.some((line) => line.includes('runtime compiler or TypeScript source loaded')), gateway.output.join('\n'));
 
-    const client = ['--target', `localhost:${gateway.grpcPort}`, '--ca', certs.caCert, '--cert', certs.clients.alice.cert, '--key', certs.clients.alice.key, '--token', devTokenFor(certs, 'alice')];
-    const order = await run(process.execPath, [CLI, 'cheese', 'order', '--type', 'BRIE', '--age', '12', '--json', ...client], { cwd: ROOT, timeout: 30_000 });
+    const client = [
+      '--target',
+      `localhost:${gateway.grpcPort}`,
+      '--ca',
+      certs.caCert,
+      '--cert',
+      certs.clients.alice.cert,
+      '--key',
+      certs.clients.alice.key,
+      '--token',
+      devTokenFor(certs, 'alice'),
+    ];
+    const order = await run(process.execPath, [CLI, 'cheese', 'order', '--type', 'BRIE', '--age', '12', '--json', ...client], {
+      cwd: ROOT,
+      timeout: 30_000,
+    });
     const placed = JSON.parse(order.stdout) as { type: string; age: number; orderId: string };
     assert.equal(placed.type, 'BRIE');
     assert.equal(placed.age, 12);
     assert.match(placed.orderId, /\S/);
 
     const wav = join(dataDir, 'hello.wav');
-    await run(process.execPath, [CLI, 'tts', 'say', 'Hello from the compiled build', '--voice', 'kal16', '-o', wav, ...client], { cwd: ROOT, timeout: 60_000 });
+    await run(process.execPath, [CLI, 'tts', 'say', 'Hello from the compiled build', '--voice', 'kal16', '-o', wav, ...client], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
     const bytes = readFileSync(wav);
     assert.equal(bytes.subarray(0, 4).toString('latin1'), 'RIFF');
     assert.ok(bytes.length > 16_000, `a spoken sentence at 16 kHz is more than half a second of audio, got ${bytes.length} bytes`);

@@ -42,7 +42,11 @@ test('every metric in the dashboard and the alert rules is one Gatehouse exports
   const gateway = await startGateway({ overrides: { 'tts.enabled': true, 'stt.enabled': true } });
   t.after(() => gateway.close());
   const hosted = new Set(gateway.gateway.services.map((service) => service.name));
-  assert.deepEqual(SPEECH_SERVICES.filter((name) => !hosted.has(name)), [], 'the scraped gateway hosts the speech services the dashboard watches');
+  assert.deepEqual(
+    SPEECH_SERVICES.filter((name) => !hosted.has(name)),
+    [],
+    'the scraped gateway hosts the speech services the dashboard watches',
+  );
   const response = await fetch(`${gateway.adminUrl}/metrics`);
   assert.equal(response.status, 200);
   const exported = exportedMetricTypes(await response.text());

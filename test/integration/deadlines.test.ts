@@ -98,11 +98,17 @@ describe('deadlines', () => {
     stream.cancel();
     assert.equal((await failed).code, grpc.status.CANCELLED);
     await assertStopped(record);
-    assert.ok(record.abortReason instanceof GatehouseError && record.abortReason.code === grpc.status.CANCELLED, `abort reason: ${String(record.abortReason)}`);
+    assert.ok(
+      record.abortReason instanceof GatehouseError && record.abortReason.code === grpc.status.CANCELLED,
+      `abort reason: ${String(record.abortReason)}`,
+    );
   });
 
   it('the access log records the timed-out calls with their code', () => {
     const lines = gw.logs.filter((line) => line.msg === 'grpc call' && line.method === `/${SLOW_SERVICE}/Work`);
-    assert.deepEqual(lines.map((line) => line.code), ['DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED', 'OK', 'DEADLINE_EXCEEDED']);
+    assert.deepEqual(
+      lines.map((line) => line.code),
+      ['DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED', 'OK', 'DEADLINE_EXCEEDED'],
+    );
   });
 });

@@ -14,9 +14,10 @@ const kubectl = process.env.KUBECTL ?? 'kubectl';
 const missing = ['promtool', kubectl].filter((tool) => !onPath(tool));
 // Only a developer machine without the Debian packages may skip; CI installs
 // them (.ci/install-system-deps.sh) and must run this.
-const skip = missing.length > 0 && !process.env.CI
-  ? `deploy/check.sh needs ${missing.join(' and ')}: run .ci/install-system-deps.sh (never skipped under CI)`
-  : false;
+const skip =
+  missing.length > 0 && !process.env.CI
+    ? `deploy/check.sh needs ${missing.join(' and ')}: run .ci/install-system-deps.sh (never skipped under CI)`
+    : false;
 
 test('deploy/check.sh passes: kustomize renders, schemas, probes, promtool rules and tests, dashboard', { skip, timeout: 120_000 }, () => {
   const result = spawnSync('bash', ['deploy/check.sh'], { cwd: root, encoding: 'utf8', timeout: 110_000 });

@@ -35,7 +35,9 @@ describe('deploy check: order storage layouts', { skip, timeout: 120_000 }, () =
       assert.equal(result.status, 0, result.stderr);
       rendered.set(overlay, result.stdout);
     }
-    return YAML.parseAllDocuments(rendered.get(overlay)!).map((d) => d.toJS() as K8sObject).filter(Boolean);
+    return YAML.parseAllDocuments(rendered.get(overlay)!)
+      .map((d) => d.toJS() as K8sObject)
+      .filter(Boolean);
   };
   /** Runs deploy/check.sh's per-overlay checks (scripts/deploy/manifest-checks.ts) on `objects`; returns the storage check. */
   const check = (name: string, objects: K8sObject[]) => {
@@ -59,7 +61,10 @@ describe('deploy check: order storage layouts', { skip, timeout: 120_000 }, () =
     container.env = container.env.filter((e: { name: string }) => e.name !== 'GATEHOUSE_STORAGE__URL');
     const result = check('production-sqlite', objects);
     assert.equal(result.ok, false);
-    assert.match(result.problems.join('\n'), /orders are in SQLite \(no storage\.url\) but the workload may run 20 replicas \(HorizontalPodAutoscaler maxReplicas\)/);
+    assert.match(
+      result.problems.join('\n'),
+      /orders are in SQLite \(no storage\.url\) but the workload may run 20 replicas \(HorizontalPodAutoscaler maxReplicas\)/,
+    );
   });
 
   it('production without Redis fails: rate limits would be per pod', () => {

@@ -19,8 +19,15 @@ describe('a real gateway process', () => {
   let dataDir: string;
   const clients: grpc.Client[] = [];
   const client = (port: number) => {
-    const c = createClient(CHEESE, `127.0.0.1:${port}`, withBearerToken(channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }), devTokenFor(certs, 'alice')),
-      { 'grpc.ssl_target_name_override': 'localhost' });
+    const c = createClient(
+      CHEESE,
+      `127.0.0.1:${port}`,
+      withBearerToken(
+        channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }),
+        devTokenFor(certs, 'alice'),
+      ),
+      { 'grpc.ssl_target_name_override': 'localhost' },
+    );
     clients.push(c);
     return c;
   };
@@ -45,7 +52,11 @@ describe('a real gateway process', () => {
     try {
       const again = await callUnary<{ orderId: string; type: string }>(client(second.grpcPort), 'getOrder', { orderId: order.orderId });
       assert.equal(again.type, 'BRIE');
-      const replay = await callUnary<{ orderId: string }>(client(second.grpcPort), 'order', { type: 'BRIE', age: 7, idempotencyKey: 'survives-kill' });
+      const replay = await callUnary<{ orderId: string }>(client(second.grpcPort), 'order', {
+        type: 'BRIE',
+        age: 7,
+        idempotencyKey: 'survives-kill',
+      });
       assert.equal(replay.orderId, order.orderId, 'the idempotency key still maps to the same order after the crash');
     } finally {
       second.child.kill('SIGKILL');
@@ -61,8 +72,12 @@ describe('a real gateway process', () => {
     // A client stream stays in flight until we end it: the "long call".
     const cheese = client(gw.grpcPort);
     let summary: { accepted: number } | undefined;
-    const call = (cheese as unknown as { placeOrders(cb: (e: grpc.ServiceError | null, r: { accepted: number }) => void): grpc.ClientWritableStream<unknown> })
-      .placeOrders((error, reply) => { if (error) throw error; summary = reply; });
+    const call = (
+      cheese as unknown as { placeOrders(cb: (e: grpc.ServiceError | null, r: { accepted: number }) => void): grpc.ClientWritableStream<unknown> }
+    ).placeOrders((error, reply) => {
+      if (error) throw error;
+      summary = reply;
+    });
     call.write({ type: 'PECORINO', age: 10, idempotencyKey: 'drain-1' });
     await sleep(300);
 
@@ -84,8 +99,10 @@ describe('a real gateway process', () => {
   });
 
   it('stops before listening when config is invalid, listing every problem', async () => {
-    await assert.rejects(spawnGateway(certs, join(dataDir, 'bad.db'), { GATEHOUSE_SERVER__PORT: 'eighty', GATEHOUSE_LOGGING__LEVEL: 'chatty' }),
-      (error: Error) => /exited \(2\)/.test(error.message) && /server\.port/.test(error.message) && /logging\.level/.test(error.message));
+    await assert.rejects(
+      spawnGateway(certs, join(dataDir, 'bad.db'), { GATEHOUSE_SERVER__PORT: 'eighty', GATEHOUSE_LOGGING__LEVEL: 'chatty' }),
+      (error: Error) => /exited \(2\)/.test(error.message) && /server\.port/.test(error.message) && /logging\.level/.test(error.message),
+    );
   });
 });
 
@@ -94,8 +111,15 @@ describe('a stream that outlives the drain grace', () => {
     const certs = makeTemporaryDevCertificates();
     const dataDir = mkdtempSync(join(tmpdir(), 'gatehouse-grace-'));
     const gw = await spawnGateway(certs, join(dataDir, 'grace.db'), { GATEHOUSE_SERVER__SHUTDOWN_GRACE_MS: '500' });
-    const cheese = createClient(CHEESE, `127.0.0.1:${gw.grpcPort}`, withBearerToken(channelCredentials({ caFile: certs.caCert, certFile: certs.clients.bob.cert, keyFile: certs.clients.bob.key }), devTokenFor(certs, 'bob')),
-      { 'grpc.ssl_target_name_override': 'localhost' });
+    const cheese = createClient(
+      CHEESE,
+      `127.0.0.1:${gw.grpcPort}`,
+      withBearerToken(
+        channelCredentials({ caFile: certs.caCert, certFile: certs.clients.bob.cert, keyFile: certs.clients.bob.key }),
+        devTokenFor(certs, 'bob'),
+      ),
+      { 'grpc.ssl_target_name_override': 'localhost' },
+    );
     try {
       const watch = (cheese as unknown as { watchOrders(r: object): grpc.ClientReadableStream<unknown> }).watchOrders({});
       const ended = new Promise<grpc.ServiceError | 'OK'>((resolve) => {

@@ -53,8 +53,16 @@ describe('external benchmark harness (smoke)', { skip, timeout: 240_000 }, () =>
 
   function options(server: ServerProcess, tls: LoadOptions['tls']): LoadOptions {
     return {
-      target: `127.0.0.1:${server.port}`, tls, certs: files.certs, token, method: LIST_VOICES, request: LIST_VOICES_RU,
-      connections: 2, inflight: 2, warmupMs: 0, serverPid: server.pid,
+      target: `127.0.0.1:${server.port}`,
+      tls,
+      certs: files.certs,
+      token,
+      method: LIST_VOICES,
+      request: LIST_VOICES_RU,
+      connections: 2,
+      inflight: 2,
+      warmupMs: 0,
+      serverPid: server.pid,
     };
   }
 
@@ -74,7 +82,10 @@ describe('external benchmark harness (smoke)', { skip, timeout: 240_000 }, () =>
       voices: { languageCodes: string[] }[];
     };
     assert.ok(decoded.voices.length > 0, 'ListVoices(ru) listed no voice');
-    assert.ok(decoded.voices.every((voice) => voice.languageCodes.some((code) => code.startsWith('ru'))), JSON.stringify(decoded.voices));
+    assert.ok(
+      decoded.voices.every((voice) => voice.languageCodes.some((code) => code.startsWith('ru'))),
+      JSON.stringify(decoded.voices),
+    );
     writeFileSync(run.replyFile, reply!);
 
     const unary = await runLoad(binary, { ...options(gateway, 'mtls'), durationMs: 1000 });
@@ -82,7 +93,11 @@ describe('external benchmark harness (smoke)', { skip, timeout: 240_000 }, () =>
     assert.equal(unary.messages, unary.ok);
 
     const stream = await runLoad(binary, {
-      ...options(gateway, 'mtls'), kind: 'server-stream', method: BENCH_STREAM_METHOD, expectMessages: BENCH_STREAM_MESSAGES, durationMs: 500,
+      ...options(gateway, 'mtls'),
+      kind: 'server-stream',
+      method: BENCH_STREAM_METHOD,
+      expectMessages: BENCH_STREAM_MESSAGES,
+      durationMs: 500,
     });
     assertAllOk(stream);
     assert.equal(stream.messages, stream.ok * BENCH_STREAM_MESSAGES);
@@ -96,7 +111,11 @@ describe('external benchmark harness (smoke)', { skip, timeout: 240_000 }, () =>
   });
 
   it('bare grpc-js and Python grpcio serve the same reply bytes to the Go client', async () => {
-    for (const [name, tls] of [['bare', 'mtls'], ['python', 'mtls'], ['python-plaintext', 'plaintext']] as const) {
+    for (const [name, tls] of [
+      ['bare', 'mtls'],
+      ['python', 'mtls'],
+      ['python-plaintext', 'plaintext'],
+    ] as const) {
       const server = await start(name);
       const [reply] = await fetchReplies(binary, options(server, tls));
       assert.deepEqual(reply, readFileSync(run.replyFile), name);

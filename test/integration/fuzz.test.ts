@@ -61,7 +61,8 @@ const pendingItemOf = (v: Violation) => PENDING.find((p) => p.matches(v))?.item;
 
 /** Half a second of real speech (Debian's pocketsphinx test data), when installed. */
 const SPEECH = existsSync('/usr/share/pocketsphinx/test/data/goforward.raw')
-  ? readFileSync('/usr/share/pocketsphinx/test/data/goforward.raw').subarray(0, 16_000) : Buffer.alloc(16_000);
+  ? readFileSync('/usr/share/pocketsphinx/test/data/goforward.raw').subarray(0, 16_000)
+  : Buffer.alloc(16_000);
 
 /** Valid requests per message type, which the fuzzer varies one field at a time. */
 const SEEDS: Record<string, Record<string, unknown>[]> = {
@@ -70,8 +71,16 @@ const SEEDS: Record<string, Record<string, unknown>[]> = {
   'gatehouse.tts.v1.SynthesizeRequest': [
     { input: { text: 'Hello there.' }, voice: { language_code: 'en-US' }, audio_config: { audio_encoding: 1 } },
     { input: { text: 'Fuzz.' }, voice: { name: 'kal16' }, audio_config: { audio_encoding: 1, sample_rate_hertz: 16000 } },
-    { input: { template_input: { template: 'Say {a} now', slots: { a: 'one' } } }, voice: { language_code: 'en-US' }, audio_config: { audio_encoding: 1 } },
-    { input: { template_input: { template: 'Say {toString} now', backup_phrase: 'nothing' } }, voice: { language_code: 'en-US' }, audio_config: { audio_encoding: 1 } },
+    {
+      input: { template_input: { template: 'Say {a} now', slots: { a: 'one' } } },
+      voice: { language_code: 'en-US' },
+      audio_config: { audio_encoding: 1 },
+    },
+    {
+      input: { template_input: { template: 'Say {toString} now', backup_phrase: 'nothing' } },
+      voice: { language_code: 'en-US' },
+      audio_config: { audio_encoding: 1 },
+    },
   ],
   'gatehouse.stt.v1.RecognizeRequest': [{ config: { encoding: 1, sample_rate_hertz: 16000, language_code: 'en-US' }, audio: { content: SPEECH } }],
   'gatehouse.stt.v1.StreamingRecognizeRequest': [
@@ -97,7 +106,10 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
 
   /** Every method the main listener serves, with its request type when a loaded proto has it. */
   const methods = [
-    'cheesefarm.v1.CheeseService', 'gatehouse.tts.v1.TextToSpeech', 'gatehouse.stt.v1.SpeechToText', 'grpc.health.v1.Health',
+    'cheesefarm.v1.CheeseService',
+    'gatehouse.tts.v1.TextToSpeech',
+    'gatehouse.stt.v1.SpeechToText',
+    'grpc.health.v1.Health',
     'grpc.reflection.v1.ServerReflection',
   ].flatMap((serviceName) => {
     const service = root.lookup(serviceName);
@@ -113,8 +125,12 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
   before(async () => {
     gw = await startGateway({
       overrides: {
-        'tts.enabled': true, 'tts.workers': 1, 'tts.flite.workers': 1, 'tts.maxTextChars': 400,
-        'stt.enabled': true, 'stt.workers': 1,
+        'tts.enabled': true,
+        'tts.workers': 1,
+        'tts.flite.workers': 1,
+        'tts.maxTextChars': 400,
+        'stt.enabled': true,
+        'stt.workers': 1,
         'logging.level': 'warn',
         'deadlines.maxMs': SERVER_DEADLINE_MS,
         'deadlines.defaultMs': SERVER_DEADLINE_MS,
@@ -129,16 +145,29 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
   });
 
   /** Records a violation for a status, when it breaks a rule. */
-  function judge(where: string, repro: string, elapsedMs: number, deadlineMs: number, status: { code: number; details: string; metadata?: grpc.Metadata }): void {
+  function judge(
+    where: string,
+    repro: string,
+    elapsedMs: number,
+    deadlineMs: number,
+    status: { code: number; details: string; metadata?: grpc.Metadata },
+  ): void {
     calls++;
     const key = `${where.startsWith('raw') ? 'raw' : where} ${grpc.status[status.code]}`;
     codes.set(key, (codes.get(key) ?? 0) + 1);
     const raw = status.metadata?.get(STATUS_DETAILS_KEY)[0];
     const reason = raw ? codec.decode(Buffer.isBuffer(raw) ? raw : Buffer.from(raw)).errorInfo?.reason : undefined;
     const base = { where, code: status.code, reason, details: status.details.slice(0, 300), repro };
-    if (status.code === grpc.status.UNKNOWN || status.code === grpc.status.INTERNAL) violations.push({ rule: 'UNKNOWN or INTERNAL for client input', ...base });
-    if (Buffer.byteLength(status.details) > STATUS_MESSAGE_BOUND) violations.push({ rule: 'status message over the bound', ...base, details: `${Buffer.byteLength(status.details)} bytes: ${status.details.slice(0, 120)}...` });
-    if (elapsedMs > deadlineMs + SLACK_MS) violations.push({ rule: 'no status within the deadline', ...base, details: `${Math.round(elapsedMs)} ms: ${base.details}` });
+    if (status.code === grpc.status.UNKNOWN || status.code === grpc.status.INTERNAL)
+      violations.push({ rule: 'UNKNOWN or INTERNAL for client input', ...base });
+    if (Buffer.byteLength(status.details) > STATUS_MESSAGE_BOUND)
+      violations.push({
+        rule: 'status message over the bound',
+        ...base,
+        details: `${Buffer.byteLength(status.details)} bytes: ${status.details.slice(0, 120)}...`,
+      });
+    if (elapsedMs > deadlineMs + SLACK_MS)
+      violations.push({ rule: 'no status within the deadline', ...base, details: `${Math.round(elapsedMs)} ms: ${base.details}` });
   }
 
   /** One gRPC call with `messages` as raw request bytes; resolves with the final status. */
@@ -174,22 +203,33 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
   it('every RPC answers generated, mutated and random messages with a proper status in time', async () => {
     const cases = methods.flatMap((method, index) => {
       const perMethod = (method.path.includes('Speech') || method.path.includes('TextToSpeech') ? 12 : 20) * RUNS;
-      const seeds = method.requestType ? SEEDS[method.requestType.fullName.slice(1)] ?? [] : [];
-      const messages = fc.array(requestBytesArbitrary(method.requestType, { maxLength: 200 }, seeds), { minLength: 1, maxLength: method.clientStream ? 3 : 1 });
+      const seeds = method.requestType ? (SEEDS[method.requestType.fullName.slice(1)] ?? []) : [];
+      const messages = fc.array(requestBytesArbitrary(method.requestType, { maxLength: 200 }, seeds), {
+        minLength: 1,
+        maxLength: method.clientStream ? 3 : 1,
+      });
       return fc.sample(messages, { numRuns: perMethod, seed: SEED + index }).map((m) => ({ method, messages: m }));
     });
     // A few calls at a time: engines are small pools, and the point is the replies, not load.
     let next = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
-      while (next < cases.length) {
-        const { method, messages } = cases[next++]!;
-        // WatchOrders streams until its deadline: that ending is the expected one.
-        const longStream = method.path.endsWith('/WatchOrders') || method.path.endsWith('/Watch');
-        const startedAt = performance.now();
-        const status = await call(method, messages, longStream ? 500 : CLIENT_DEADLINE_MS);
-        judge(method.path, messages.map((m) => Buffer.from(m).toString('hex')).join(' | '), performance.now() - startedAt, longStream ? 500 : SERVER_DEADLINE_MS, status);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < cases.length) {
+          const { method, messages } = cases[next++]!;
+          // WatchOrders streams until its deadline: that ending is the expected one.
+          const longStream = method.path.endsWith('/WatchOrders') || method.path.endsWith('/Watch');
+          const startedAt = performance.now();
+          const status = await call(method, messages, longStream ? 500 : CLIENT_DEADLINE_MS);
+          judge(
+            method.path,
+            messages.map((m) => Buffer.from(m).toString('hex')).join(' | '),
+            performance.now() - startedAt,
+            longStream ? 500 : SERVER_DEADLINE_MS,
+            status,
+          );
+        }
+      }),
+    );
     assert.ok(calls >= cases.length, `${calls} of ${cases.length} calls finished`);
   });
 
@@ -200,7 +240,10 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
       const valid = Buffer.from(cheeseRequest.encode({ age: 12, type: 2, idempotency_key: 'fuzz-raw', quantity: 1 }).finish());
       const paths = fc.oneof(
         { weight: 6, arbitrary: fc.constantFrom(...methods.filter((m) => !m.serverStream).map((m) => m.path)) },
-        { weight: 1, arbitrary: fc.constantFrom('/', '', '/x', '//', '/cheesefarm.CheeseService/Order', '/cheesefarm.v1.CheeseService/', '/%00/%2e%2e') },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom('/', '', '/x', '//', '/cheesefarm.CheeseService/Order', '/cheesefarm.v1.CheeseService/', '/%00/%2e%2e'),
+        },
         { weight: 1, arbitrary: fc.string({ maxLength: 30 }).map((s) => `/${s}`) },
       );
       const timeout = fc.oneof(
@@ -212,7 +255,11 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
       const metadata = fc.dictionary(fc.stringMatching(/^x-[a-z0-9_.-]{1,16}$/), headerValue, { maxKeys: 12 });
       const frame = fc.record({
         flag: fc.oneof(fc.constantFrom(0, 1), fc.integer({ min: 0, max: 255 })),
-        payload: fc.oneof(fc.constant(valid), fc.constant(gzipSync(valid)), fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b))),
+        payload: fc.oneof(
+          fc.constant(valid),
+          fc.constant(gzipSync(valid)),
+          fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+        ),
         lengthDelta: fc.oneof({ weight: 4, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -8, max: 1 << 20 }) }),
       });
       const request = fc.record({
@@ -226,41 +273,53 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
       });
       const cases = fc.sample(request, { numRuns: 60 * RUNS, seed: SEED + 1000 });
       let next = 0;
-      await Promise.all(Array.from({ length: 4 }, async () => {
-        while (next < cases.length) {
-          const r = cases[next++]!;
-          const headers: OutgoingHttpHeaders = {
-            ':method': 'POST', ':path': r.path || '/', 'content-type': r.contentType, te: 'trailers', ...r.metadata,
-            ...(r.authorized ? { authorization: `Bearer ${token}` } : {}),
-            ...(r.timeout !== undefined ? { 'grpc-timeout': r.timeout } : {}),
-            ...(r.encoding !== undefined ? { 'grpc-encoding': r.encoding } : {}),
-          };
-          const body = Buffer.concat(r.frames.map((f) => {
-            const prefix = Buffer.alloc(5);
-            prefix[0] = f.flag;
-            prefix.writeUInt32BE(Math.max(0, f.payload.length + f.lengthDelta), 1);
-            return Buffer.concat([prefix, f.payload]);
-          }));
-          const repro = JSON.stringify({ ...r, frames: undefined, authorization: r.authorized, body: body.toString('hex') });
-          const outcome = await rawRequest(session, headers, body, CLIENT_DEADLINE_MS);
-          if (outcome.kind === 'no-reply') {
-            calls++;
-            violations.push({ rule: 'no status within the deadline', where: `raw ${r.path}`, repro });
-          } else if (outcome.kind === 'reset') {
-            calls++;
-            // HTTP/2 itself refuses a :path with spaces or control characters (PROTOCOL_ERROR): the right answer there.
-            if (/[^\x21-\x7e]/.test(r.path || '/')) continue;
-            violations.push({ rule: 'reset without a status', where: `raw ${r.path}`, details: `RST_STREAM ${outcome.rstCode}`, repro });
-          } else if (outcome.grpcStatus !== undefined) {
-            const md = new grpc.Metadata();
-            if (outcome.detailsBin) md.set(STATUS_DETAILS_KEY, Buffer.from(outcome.detailsBin, 'base64'));
-            judge(`raw ${r.path}`, repro, outcome.elapsedMs, SERVER_DEADLINE_MS, { code: outcome.grpcStatus, details: outcome.grpcMessage, metadata: md });
-          } else {
-            calls++; // an HTTP-level answer (415 for a content type that is not gRPC): correct for a non-gRPC request
-            assert.ok(outcome.httpStatus !== 200, `HTTP 200 without grpc-status: ${repro}`);
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next < cases.length) {
+            const r = cases[next++]!;
+            const headers: OutgoingHttpHeaders = {
+              ':method': 'POST',
+              ':path': r.path || '/',
+              'content-type': r.contentType,
+              te: 'trailers',
+              ...r.metadata,
+              ...(r.authorized ? { authorization: `Bearer ${token}` } : {}),
+              ...(r.timeout !== undefined ? { 'grpc-timeout': r.timeout } : {}),
+              ...(r.encoding !== undefined ? { 'grpc-encoding': r.encoding } : {}),
+            };
+            const body = Buffer.concat(
+              r.frames.map((f) => {
+                const prefix = Buffer.alloc(5);
+                prefix[0] = f.flag;
+                prefix.writeUInt32BE(Math.max(0, f.payload.length + f.lengthDelta), 1);
+                return Buffer.concat([prefix, f.payload]);
+              }),
+            );
+            const repro = JSON.stringify({ ...r, frames: undefined, authorization: r.authorized, body: body.toString('hex') });
+            const outcome = await rawRequest(session, headers, body, CLIENT_DEADLINE_MS);
+            if (outcome.kind === 'no-reply') {
+              calls++;
+              violations.push({ rule: 'no status within the deadline', where: `raw ${r.path}`, repro });
+            } else if (outcome.kind === 'reset') {
+              calls++;
+              // HTTP/2 itself refuses a :path with spaces or control characters (PROTOCOL_ERROR): the right answer there.
+              if (/[^\x21-\x7e]/.test(r.path || '/')) continue;
+              violations.push({ rule: 'reset without a status', where: `raw ${r.path}`, details: `RST_STREAM ${outcome.rstCode}`, repro });
+            } else if (outcome.grpcStatus !== undefined) {
+              const md = new grpc.Metadata();
+              if (outcome.detailsBin) md.set(STATUS_DETAILS_KEY, Buffer.from(outcome.detailsBin, 'base64'));
+              judge(`raw ${r.path}`, repro, outcome.elapsedMs, SERVER_DEADLINE_MS, {
+                code: outcome.grpcStatus,
+                details: outcome.grpcMessage,
+                metadata: md,
+              });
+            } else {
+              calls++; // an HTTP-level answer (415 for a content type that is not gRPC): correct for a non-gRPC request
+              assert.ok(outcome.httpStatus !== 200, `HTTP 200 without grpc-status: ${repro}`);
+            }
           }
-        }
-      }));
+        }),
+      );
     } finally {
       session.close();
     }
@@ -270,13 +329,27 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
     t.diagnostic(`${calls} replies judged: ${JSON.stringify(Object.fromEntries([...codes].sort()))}`);
     const open = violations.filter((v) => pendingItemOf(v) === undefined);
     assert.ok(calls > 100, `only ${calls} calls were judged`);
-    assert.deepEqual(open, [], `${open.length} violations:\n${open.slice(0, 12).map((v) => JSON.stringify(v)).join('\n')}`);
+    assert.deepEqual(
+      open,
+      [],
+      `${open.length} violations:\n${open
+        .slice(0, 12)
+        .map((v) => JSON.stringify(v))
+        .join('\n')}`,
+    );
   });
 
   for (const pending of PENDING) {
     it(`known failures pending ${pending.item}`, { todo: `pending ${pending.item}` }, () => {
       const found = violations.filter((v) => pendingItemOf(v) === pending.item);
-      assert.deepEqual(found, [], `${found.length} cases, e.g.:\n${found.slice(0, 5).map((v) => JSON.stringify(v)).join('\n')}`);
+      assert.deepEqual(
+        found,
+        [],
+        `${found.length} cases, e.g.:\n${found
+          .slice(0, 5)
+          .map((v) => JSON.stringify(v))
+          .join('\n')}`,
+      );
     });
   }
 
@@ -284,7 +357,15 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
     assert.equal(await checkHealth(gw.healthTarget, gw.credentials('insecure')), 'SERVING');
     assert.equal(await checkHealth(gw.target, gw.credentials('alice')), 'SERVING');
     const listed = await new Promise<grpc.StatusObject>((resolve) => {
-      const c = client.makeUnaryRequest('/cheesefarm.v1.CheeseService/ListOrders', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), new grpc.Metadata(), { deadline: Date.now() + 5000 }, () => {});
+      const c = client.makeUnaryRequest(
+        '/cheesefarm.v1.CheeseService/ListOrders',
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+        new grpc.Metadata(),
+        { deadline: Date.now() + 5000 },
+        () => {},
+      );
       c.on('status', resolve);
     });
     assert.equal(listed.code, grpc.status.OK, listed.details);
@@ -295,8 +376,11 @@ describe('fuzz: every RPC of the main listener, and raw HTTP/2 (issue 12)', () =
 function openSession(gw: TestGateway): Promise<ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const session = http2Connect(`https://localhost:${gw.addresses.grpcPort}`, {
-      ca: readFileSync(gw.certs.caCert), cert: readFileSync(gw.certs.clients.alice.cert), key: readFileSync(gw.certs.clients.alice.key),
-      host: '127.0.0.1', servername: 'localhost',
+      ca: readFileSync(gw.certs.caCert),
+      cert: readFileSync(gw.certs.clients.alice.cert),
+      key: readFileSync(gw.certs.clients.alice.key),
+      host: '127.0.0.1',
+      servername: 'localhost',
     });
     session.once('connect', () => resolve(session));
     session.once('error', reject);
@@ -327,8 +411,12 @@ function rawRequest(session: ClientHttp2Session, headers: OutgoingHttpHeaders, b
       const status = h['grpc-status'];
       if (status === undefined) return false;
       finish({
-        kind: 'status', httpStatus, grpcStatus: Number(status), grpcMessage: percentDecoded(String(h['grpc-message'] ?? '')),
-        detailsBin: h['grpc-status-details-bin'] as string | undefined, elapsedMs: performance.now() - startedAt,
+        kind: 'status',
+        httpStatus,
+        grpcStatus: Number(status),
+        grpcMessage: percentDecoded(String(h['grpc-message'] ?? '')),
+        detailsBin: h['grpc-status-details-bin'] as string | undefined,
+        elapsedMs: performance.now() - startedAt,
       });
       return true;
     };

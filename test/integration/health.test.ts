@@ -13,13 +13,21 @@ const STATUS_NAMES = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'];
 
 /** A tiny JSON service whose warm-up the test controls, standing in for an engine-backed one. */
 function engineService(name: string, start: () => Promise<void>): HostedService {
-  const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v ?? {})), deserialize: (b: Buffer) => JSON.parse(b.toString() || '{}') as unknown };
+  const json = {
+    serialize: (v: unknown) => Buffer.from(JSON.stringify(v ?? {})),
+    deserialize: (b: Buffer) => JSON.parse(b.toString() || '{}') as unknown,
+  };
   return {
     name,
     definition: {
       Ping: {
-        path: `/${name}/Ping`, requestStream: false, responseStream: false,
-        requestSerialize: json.serialize, requestDeserialize: json.deserialize, responseSerialize: json.serialize, responseDeserialize: json.deserialize,
+        path: `/${name}/Ping`,
+        requestStream: false,
+        responseStream: false,
+        requestSerialize: json.serialize,
+        requestDeserialize: json.deserialize,
+        responseSerialize: json.serialize,
+        responseDeserialize: json.deserialize,
       },
     },
     implementation: { Ping: unary(async () => ({})) },
@@ -52,9 +60,11 @@ function watchHealth(target: string, credentials: grpc.ChannelCredentials, servi
   };
 }
 
-async function readiness(adminUrl: string): Promise<{ status: number; body: { ready: boolean; draining: boolean; services: Record<string, string> } }> {
+async function readiness(
+  adminUrl: string,
+): Promise<{ status: number; body: { ready: boolean; draining: boolean; services: Record<string, string> } }> {
   const response = await fetch(`${adminUrl}/readyz`);
-  return { status: response.status, body: await response.json() as { ready: boolean; draining: boolean; services: Record<string, string> } };
+  return { status: response.status, body: (await response.json()) as { ready: boolean; draining: boolean; services: Record<string, string> } };
 }
 
 async function servingGauge(adminUrl: string, service: string): Promise<number> {
@@ -70,16 +80,22 @@ describe('health that tells the truth', () => {
   let releaseWarmUp!: () => void;
   let gw: TestGateway;
   before(async () => {
-    const warmedUp = new Promise<void>((resolve) => { releaseWarmUp = resolve; });
+    const warmedUp = new Promise<void>((resolve) => {
+      releaseWarmUp = resolve;
+    });
     gw = await startGateway({
       waitForWarmUp: false,
       extraServices: [
         engineService(ENGINE, () => warmedUp),
-        engineService(BROKEN, async () => { throw new Error('engine library not found'); }),
+        engineService(BROKEN, async () => {
+          throw new Error('engine library not found');
+        }),
       ],
     });
   });
-  after(async () => { await gw?.close(); });
+  after(async () => {
+    await gw?.close();
+  });
 
   it('a service warming up is NOT_SERVING, Watch reports when it becomes SERVING, /readyz follows', async () => {
     const watch = watchHealth(gw.healthTarget, gw.credentials('insecure'), ENGINE);

@@ -29,7 +29,9 @@ function activeResources(): Map<string, number> {
 
 /** Kinds of which `now` holds more than `baseline`: what something started and did not stop. */
 function leftOver(baseline: Map<string, number>, now: Map<string, number>): string[] {
-  return [...now].filter(([kind, count]) => count > (baseline.get(kind) ?? 0)).map(([kind, count]) => `${kind} x${count - (baseline.get(kind) ?? 0)}`);
+  return [...now]
+    .filter(([kind, count]) => count > (baseline.get(kind) ?? 0))
+    .map(([kind, count]) => `${kind} x${count - (baseline.get(kind) ?? 0)}`);
 }
 
 describe('component lifecycle', () => {
@@ -38,7 +40,9 @@ describe('component lifecycle', () => {
   let jwks: Server;
   let jwksFetches = 0;
   let releaseJwks: () => void = () => undefined;
-  let jwksGate = new Promise<void>((resolve) => { releaseJwks = resolve; });
+  let jwksGate = new Promise<void>((resolve) => {
+    releaseJwks = resolve;
+  });
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
   before(async () => {
@@ -48,8 +52,11 @@ describe('component lifecycle', () => {
       jwksFetches++;
       // The first answer waits for the test: readiness must wait for it. No keep-alive: the test's own server
       // sockets would otherwise count as left over.
-      void jwksGate.then(() => response.writeHead(200, { 'content-type': 'application/json', connection: 'close' })
-        .end(JSON.stringify({ keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: 'lifecycle-1', alg: 'ES256', use: 'sig' }] })));
+      void jwksGate.then(() =>
+        response
+          .writeHead(200, { 'content-type': 'application/json', connection: 'close' })
+          .end(JSON.stringify({ keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: 'lifecycle-1', alg: 'ES256', use: 'sig' }] })),
+      );
     });
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
   });
@@ -63,14 +70,23 @@ describe('component lifecycle', () => {
   it('building starts nothing; readiness waits for the first JWKS fetch; shutdown leaves nothing behind', async () => {
     const config = loadConfig({
       overrides: {
-        'server.host': '127.0.0.1', 'server.port': 0,
-        'server.tls.certFile': certs.serverCert, 'server.tls.keyFile': certs.serverKey, 'server.tls.clientCaFile': certs.caCert,
-        'server.tls.generateDevCertificates': false, 'server.tls.reloadIntervalMs': 100, 'server.shutdownGraceMs': 1000,
-        'health.host': '127.0.0.1', 'health.port': 0, 'admin.host': '127.0.0.1', 'admin.port': 0,
+        'server.host': '127.0.0.1',
+        'server.port': 0,
+        'server.tls.certFile': certs.serverCert,
+        'server.tls.keyFile': certs.serverKey,
+        'server.tls.clientCaFile': certs.caCert,
+        'server.tls.generateDevCertificates': false,
+        'server.tls.reloadIntervalMs': 100,
+        'server.shutdownGraceMs': 1000,
+        'health.host': '127.0.0.1',
+        'health.port': 0,
+        'admin.host': '127.0.0.1',
+        'admin.port': 0,
         'storage.sqlitePath': join(dataDir, 'gatehouse.db'),
         'auth.devSigningKey.file': devSigningKeyFile(certs),
         'auth.jwksUrls': [{ url: `http://127.0.0.1:${(jwks.address() as { port: number }).port}/jwks.json`, refreshIntervalSec: 1 }],
-        'tts.enabled': false, 'stt.enabled': false,
+        'tts.enabled': false,
+        'stt.enabled': false,
         // Default deadlines, so the deadline step's timers exist while calls run.
       },
     });

@@ -10,11 +10,19 @@ const CHEESE = 'cheesefarm.v1.CheeseService';
 
 describe('main listener (mTLS), health-only listener, admin listener', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startGateway(); });
-  after(async () => { await gw.close(); });
+  before(async () => {
+    gw = await startGateway();
+  });
+  after(async () => {
+    await gw.close();
+  });
 
   it('serves a client with a certificate from the configured CA', async () => {
-    const reply = await callUnary<{ orderId: string; orderedBy: string }>(gw.client(CHEESE, 'alice'), 'order', { type: 'BRIE', age: 6, idempotencyKey: 'listeners-1' });
+    const reply = await callUnary<{ orderId: string; orderedBy: string }>(gw.client(CHEESE, 'alice'), 'order', {
+      type: 'BRIE',
+      age: 6,
+      idempotencyKey: 'listeners-1',
+    });
     assert.match(reply.orderId, /^ord_[0-9a-f]{20}$/);
     assert.equal(reply.orderedBy, gw.certs.clients.alice.identity, 'the order records the verified certificate identity');
   });
@@ -32,7 +40,10 @@ describe('main listener (mTLS), health-only listener, admin listener', () => {
   it('lists every hosted service through reflection, as grpcurl list does, and none that config turned off', async () => {
     // This gateway runs with speech synthesis and recognition off (test/helpers/start-gateway.ts).
     assert.deepEqual(await listServicesByReflection(gw.target, gw.credentials('alice')), [
-      CHEESE, 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection',
+      CHEESE,
+      'grpc.health.v1.Health',
+      'grpc.reflection.v1.ServerReflection',
+      'grpc.reflection.v1alpha.ServerReflection',
     ]);
   });
 
@@ -40,15 +51,31 @@ describe('main listener (mTLS), health-only listener, admin listener', () => {
     assert.equal(await checkHealth(gw.target, gw.credentials('alice'), ''), 'SERVING');
     assert.equal(await checkHealth(gw.healthTarget, gw.credentials('insecure'), ''), 'SERVING');
     assert.equal(await checkHealth(gw.healthTarget, gw.credentials('insecure'), CHEESE), 'SERVING');
-    await assertRejects(checkHealth(gw.healthTarget, gw.credentials('insecure'), 'no.such.Service'), 'NOT_FOUND', /^the health service knows no service named "no\.such\.Service"/);
-    await assertRejects(checkHealth(gw.target, gw.credentials('alice'), 'no.such.Service'), 'NOT_FOUND', /^the health service knows no service named "no\.such\.Service"/);
+    await assertRejects(
+      checkHealth(gw.healthTarget, gw.credentials('insecure'), 'no.such.Service'),
+      'NOT_FOUND',
+      /^the health service knows no service named "no\.such\.Service"/,
+    );
+    await assertRejects(
+      checkHealth(gw.target, gw.credentials('alice'), 'no.such.Service'),
+      'NOT_FOUND',
+      /^the health service knows no service named "no\.such\.Service"/,
+    );
   });
 
   it('refuses every non-health method on the health-only listener', async () => {
     const client = createClient(CHEESE, gw.healthTarget, gw.credentials('insecure'));
     try {
-      await assertRejects(callUnary(client, 'order', { type: 'BRIE', age: 6, idempotencyKey: 'k' }), 'UNIMPLEMENTED', /^this server has no method "\/cheesefarm\.v1\.CheeseService\/Order"/);
-      await assertRejects(listServicesByReflection(gw.healthTarget, gw.credentials('insecure')), 'UNIMPLEMENTED', /^this server has no method "\/grpc\.reflection\.v1\.ServerReflection\/ServerReflectionInfo"/);
+      await assertRejects(
+        callUnary(client, 'order', { type: 'BRIE', age: 6, idempotencyKey: 'k' }),
+        'UNIMPLEMENTED',
+        /^this server has no method "\/cheesefarm\.v1\.CheeseService\/Order"/,
+      );
+      await assertRejects(
+        listServicesByReflection(gw.healthTarget, gw.credentials('insecure')),
+        'UNIMPLEMENTED',
+        /^this server has no method "\/grpc\.reflection\.v1\.ServerReflection\/ServerReflectionInfo"/,
+      );
     } finally {
       client.close();
     }
@@ -68,7 +95,11 @@ describe('TLS-only and insecure modes', () => {
   it('TLS-only serves a client without a certificate', async () => {
     const gw = await startGateway({ overrides: { 'server.tls.mode': 'tls', ...OPEN_CHEESE_POLICY } });
     try {
-      const reply = await callUnary<{ orderedBy: string }>(gw.client(CHEESE, 'no-certificate'), 'order', { type: 'EMMENTAL', age: 3, idempotencyKey: 'tls-1' });
+      const reply = await callUnary<{ orderedBy: string }>(gw.client(CHEESE, 'no-certificate'), 'order', {
+        type: 'EMMENTAL',
+        age: 3,
+        idempotencyKey: 'tls-1',
+      });
       assert.equal(reply.orderedBy, 'anonymous');
     } finally {
       await gw.close();
@@ -78,7 +109,11 @@ describe('TLS-only and insecure modes', () => {
   it('insecure mode serves plaintext', async () => {
     const gw = await startGateway({ overrides: { 'server.tls.mode': 'insecure', ...OPEN_CHEESE_POLICY } });
     try {
-      const reply = await callUnary<{ type: string }>(gw.client(CHEESE, 'insecure'), 'order', { type: 'CANASTRA', age: 3, idempotencyKey: 'plain-1' });
+      const reply = await callUnary<{ type: string }>(gw.client(CHEESE, 'insecure'), 'order', {
+        type: 'CANASTRA',
+        age: 3,
+        idempotencyKey: 'plain-1',
+      });
       assert.equal(reply.type, 'CANASTRA');
     } finally {
       await gw.close();

@@ -52,21 +52,30 @@ describe('long client values in error messages', () => {
   }
 
   it('GetOrder with an order_id of 15,000 × "é"', async () => {
-    await refusedPromptly((deadline) => callUnary(cheese, 'getOrder', { orderId: 'é'.repeat(15_000) }, { deadline }),
-      'NOT_FOUND', /^order "é+" \.\.\. and \d+ more characters does not exist$/);
+    await refusedPromptly(
+      (deadline) => callUnary(cheese, 'getOrder', { orderId: 'é'.repeat(15_000) }, { deadline }),
+      'NOT_FOUND',
+      /^order "é+" \.\.\. and \d+ more characters does not exist$/,
+    );
     await callUnary(cheese, 'listOrders', {}, { deadline: new Date(Date.now() + DEADLINE_MS) });
   });
 
   it('ListVoices with a 60,000-character language_code', async () => {
-    await refusedPromptly((deadline) => callUnary(tts, 'listVoices', { languageCode: 'x'.repeat(60_000) }, { deadline }),
-      'INVALID_ARGUMENT', /language_code "x+" \.\.\. and \d+ more characters is not a BCP-47 language code/);
+    await refusedPromptly(
+      (deadline) => callUnary(tts, 'listVoices', { languageCode: 'x'.repeat(60_000) }, { deadline }),
+      'INVALID_ARGUMENT',
+      /language_code "x+" \.\.\. and \d+ more characters is not a BCP-47 language code/,
+    );
     await callUnary(tts, 'listVoices', { languageCode: 'ru' }, { deadline: new Date(Date.now() + DEADLINE_MS) });
   });
 
   it('a template whose slot name is 15,000 × "é"', async () => {
     const template = `Hello {${'é'.repeat(15_000)}}`;
-    await refusedPromptly((deadline) => callUnary(tts, 'synthesize', { input: { templateInput: { template } }, voice: { name: 'en-US' } }, { deadline }),
-      'INVALID_ARGUMENT', /has no value for slot "é+" \.\.\. and \d+ more characters/);
+    await refusedPromptly(
+      (deadline) => callUnary(tts, 'synthesize', { input: { templateInput: { template } }, voice: { name: 'en-US' } }, { deadline }),
+      'INVALID_ARGUMENT',
+      /has no value for slot "é+" \.\.\. and \d+ more characters/,
+    );
     await callUnary(tts, 'listVoices', { languageCode: 'en' }, { deadline: new Date(Date.now() + DEADLINE_MS) });
   });
 
@@ -76,17 +85,25 @@ describe('long client values in error messages', () => {
       config: { encoding: 'LINEAR16', sampleRateHertz: 16000, speechContexts: [{ phrases }] },
       audio: { content: Buffer.alloc(3200) },
     };
-    await refusedPromptly((deadline) => callUnary(stt, 'recognize', request, { deadline }),
-      'INVALID_ARGUMENT', /^config has 3000 problems: .* \.\.\. and 2990 more problems$/);
-    const reply = await callUnary<{ results: unknown[] }>(stt, 'recognize', { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: Buffer.alloc(3200) } },
-      { deadline: new Date(Date.now() + DEADLINE_MS) });
+    await refusedPromptly(
+      (deadline) => callUnary(stt, 'recognize', request, { deadline }),
+      'INVALID_ARGUMENT',
+      /^config has 3000 problems: .* \.\.\. and 2990 more problems$/,
+    );
+    const reply = await callUnary<{ results: unknown[] }>(
+      stt,
+      'recognize',
+      { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: Buffer.alloc(3200) } },
+      { deadline: new Date(Date.now() + DEADLINE_MS) },
+    );
     assert.ok(Array.isArray(reply.results));
   });
 
   it('no log line carries an unbounded value', () => {
     for (const line of gw.logs) {
       for (const [key, value] of Object.entries(line)) {
-        if (typeof value === 'string') assert.ok(Buffer.byteLength(value) <= MAX_LOG_VALUE_BYTES, `log field ${key} has ${Buffer.byteLength(value)} bytes`);
+        if (typeof value === 'string')
+          assert.ok(Buffer.byteLength(value) <= MAX_LOG_VALUE_BYTES, `log field ${key} has ${Buffer.byteLength(value)} bytes`);
       }
     }
   });

@@ -37,34 +37,53 @@ describe('memory under hostile input stays bounded', () => {
     let serial = 0;
     const shared = devTokenFor(gw.certs, 'alice');
     // Fresh tokens are made large (4 KiB of extra scopes), so an unbounded token cache would show plainly.
-    const scopes = [...String((JSON.parse(Buffer.from(shared.split('.')[1]!, 'base64url').toString()) as { scope: string }).scope).split(' '),
-      ...Array.from({ length: 200 }, (_, i) => `padding.scope.${i}`)];
+    const scopes = [
+      ...String((JSON.parse(Buffer.from(shared.split('.')[1]!, 'base64url').toString()) as { scope: string }).scope).split(' '),
+      ...Array.from({ length: 200 }, (_, i) => `padding.scope.${i}`),
+    ];
     const fresh = () => devTokenFor(gw.certs, 'alice', { clientId: `hostile-${serial}`, scopes });
     const outcomes = new Map<string, number>();
     const heaps: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
       for (let batch = 0; batch < CALLS_PER_ROUND / 50; batch += 1) {
         // A new connection per batch: per-connection state must go when the connection does.
-        const client = new grpc.Client(gw.target, gw.credentials('alice'), { 'grpc.ssl_target_name_override': 'localhost', 'grpc.use_local_subchannel_pool': 1 });
-        await Promise.all(Array.from({ length: 50 }, (_, i) => {
-          serial += 1;
-          const metadata = new grpc.Metadata();
-          const kind = i % 4;
-          // Every valid token is new (client_id differs): each one is verified and cached.
-          if (kind === 0 || kind === 2) metadata.set('authorization', `Bearer ${fresh()}`);
-          else if (kind === 1) metadata.set('authorization', `Bearer ${randomBytes(24).toString('base64url')}.${randomBytes(60).toString('base64url')}.${randomBytes(32).toString('base64url')}`);
-          else metadata.set('authorization', `Bearer ${shared}`);
-          if (kind === 2) for (let k = 0; k < 40; k += 1) metadata.set(`x-flood-${serial}-${k}`, randomBytes(20).toString('hex'));
-          const body = kind === 3 ? randomBytes(40) : Buffer.from([0x0a, 0x03, 0x61, 0x62, 0x63]) // GetOrderRequest { order_id: 'abc' };
-          return new Promise<void>((resolve) => {
-            const call = client.makeUnaryRequest('/cheesefarm.v1.CheeseService/GetOrder', identity, identity, body, metadata, { deadline: Date.now() + 5000 }, () => {});
-            call.on('status', (status) => {
-              const key = `${kind} ${grpc.status[status.code]}`;
-              outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
-              resolve();
+        const client = new grpc.Client(gw.target, gw.credentials('alice'), {
+          'grpc.ssl_target_name_override': 'localhost',
+          'grpc.use_local_subchannel_pool': 1,
+        });
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) => {
+            serial += 1;
+            const metadata = new grpc.Metadata();
+            const kind = i % 4;
+            // Every valid token is new (client_id differs): each one is verified and cached.
+            if (kind === 0 || kind === 2) metadata.set('authorization', `Bearer ${fresh()}`);
+            else if (kind === 1)
+              metadata.set(
+                'authorization',
+                `Bearer ${randomBytes(24).toString('base64url')}.${randomBytes(60).toString('base64url')}.${randomBytes(32).toString('base64url')}`,
+              );
+            else metadata.set('authorization', `Bearer ${shared}`);
+            if (kind === 2) for (let k = 0; k < 40; k += 1) metadata.set(`x-flood-${serial}-${k}`, randomBytes(20).toString('hex'));
+            const body = kind === 3 ? randomBytes(40) : Buffer.from([0x0a, 0x03, 0x61, 0x62, 0x63]); // GetOrderRequest { order_id: 'abc' };
+            return new Promise<void>((resolve) => {
+              const call = client.makeUnaryRequest(
+                '/cheesefarm.v1.CheeseService/GetOrder',
+                identity,
+                identity,
+                body,
+                metadata,
+                { deadline: Date.now() + 5000 },
+                () => {},
+              );
+              call.on('status', (status) => {
+                const key = `${kind} ${grpc.status[status.code]}`;
+                outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+                resolve();
+              });
             });
-          });
-        }));
+          }),
+        );
         client.close();
       }
       gw.logs.length = 0; // the test keeps every log line; those are the test's memory, not the server's
@@ -74,10 +93,15 @@ describe('memory under hostile input stays bounded', () => {
       heaps.push(process.memoryUsage().heapUsed);
     }
     const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
-    t.diagnostic(`heap after each round (MB): ${heaps.map(mb).join(', ')}; replies by kind and code: ${JSON.stringify(Object.fromEntries(outcomes))}`);
+    t.diagnostic(
+      `heap after each round (MB): ${heaps.map(mb).join(', ')}; replies by kind and code: ${JSON.stringify(Object.fromEntries(outcomes))}`,
+    );
     // Each kind reached the layer it was aimed at: new tokens were verified (then NOT_FOUND), forged ones refused.
     assert.ok((outcomes.get('0 NOT_FOUND') ?? 0) > 0 && (outcomes.get('1 UNAUTHENTICATED') ?? 0) > 0, JSON.stringify(Object.fromEntries(outcomes)));
     const growth = heaps[ROUNDS - 1]! - heaps[1]!;
-    assert.ok(growth < MAX_GROWTH_BYTES, `the heap grew ${mb(growth)} MB over ${(ROUNDS - 2) * CALLS_PER_ROUND} hostile calls once caches were full: ${heaps.map(mb).join(', ')} MB`);
+    assert.ok(
+      growth < MAX_GROWTH_BYTES,
+      `the heap grew ${mb(growth)} MB over ${(ROUNDS - 2) * CALLS_PER_ROUND} hostile calls once caches were full: ${heaps.map(mb).join(', ')} MB`,
+    );
   });
 });

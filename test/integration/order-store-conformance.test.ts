@@ -38,7 +38,9 @@ const sqliteBackend = (): Backend => {
         return Array.from({ length: replicas }, () => openSqliteOrderStore({ path, stock, pollMs: 20 }));
       };
     },
-    async tearDown() { rmSync(dir, { recursive: true, force: true }); },
+    async tearDown() {
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 };
 
@@ -56,12 +58,20 @@ const postgresBackend = (): Backend => {
         return Promise.all(Array.from({ length: replicas }, () => openPostgresOrderStore({ url, stock, poolSize: 8 })));
       };
     },
-    async tearDown() { await server.close(); },
+    async tearDown() {
+      await server.close();
+    },
   };
 };
 
-const order = (key: string, fields: Partial<NewOrder> = {}): NewOrder =>
-  ({ idempotencyKey: key, orderedBy: 'spiffe://test/alice', type: 'BRIE', ageMonths: 6, quantity: 1, ...fields });
+const order = (key: string, fields: Partial<NewOrder> = {}): NewOrder => ({
+  idempotencyKey: key,
+  orderedBy: 'spiffe://test/alice',
+  type: 'BRIE',
+  ageMonths: 6,
+  quantity: 1,
+  ...fields,
+});
 
 for (const backend of [sqliteBackend(), postgresBackend()]) {
   describe(`OrderStore conformance: ${backend.name}`, () => {
@@ -71,7 +81,9 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       opened.push(...list);
       return list;
     };
-    before(async () => { open = await backend.setUp(); });
+    before(async () => {
+      open = await backend.setUp();
+    });
     after(async () => {
       await Promise.all(opened.splice(0).map((store) => store.close()));
       await backend.tearDown();
@@ -119,7 +131,9 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
 
     it('stock never goes negative: 60 concurrent orders through two replicas for 25 wheels', async () => {
       const [a, b] = await stores({ ROQUEFORT: 25 }, 2);
-      const results = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a! : b!).place(order(`stock-${i}`, { type: 'ROQUEFORT' }))));
+      const results = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? a! : b!).place(order(`stock-${i}`, { type: 'ROQUEFORT' }))),
+      );
       assert.equal(results.filter((r) => r.kind === 'created').length, 25);
       const refused = results.filter((r) => r.kind === 'out-of-stock');
       assert.equal(refused.length, 35);
@@ -129,7 +143,10 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       assert.deepEqual(partial, { kind: 'out-of-stock', remaining: 0 });
       // Sequence numbers have no gaps or duplicates, whatever the interleaving.
       const seqs = (await a!.after(0, undefined, 100)).map((o) => o.seq);
-      assert.deepEqual(seqs, Array.from({ length: 25 }, (_, i) => i + 1));
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: 25 }, (_, i) => i + 1),
+      );
     });
 
     it('out of stock says how many are left', async () => {
@@ -143,34 +160,57 @@ for (const backend of [sqliteBackend(), postgresBackend()]) {
       const [store] = await stores({ BRIE: 100, EMMENTAL: 100 });
       for (let i = 0; i < 7; i += 1) await store!.place(order(`p${i}`, { type: i % 2 === 0 ? 'BRIE' : 'EMMENTAL' }));
       const first = await store!.list({ limit: 3 });
-      assert.deepEqual(first.map((o) => o.idempotencyKey), ['p6', 'p5', 'p4']);
+      assert.deepEqual(
+        first.map((o) => o.idempotencyKey),
+        ['p6', 'p5', 'p4'],
+      );
       await store!.place(order('late'));
       const second = await store!.list({ limit: 3, beforeSeq: first[2]!.seq });
-      assert.deepEqual(second.map((o) => o.idempotencyKey), ['p3', 'p2', 'p1']);
+      assert.deepEqual(
+        second.map((o) => o.idempotencyKey),
+        ['p3', 'p2', 'p1'],
+      );
       const brie = await store!.list({ limit: 10, type: 'BRIE' });
-      assert.deepEqual(brie.map((o) => o.idempotencyKey), ['late', 'p6', 'p4', 'p2', 'p0']);
+      assert.deepEqual(
+        brie.map((o) => o.idempotencyKey),
+        ['late', 'p6', 'p4', 'p2', 'p0'],
+      );
     });
 
     it('after() reads in commit order from a cursor, with type filter and limit', async () => {
       const [store] = await stores({ BRIE: 100, PECORINO: 100 });
       for (let i = 0; i < 6; i += 1) await store!.place(order(`a${i}`, { type: i < 3 ? 'BRIE' : 'PECORINO' }));
-      assert.deepEqual((await store!.after(2)).map((o) => o.seq), [3, 4, 5, 6]);
-      assert.deepEqual((await store!.after(0, 'PECORINO')).map((o) => o.idempotencyKey), ['a3', 'a4', 'a5']);
-      assert.deepEqual((await store!.after(0, undefined, 2)).map((o) => o.seq), [1, 2]);
+      assert.deepEqual(
+        (await store!.after(2)).map((o) => o.seq),
+        [3, 4, 5, 6],
+      );
+      assert.deepEqual(
+        (await store!.after(0, 'PECORINO')).map((o) => o.idempotencyKey),
+        ['a3', 'a4', 'a5'],
+      );
+      assert.deepEqual(
+        (await store!.after(0, undefined, 2)).map((o) => o.seq),
+        [1, 2],
+      );
       assert.deepEqual(await store!.after(6), []);
     });
 
     it('onCommit tells a replica about orders another replica committed', async () => {
       const [watcher, writer] = await stores({ BRIE: 10 }, 2);
       let woken = 0;
-      const unsubscribe = watcher!.onCommit(() => { woken += 1; });
+      const unsubscribe = watcher!.onCommit(() => {
+        woken += 1;
+      });
       await sleep(300); // the change feed connects
       woken = 0;
       await writer!.place(order('feed-1'));
       for (let i = 0; i < 100 && woken === 0; i += 1) await sleep(20);
       unsubscribe();
       assert.ok(woken >= 1, 'the watcher was never told');
-      assert.deepEqual((await watcher!.after(0)).map((o) => o.idempotencyKey), ['feed-1']);
+      assert.deepEqual(
+        (await watcher!.after(0)).map((o) => o.idempotencyKey),
+        ['feed-1'],
+      );
     });
 
     it('probe succeeds on a healthy store, and a closed store fails with a StoreFault', async () => {

@@ -41,10 +41,15 @@ describe('PostgreSQL order store', () => {
     const opened = await Promise.all(Array.from({ length: 10 }, () => openPostgresOrderStore({ url, stock: { BRIE: 5 }, poolSize: 2 })));
     stores.push(...opened);
     const applied = pg.psql('SELECT version FROM schema_migrations ORDER BY version', 'migrate_race').trim().split(/\s+/).map(Number);
-    assert.deepEqual(applied, loadMigrations().map((m) => m.version));
+    assert.deepEqual(
+      applied,
+      loadMigrations().map((m) => m.version),
+    );
     assert.ok(applied.length >= 2);
     // And the schema works from every one of them.
-    const results = await Promise.all(opened.map((store, i) => store.place({ idempotencyKey: `m${i}`, orderedBy: 'x', type: 'BRIE', ageMonths: 2, quantity: 1 })));
+    const results = await Promise.all(
+      opened.map((store, i) => store.place({ idempotencyKey: `m${i}`, orderedBy: 'x', type: 'BRIE', ageMonths: 2, quantity: 1 })),
+    );
     assert.equal(results.filter((r) => r.kind === 'created').length, 5);
   });
 
@@ -64,15 +69,25 @@ describe('PostgreSQL order store', () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'debug', write: (line) => lines.push(line) });
     const deadPort = await freePort();
-    const storage = StorageSchema.parse({ url: `postgres://orders_app:s3cret-Pa55@127.0.0.1:${deadPort}/gatehouse`, probeIntervalMs: 50, connectTimeoutMs: 200 });
+    const storage = StorageSchema.parse({
+      url: `postgres://orders_app:s3cret-Pa55@127.0.0.1:${deadPort}/gatehouse`,
+      probeIntervalMs: 50,
+      connectTimeoutMs: 200,
+    });
     const choice = chooseOrderStore(storage, {}, logger);
     const service = createCheeseService({ openStore: choice.open, describeStore: choice.describe, probeIntervalMs: storage.probeIntervalMs, logger });
     await service.start();
-    assert.equal(service.watchServing?.(() => undefined), false);
+    assert.equal(
+      service.watchServing?.(() => undefined),
+      false,
+    );
     await sleep(300);
     await service.stop();
     assert.ok(lines.length > 0, 'the outage was logged');
-    assert.ok(lines.some((line) => line.includes(`127.0.0.1:${deadPort}/gatehouse`)), 'the log names where the store is');
+    assert.ok(
+      lines.some((line) => line.includes(`127.0.0.1:${deadPort}/gatehouse`)),
+      'the log names where the store is',
+    );
     for (const line of lines) {
       assert.doesNotMatch(line, /s3cret/, 'a password reached the log');
       assert.doesNotMatch(line, /orders_app/, 'a user name reached the log');

@@ -37,32 +37,46 @@ describe('metrics as a real Prometheus sees them', { skip, timeout: 30_000 }, ()
     dir = mkdtempSync(join(tmpdir(), 'gatehouse-prometheus-'));
     const promPort = await freePort();
     promUrl = `http://127.0.0.1:${promPort}`;
-    writeFileSync(join(dir, 'prometheus.yml'), [
-      'global:',
-      '  scrape_interval: 1s',
-      '  scrape_timeout: 900ms',
-      'scrape_configs:',
-      '  - job_name: gatehouse',
-      '    static_configs:',
-      `      - targets: ['127.0.0.1:${gw.addresses.adminPort}']`,
-      '',
-    ].join('\n'));
-    const child = spawn(PROMETHEUS, [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${promPort}`,
-      '--log.level=warn',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 900ms',
+        'scrape_configs:',
+        '  - job_name: gatehouse',
+        '    static_configs:',
+        `      - targets: ['127.0.0.1:${gw.addresses.adminPort}']`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(
+      PROMETHEUS,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${promPort}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     prometheus = child;
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     let spawnError: Error | undefined;
-    child.on('error', (error) => { spawnError = error; });
+    child.on('error', (error) => {
+      spawnError = error;
+    });
     const deadline = Date.now() + 10_000;
     for (;;) {
       if (spawnError) throw new Error(`cannot start prometheus: ${spawnError.message}`);
       if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${stderr}`);
-      const ready = await fetch(`${promUrl}/-/ready`).then((r) => r.ok, () => false);
+      const ready = await fetch(`${promUrl}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ready) break;
       if (Date.now() > deadline) throw new Error(`prometheus did not become ready in 10 s: ${stderr}`);
       await sleep(100);
@@ -83,7 +97,7 @@ describe('metrics as a real Prometheus sees them', { skip, timeout: 30_000 }, ()
   /** An instant query's single value; 0 when the series is absent (wrap the expression in sum() for that). */
   async function query(expression: string): Promise<number> {
     const response = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expression)}`);
-    const body = await response.json() as { status: string; error?: string; data: { result: { value: [number, string] }[] } };
+    const body = (await response.json()) as { status: string; error?: string; data: { result: { value: [number, string] }[] } };
     assert.equal(body.status, 'success', `query ${expression} failed: ${body.error}`);
     assert.ok(body.data.result.length <= 1, `query ${expression} returned ${body.data.result.length} series`);
     return body.data.result.length === 0 ? NaN : Number(body.data.result[0]!.value[1]);
@@ -98,20 +112,31 @@ describe('metrics as a real Prometheus sees them', { skip, timeout: 30_000 }, ()
     await assertRejects(callUnary(alice, 'order', { type: 'BRIE', age: 6, idempotencyKey: 'k'.repeat(5000) }), 'RESOURCE_EXHAUSTED');
     // UNAUTHENTICATED x2: a client certificate but no token.
     const certs = gw.certs;
-    const tokenless = createClient(CHEESE, gw.target, channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }),
-      { 'grpc.ssl_target_name_override': 'localhost' });
+    const tokenless = createClient(
+      CHEESE,
+      gw.target,
+      channelCredentials({ caFile: certs.caCert, certFile: certs.clients.alice.cert, keyFile: certs.clients.alice.key }),
+      { 'grpc.ssl_target_name_override': 'localhost' },
+    );
     for (let i = 0; i < 2; i++) await assertRejects(callUnary(tokenless, 'listOrders', {}), 'UNAUTHENTICATED');
     // Unary OK x1 on another method.
     await callUnary(alice, 'listOrders', {});
     // Client stream: OK x1 with 3 messages in, 1 out.
-    await callClientStream(alice, 'placeOrders', [0, 1, 2].map((i) => ({ type: 'EMMENTAL', age: 3, idempotencyKey: `prom-batch-${i}` })));
+    await callClientStream(
+      alice,
+      'placeOrders',
+      [0, 1, 2].map((i) => ({ type: 'EMMENTAL', age: 3, idempotencyKey: `prom-batch-${i}` })),
+    );
     // Server stream: DEADLINE_EXCEEDED x1 (grpc-js ends it at the client's deadline) and CANCELLED x1 (client cancels).
-    await assertRejects(new Promise((resolve, reject) => {
-      const stream = openServerStream(alice, 'watchOrders', {}, { deadline: 300 });
-      stream.on('data', () => undefined);
-      stream.on('error', reject);
-      stream.on('end', resolve);
-    }), 'DEADLINE_EXCEEDED');
+    await assertRejects(
+      new Promise((resolve, reject) => {
+        const stream = openServerStream(alice, 'watchOrders', {}, { deadline: 300 });
+        stream.on('data', () => undefined);
+        stream.on('error', reject);
+        stream.on('end', resolve);
+      }),
+      'DEADLINE_EXCEEDED',
+    );
     const watch = openServerStream(alice, 'watchOrders', {});
     const watchEnded = new Promise<grpc.ServiceError>((resolve) => watch.on('error', resolve));
     watch.on('data', () => undefined);
@@ -149,7 +174,10 @@ describe('metrics as a real Prometheus sees them', { skip, timeout: 30_000 }, ()
     ];
     const seen: string[] = [];
     for (const [type, method, code, count] of expected) seen.push(`${method} ${code} ${await handled(type, method, code)} (want ${count})`);
-    assert.deepEqual(seen, expected.map(([, method, code, count]) => `${method} ${code} ${count} (want ${count})`));
+    assert.deepEqual(
+      seen,
+      expected.map(([, method, code, count]) => `${method} ${code} ${count} (want ${count})`),
+    );
     // Nothing else was counted for the service, and every started call finished.
     assert.equal(await query(`sum(grpc_server_handled_total{grpc_service="${CHEESE}"})`), 12);
     assert.equal(await query(`sum(grpc_server_started_total{grpc_service="${CHEESE}"})`), 12);
@@ -161,7 +189,12 @@ describe('metrics as a real Prometheus sees them', { skip, timeout: 30_000 }, ()
     assert.equal(await query(`grpc_server_msg_received_total{grpc_type="unary",grpc_service="${CHEESE}",grpc_method="Order"}`), 5);
     assert.equal(await query(`grpc_server_msg_sent_total{grpc_type="unary",grpc_service="${CHEESE}",grpc_method="Order"}`), 3);
     // Bidi, through reflection.
-    assert.equal(await query(`grpc_server_handled_total{grpc_type="bidi_stream",grpc_service="${REFLECTION}",grpc_method="ServerReflectionInfo",grpc_code="OK"}`), 1);
+    assert.equal(
+      await query(
+        `grpc_server_handled_total{grpc_type="bidi_stream",grpc_service="${REFLECTION}",grpc_method="ServerReflectionInfo",grpc_code="OK"}`,
+      ),
+      1,
+    );
     // Series exist from start for every method and code: 5 methods x 17 codes.
     assert.equal(await query(`count(grpc_server_handled_total{grpc_service="${CHEESE}"})`), 5 * 17);
     // The auth failures, process metrics and health are there too.

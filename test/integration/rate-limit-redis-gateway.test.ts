@@ -45,8 +45,11 @@ describe('rate limits in Redis through the gateway', () => {
   });
 
   it('a client stream held while Redis decides reaches the handler with every message', async () => {
-    const summary = await callClientStream<{ accepted: number }>(gw.client(CHEESE), 'placeOrders',
-      [1, 2, 3].map((i) => ({ type: 'BRIE', age: 5, idempotencyKey: `held-${i}` })));
+    const summary = await callClientStream<{ accepted: number }>(
+      gw.client(CHEESE),
+      'placeOrders',
+      [1, 2, 3].map((i) => ({ type: 'BRIE', age: 5, idempotencyKey: `held-${i}` })),
+    );
     assert.equal(summary.accepted, 3);
   });
 
@@ -54,7 +57,11 @@ describe('rate limits in Redis through the gateway', () => {
     const client = gw.client(CHEESE);
     await assertRejects(callUnary(client, 'getOrder', { orderId: 'ord_x' }), 'NOT_FOUND');
     await assertRejects(callUnary(client, 'getOrder', { orderId: 'ord_x' }), 'NOT_FOUND');
-    const { details } = await assertRejects(callUnary(client, 'getOrder', { orderId: 'ord_x' }), 'RESOURCE_EXHAUSTED', /at most 0.5 calls per second/);
+    const { details } = await assertRejects(
+      callUnary(client, 'getOrder', { orderId: 'ord_x' }),
+      'RESOURCE_EXHAUSTED',
+      /at most 0.5 calls per second/,
+    );
     assert.equal(details?.errorInfo?.reason, 'RATE_LIMITED');
     assert.ok((details?.retryDelayMs ?? 0) > 1000);
   });
@@ -62,7 +69,11 @@ describe('rate limits in Redis through the gateway', () => {
   it('Redis down with onStoreError deny: UNAVAILABLE with RetryInfo at once', async () => {
     await redis.stop();
     const startedAt = performance.now();
-    const { details } = await assertRejects(callUnary(gw.client(CHEESE, 'bob'), 'getOrder', { orderId: 'ord_x' }), 'UNAVAILABLE', /shared rate limiter cannot decide/);
+    const { details } = await assertRejects(
+      callUnary(gw.client(CHEESE, 'bob'), 'getOrder', { orderId: 'ord_x' }),
+      'UNAVAILABLE',
+      /shared rate limiter cannot decide/,
+    );
     assert.equal(details?.errorInfo?.reason, 'RATE_LIMITER_UNAVAILABLE');
     assert.ok((details?.retryDelayMs ?? 0) > 0);
     assert.ok(performance.now() - startedAt < 2000, 'the refusal came at once');

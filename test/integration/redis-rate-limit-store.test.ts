@@ -15,8 +15,12 @@ describe('Redis rate-limit store', () => {
   const stores: RateLimitStore[] = [];
   const open = (options: { onStoreError?: 'allow' | 'deny'; registry?: Registry; warnings?: string[] } = {}) => {
     const store = createRedisRateLimitStore({
-      url: redis.url, onStoreError: options.onStoreError ?? 'allow', budgetMs: 200, errorLogIntervalMs: 60_000,
-      registry: options.registry, logger: { warn: (message) => options.warnings?.push(message) },
+      url: redis.url,
+      onStoreError: options.onStoreError ?? 'allow',
+      budgetMs: 200,
+      errorLogIntervalMs: 60_000,
+      registry: options.registry,
+      logger: { warn: (message) => options.warnings?.push(message) },
     });
     stores.push(store);
     return store;
@@ -31,7 +35,9 @@ describe('Redis rate-limit store', () => {
     }
     throw new Error('the store never reached Redis');
   };
-  before(async () => { redis = await startRedis(); });
+  before(async () => {
+    redis = await startRedis();
+  });
   after(async () => {
     await Promise.all(stores.map((store) => store.close?.()));
     await redis.close();
@@ -49,7 +55,11 @@ describe('Redis rate-limit store', () => {
     assert.equal((await a.take('/svc/Method', 'bob', LIMIT)).allowed, true, 'another caller has its own bucket');
     assert.equal((await a.take('/svc/Other', 'alice', LIMIT)).allowed, true, 'another method has its own bucket');
     await sleep(220); // two tokens at 10/s
-    const later = await Promise.all([a.take('/svc/Method', 'alice', LIMIT), b.take('/svc/Method', 'alice', LIMIT), a.take('/svc/Method', 'alice', LIMIT)]);
+    const later = await Promise.all([
+      a.take('/svc/Method', 'alice', LIMIT),
+      b.take('/svc/Method', 'alice', LIMIT),
+      a.take('/svc/Method', 'alice', LIMIT),
+    ]);
     assert.equal(later.filter((r) => r.allowed).length, 2);
   });
 
@@ -58,12 +68,16 @@ describe('Redis rate-limit store', () => {
     const warnings: string[] = [];
     const store = open({ registry, warnings });
     await ready(store);
-    const counted = async () => (await registry.getSingleMetric(RATE_LIMIT_STORE_ERRORS_METRIC.name)!.get()).values.find((v) => v.labels.decision === 'allow')?.value ?? 0;
+    const counted = async () =>
+      (await registry.getSingleMetric(RATE_LIMIT_STORE_ERRORS_METRIC.name)!.get()).values.find((v) => v.labels.decision === 'allow')?.value ?? 0;
     const before = await counted();
     await redis.stop();
     const during = await Promise.all(Array.from({ length: 20 }, (_, i) => store.take('/svc/Down', `c${i % 2}`, { requestsPerSecond: 1, burst: 1 })));
-    assert.ok(during.every((r) => r.allowed), 'onStoreError allow lets every call through');
-    assert.equal(await counted() - before, 20);
+    assert.ok(
+      during.every((r) => r.allowed),
+      'onStoreError allow lets every call through',
+    );
+    assert.equal((await counted()) - before, 20);
     assert.equal(warnings.length, 1, `one log line per interval, got ${warnings.length}`);
     await redis.start();
     let decided = false;

@@ -31,13 +31,18 @@ type LooseJson = any;
 const GOFORWARD = '/usr/share/pocketsphinx/test/data/goforward.raw';
 const hasClients = existsSync(PYTHON) && existsSync(GOFORWARD) && existsSync('/usr/share/gocode/src/google.golang.org/protobuf/reflect/protodesc');
 // Skipped only on a developer machine without the Debian packages; CI installs them, so there it fails instead.
-const skip = hasClients || process.env.CI
-  ? false
-  : 'needs python3-grpcio, python3-protobuf, golang-google-protobuf-dev and pocketsphinx-testdata (.ci/install-system-deps.sh)';
+const skip =
+  hasClients || process.env.CI
+    ? false
+    : 'needs python3-grpcio, python3-protobuf, golang-google-protobuf-dev and pocketsphinx-testdata (.ci/install-system-deps.sh)';
 
 const ALL_SERVICES = [
-  'cheesefarm.v1.CheeseService', 'gatehouse.stt.v1.SpeechToText', 'gatehouse.tts.v1.TextToSpeech', 'grpc.health.v1.Health',
-  'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection',
+  'cheesefarm.v1.CheeseService',
+  'gatehouse.stt.v1.SpeechToText',
+  'gatehouse.tts.v1.TextToSpeech',
+  'grpc.health.v1.Health',
+  'grpc.reflection.v1.ServerReflection',
+  'grpc.reflection.v1alpha.ServerReflection',
 ];
 
 describe('reflection from protoc descriptors, as a Python client sees it', { skip, timeout: 120_000 }, () => {
@@ -45,7 +50,11 @@ describe('reflection from protoc descriptors, as a Python client sees it', { ski
   before(async () => {
     gw = await startGateway({
       overrides: {
-        'tts.enabled': true, 'tts.workers': 1, 'tts.flite.enabled': false, 'stt.enabled': true, 'stt.workers': 1,
+        'tts.enabled': true,
+        'tts.workers': 1,
+        'tts.flite.enabled': false,
+        'stt.enabled': true,
+        'stt.workers': 1,
         'auth.allowedIdentities': ['spiffe://gatehouse.dev/client/alice'],
       },
     });
@@ -53,14 +62,28 @@ describe('reflection from protoc descriptors, as a Python client sees it', { ski
   after(() => gw.close());
 
   it('builds a client from reflection alone, calls every service once, and decodes a rich error with reflected types', async () => {
-    const { stdout } = await promisify(execFile)(PYTHON, [CLIENT, gw.target, gw.certs.caCert, gw.certs.clients.alice.cert, gw.certs.clients.alice.key, GOFORWARD], {
-      env: { GATEHOUSE_TOKEN: devTokenFor(gw.certs, 'alice', {}, gw.config), PATH: process.env.PATH }, timeout: 60_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      PYTHON,
+      [CLIENT, gw.target, gw.certs.caCert, gw.certs.clients.alice.cert, gw.certs.clients.alice.key, GOFORWARD],
+      {
+        env: { GATEHOUSE_TOKEN: devTokenFor(gw.certs, 'alice', {}, gw.config), PATH: process.env.PATH },
+        timeout: 60_000,
+      },
+    );
     const seen = JSON.parse(stdout) as {
-      services: string[]; files: string[]; results: Record<string, LooseJson>; error: { code: string; message: string; details: Record<string, LooseJson> };
+      services: string[];
+      files: string[];
+      results: Record<string, LooseJson>;
+      error: { code: string; message: string; details: Record<string, LooseJson> };
     };
     assert.deepEqual([...seen.services].sort(), ALL_SERVICES);
-    for (const file of ['cheesefarm/v1/cheese.proto', 'google/protobuf/timestamp.proto', 'google/protobuf/duration.proto', 'google/rpc/status.proto', 'google/rpc/error_details.proto']) {
+    for (const file of [
+      'cheesefarm/v1/cheese.proto',
+      'google/protobuf/timestamp.proto',
+      'google/protobuf/duration.proto',
+      'google/rpc/status.proto',
+      'google/rpc/error_details.proto',
+    ]) {
       assert.ok(seen.files.includes(file), `the pool holds ${file}: ${seen.files.join(', ')}`);
     }
     const results = seen.results;
@@ -83,9 +106,11 @@ describe('reflection from protoc descriptors, as a Python client sees it', { ski
 
   it('Go protodesc, as grpcurl uses it, accepts every reflected file through v1alpha and resolves every service', async () => {
     const binary = buildGoProgram(PROTODESC_CLIENT);
-    const { stdout } = await promisify(execFile)(binary, [
-      '-target', gw.target, '-ca', gw.certs.caCert, '-cert', gw.certs.clients.alice.cert, '-key', gw.certs.clients.alice.key,
-    ], { timeout: 30_000 });
+    const { stdout } = await promisify(execFile)(
+      binary,
+      ['-target', gw.target, '-ca', gw.certs.caCert, '-cert', gw.certs.clients.alice.cert, '-key', gw.certs.clients.alice.key],
+      { timeout: 30_000 },
+    );
     const seen = JSON.parse(stdout) as { services: string[]; files: string[]; methods: Record<string, string[]> };
     assert.deepEqual([...seen.services].sort(), ALL_SERVICES);
     assert.deepEqual(seen.methods['cheesefarm.v1.CheeseService'], ['Order', 'GetOrder', 'ListOrders', 'WatchOrders', 'PlaceOrders']);
@@ -95,13 +120,19 @@ describe('reflection from protoc descriptors, as a Python client sees it', { ski
 
   it('follows auth.allowedIdentities: bob, not on the list, is refused reflection', async () => {
     assert.equal((await listServicesByReflection(gw.target, gw.credentials('alice'))).length, ALL_SERVICES.length);
-    await assertRejects(listServicesByReflection(gw.target, gw.credentials('bob')), 'PERMISSION_DENIED', /spiffe:\/\/gatehouse\.dev\/client\/bob is not allowed to use server reflection/);
+    await assertRejects(
+      listServicesByReflection(gw.target, gw.credentials('bob')),
+      'PERMISSION_DENIED',
+      /spiffe:\/\/gatehouse\.dev\/client\/bob is not allowed to use server reflection/,
+    );
   });
 });
 
 describe('reflection of a gateway with speech turned off', () => {
   let gw: TestGateway;
-  before(async () => { gw = await startGateway(); });
+  before(async () => {
+    gw = await startGateway();
+  });
   after(() => gw.close());
 
   it('neither lists nor describes the services config turned off, and says so with NOT_FOUND', async () => {

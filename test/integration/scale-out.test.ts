@@ -23,8 +23,18 @@ const CHEESE = 'cheesefarm.v1.CheeseService';
 const RATE_LIMITED_METHOD = `${CHEESE}/GetOrder`;
 const codec = createStatusDetailsCodec();
 
-interface Cheese { orderId: string; type: string; idempotencyKey: string; sequence: string }
-interface Outcome { ok?: Cheese; code?: string; retryDelayMs?: number; message?: string }
+interface Cheese {
+  orderId: string;
+  type: string;
+  idempotencyKey: string;
+  sequence: string;
+}
+interface Outcome {
+  ok?: Cheese;
+  code?: string;
+  retryDelayMs?: number;
+  message?: string;
+}
 
 describe('two gateways sharing PostgreSQL and Redis', { timeout: 240_000 }, () => {
   let certs: DevCertificateSet;
@@ -49,9 +59,15 @@ describe('two gateways sharing PostgreSQL and Redis', { timeout: 240_000 }, () =
     return untilReady(gw);
   };
   const client = (gw: GatewayProcess, who: 'alice' | 'bob' = 'alice') => {
-    const c = createClient(CHEESE, `127.0.0.1:${gw.grpcPort}`,
-      withBearerToken(channelCredentials({ caFile: certs.caCert, certFile: certs.clients[who].cert, keyFile: certs.clients[who].key }), devTokenFor(certs, who)),
-      { 'grpc.ssl_target_name_override': 'localhost' });
+    const c = createClient(
+      CHEESE,
+      `127.0.0.1:${gw.grpcPort}`,
+      withBearerToken(
+        channelCredentials({ caFile: certs.caCert, certFile: certs.clients[who].cert, keyFile: certs.clients[who].key }),
+        devTokenFor(certs, who),
+      ),
+      { 'grpc.ssl_target_name_override': 'localhost' },
+    );
     clients.push(c);
     return c;
   };
@@ -107,7 +123,10 @@ describe('two gateways sharing PostgreSQL and Redis', { timeout: 240_000 }, () =
   it('the same idempotency key sent to both at once makes one order', async () => {
     const [ca, cb] = [client(a), client(b)];
     const results = await Promise.all(Array.from({ length: 10 }, (_, i) => order(i % 2 === 0 ? ca : cb, 'one-key-two-gateways')));
-    assert.ok(results.every((r) => r.ok), JSON.stringify(results.filter((r) => !r.ok)));
+    assert.ok(
+      results.every((r) => r.ok),
+      JSON.stringify(results.filter((r) => !r.ok)),
+    );
     assert.equal(new Set(results.map((r) => r.ok!.orderId)).size, 1);
     assert.equal(pg.psql("SELECT count(*) FROM orders WHERE idempotency_key = 'one-key-two-gateways'").trim(), '1');
   });
@@ -121,20 +140,26 @@ describe('two gateways sharing PostgreSQL and Redis', { timeout: 240_000 }, () =
     const cb = client(b);
     const placed: Cheese[] = [];
     // Four concurrent writers: commit order is then decided by PostgreSQL, not by this loop.
-    await Promise.all(Array.from({ length: 4 }, async (_, w) => {
-      for (let i = 0; i < 10; i += 1) {
-        const result = await order(cb, `watched-${w}-${i}`, 'PECORINO');
-        assert.ok(result.ok, result.message);
-        placed.push(result.ok);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, w) => {
+        for (let i = 0; i < 10; i += 1) {
+          const result = await order(cb, `watched-${w}-${i}`, 'PECORINO');
+          assert.ok(result.ok, result.message);
+          placed.push(result.ok);
+        }
+      }),
+    );
     for (let i = 0; i < 100 && seen.length < placed.length; i += 1) await sleep(50);
     await sleep(300); // anything extra (a duplicate) would arrive now
     watch.cancel();
     assert.equal(seen.length, 40);
     assert.deepEqual(new Set(seen.map((o) => o.orderId)), new Set(placed.map((o) => o.orderId)));
     const sequences = seen.map((o) => Number(o.sequence));
-    assert.deepEqual(sequences, [...sequences].sort((x, y) => x - y), 'commit order');
+    assert.deepEqual(
+      sequences,
+      [...sequences].sort((x, y) => x - y),
+      'commit order',
+    );
     assert.equal(new Set(sequences).size, 40, 'no duplicates');
   });
 
@@ -143,7 +168,10 @@ describe('two gateways sharing PostgreSQL and Redis', { timeout: 240_000 }, () =
     const seen: Cheese[] = [];
     const first = openServerStream<{ order: Cheese }>(client(victim, 'bob'), 'watchOrders', { type: 'CANASTRA' });
     first.on('data', (event: { order: Cheese }) => seen.push(event.order));
-    const ended = new Promise<void>((resolve) => { first.on('error', () => resolve()); first.on('end', () => resolve()); });
+    const ended = new Promise<void>((resolve) => {
+      first.on('error', () => resolve());
+      first.on('end', () => resolve());
+    });
     await sleep(500);
     const ca = client(a);
     const placed: string[] = [];
@@ -164,7 +192,11 @@ describe('two gateways sharing PostgreSQL and Redis', { timeout: 240_000 }, () =
     for (let i = 0; i < 100 && seen.length < 15; i += 1) await sleep(50);
     await sleep(300);
     second.cancel();
-    assert.deepEqual(seen.map((o) => o.orderId), placed, 'every order, in order, once');
+    assert.deepEqual(
+      seen.map((o) => o.orderId),
+      placed,
+      'every order, in order, once',
+    );
   });
 
   it('kill -9 of one gateway during a burst loses no acknowledged order', async () => {
@@ -220,7 +252,11 @@ describe('two gateways sharing PostgreSQL and Redis', { timeout: 240_000 }, () =
     assert.deepEqual(readyDuring, [503, 503], '/readyz is 503 while the store is down');
     assert.ok(outcomes.length > stoppedAt, 'calls were made during the outage');
     assert.ok((codes.UNAVAILABLE ?? 0) > 0, `no UNAVAILABLE seen: ${JSON.stringify(codes)}`);
-    assert.deepEqual(Object.keys(codes).filter((c) => c !== 'OK' && c !== 'UNAVAILABLE'), [], `unexpected codes: ${JSON.stringify(codes)}`);
+    assert.deepEqual(
+      Object.keys(codes).filter((c) => c !== 'OK' && c !== 'UNAVAILABLE'),
+      [],
+      `unexpected codes: ${JSON.stringify(codes)}`,
+    );
     for (const failed of outcomes.filter((o) => o.code === 'UNAVAILABLE')) {
       assert.ok(failed.retryDelayMs !== undefined && failed.retryDelayMs > 0, `UNAVAILABLE without RetryInfo: ${failed.message}`);
       assert.match(failed.message!, /order store is unavailable/);
@@ -235,20 +271,25 @@ describe('two gateways sharing PostgreSQL and Redis', { timeout: 240_000 }, () =
     const startedAt = performance.now();
     const durationMs = 3000;
     // Several times the limit offered, half through each gateway. (Per-process buckets would let 40/s through.)
-    await Promise.all(Array.from({ length: 8 }, async (_, w) => {
-      while (performance.now() - startedAt < durationMs) {
-        const result = await outcome(callUnary<Cheese>(w % 2 === 0 ? ca : cb, 'getOrder', { orderId: 'ord_none' }));
-        if (result.code === 'NOT_FOUND') allowed += 1;
-        else if (result.code === 'RESOURCE_EXHAUSTED') refused += 1;
-        else other.push(`${result.code}: ${result.message}`);
-        await sleep(25);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, w) => {
+        while (performance.now() - startedAt < durationMs) {
+          const result = await outcome(callUnary<Cheese>(w % 2 === 0 ? ca : cb, 'getOrder', { orderId: 'ord_none' }));
+          if (result.code === 'NOT_FOUND') allowed += 1;
+          else if (result.code === 'RESOURCE_EXHAUSTED') refused += 1;
+          else other.push(`${result.code}: ${result.message}`);
+          await sleep(25);
+        }
+      }),
+    );
     const elapsedS = (performance.now() - startedAt) / 1000;
     const expected = 5 + 20 * elapsedS; // the burst, then 20/s
     assert.deepEqual(other, []);
     assert.ok(refused > allowed, `the offered load must exceed the limit (allowed ${allowed}, refused ${refused})`);
-    assert.ok(Math.abs(allowed - expected) <= expected * 0.1, `allowed ${allowed} calls in ${elapsedS.toFixed(2)} s; expected ${expected.toFixed(0)} ± 10%`);
+    assert.ok(
+      Math.abs(allowed - expected) <= expected * 0.1,
+      `allowed ${allowed} calls in ${elapsedS.toFixed(2)} s; expected ${expected.toFixed(0)} ± 10%`,
+    );
   });
 });
 

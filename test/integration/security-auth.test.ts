@@ -40,7 +40,11 @@ services:
       GetOrder: { requireSubjectMatchesIdentity: true }
 `;
 
-interface SigningKey { kid: string; alg: jwt.Algorithm; key: KeyObject | Buffer }
+interface SigningKey {
+  kid: string;
+  alg: jwt.Algorithm;
+  key: KeyObject | Buffer;
+}
 
 describe('security: bearer tokens, certificate identity and policy over mTLS', () => {
   let gw: TestGateway;
@@ -65,7 +69,13 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
 
   const nowSec = () => Math.floor(Date.now() / 1000);
   const claims = (extra: Record<string, unknown> = {}) => ({
-    iss: ISSUER, aud: AUDIENCE, sub: ALICE, iat: nowSec(), exp: nowSec() + 600, scope: 'cheese.read cheese.order', ...extra,
+    iss: ISSUER,
+    aud: AUDIENCE,
+    sub: ALICE,
+    iat: nowSec(),
+    exp: nowSec() + 600,
+    scope: 'cheese.read cheese.order',
+    ...extra,
   });
   const sign = (key: SigningKey, extra: Record<string, unknown> = {}, header: Record<string, unknown> = {}) =>
     jwt.sign(claims(extra), key.key, { algorithm: key.alg, keyid: key.kid, header: { alg: key.alg, ...header } as jwt.JwtHeader });
@@ -75,7 +85,12 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
     return metadata;
   };
   const listOrders = (client: grpc.Client, token: string | undefined) =>
-    callUnary(client, 'listOrders', { pageSize: 1 }, { metadata: token === undefined ? new grpc.Metadata() : bearer(`Bearer ${token}`), deadline: 5000 });
+    callUnary(
+      client,
+      'listOrders',
+      { pageSize: 1 },
+      { metadata: token === undefined ? new grpc.Metadata() : bearer(`Bearer ${token}`), deadline: 5000 },
+    );
   const jwk = (pair: { publicKey: KeyObject }, kid: string) => ({ ...pair.publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' });
 
   before(async () => {
@@ -98,7 +113,13 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
     };
     gw = await startGateway({
       devTokens: false,
-      services: [createCheeseService({ openStore: async () => openSqliteOrderStore({ path: join(dir, 'orders.db'), stock: { BRIE: 100 } }), describeStore: 'SQLite' }), ttsService],
+      services: [
+        createCheeseService({
+          openStore: async () => openSqliteOrderStore({ path: join(dir, 'orders.db'), stock: { BRIE: 100 } }),
+          describeStore: 'SQLite',
+        }),
+        ttsService,
+      ],
       overrides: {
         'auth.issuer': [ISSUER, 'gatehouse-dev'],
         'auth.audience': AUDIENCE,
@@ -169,10 +190,17 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
   });
 
   describe('refusals: code, reason and a useful message', () => {
-    const refused = async (call: Promise<unknown>, code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED', reason: string, message: RegExp, secret?: string) => {
+    const refused = async (
+      call: Promise<unknown>,
+      code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED',
+      reason: string,
+      message: RegExp,
+      secret?: string,
+    ) => {
       const { error, details } = await assertRejects(call, code, message);
       assert.equal(details?.errorInfo?.reason, reason);
-      if (secret) assert.ok(!error.details.includes(secret.slice(-20)) && !JSON.stringify(details).includes(secret.slice(-20)), 'the reply echoes the token');
+      if (secret)
+        assert.ok(!error.details.includes(secret.slice(-20)) && !JSON.stringify(details).includes(secret.slice(-20)), 'the reply echoes the token');
     };
 
     it('no token', async () => {
@@ -213,16 +241,36 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
     it('expired', async () => {
       const exp = nowSec() - 3600;
       const expected = new Date(exp * 1000).toISOString().replace('.000Z', 'Z');
-      await refused(listOrders(alice, sign(hs, { iat: exp - 600, exp })), 'UNAUTHENTICATED', 'TOKEN_EXPIRED', new RegExp(`^token expired at ${expected}$`));
+      await refused(
+        listOrders(alice, sign(hs, { iat: exp - 600, exp })),
+        'UNAUTHENTICATED',
+        'TOKEN_EXPIRED',
+        new RegExp(`^token expired at ${expected}$`),
+      );
     });
 
     it('not yet valid', async () => {
-      await refused(listOrders(alice, sign(hs, { nbf: nowSec() + 3600 })), 'UNAUTHENTICATED', 'TOKEN_NOT_YET_VALID', /not valid before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/);
+      await refused(
+        listOrders(alice, sign(hs, { nbf: nowSec() + 3600 })),
+        'UNAUTHENTICATED',
+        'TOKEN_NOT_YET_VALID',
+        /not valid before \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/,
+      );
     });
 
     it('wrong iss and wrong aud', async () => {
-      await refused(listOrders(alice, sign(hs, { iss: 'https://evil.test' })), 'UNAUTHENTICATED', 'TOKEN_ISSUER_INVALID', /issuer is not accepted; expected one of https:\/\/issuer.test, gatehouse-dev/);
-      await refused(listOrders(alice, sign(hs, { aud: 'someone-else' })), 'UNAUTHENTICATED', 'TOKEN_AUDIENCE_INVALID', /audience is not accepted; expected gatehouse-test/);
+      await refused(
+        listOrders(alice, sign(hs, { iss: 'https://evil.test' })),
+        'UNAUTHENTICATED',
+        'TOKEN_ISSUER_INVALID',
+        /issuer is not accepted; expected one of https:\/\/issuer.test, gatehouse-dev/,
+      );
+      await refused(
+        listOrders(alice, sign(hs, { aud: 'someone-else' })),
+        'UNAUTHENTICATED',
+        'TOKEN_AUDIENCE_INVALID',
+        /audience is not accepted; expected gatehouse-test/,
+      );
     });
 
     it('an unknown kid (after one JWKS refetch) and a kid with path characters (no lookup at all)', async () => {
@@ -239,7 +287,11 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
     it('jku and x5u in the header are never followed', async () => {
       const fetches = jwksFetches;
       const attacker = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-      const token = jwt.sign(claims(), attacker.privateKey, { algorithm: 'ES256', keyid: 'attacker', header: { alg: 'ES256', jku: 'http://127.0.0.1:1/jwks.json', x5u: 'http://127.0.0.1:1/cert.pem' } });
+      const token = jwt.sign(claims(), attacker.privateKey, {
+        algorithm: 'ES256',
+        keyid: 'attacker',
+        header: { alg: 'ES256', jku: 'http://127.0.0.1:1/jwks.json', x5u: 'http://127.0.0.1:1/cert.pem' },
+      });
       await refused(listOrders(alice, token), 'UNAUTHENTICATED', 'TOKEN_KID_UNKNOWN', /kid attacker/);
       assert.equal(jwksFetches, fetches + 1, 'only the configured JWKS URL was fetched');
     });
@@ -249,44 +301,83 @@ describe('security: bearer tokens, certificate identity and policy over mTLS', (
       await refused(listOrders(alice, token), 'UNAUTHENTICATED', 'TOKEN_TOO_LARGE', /larger than the 8192-byte limit/);
     });
 
-    it('two authorization headers (sent raw: Node\'s own client refuses to)', async () => {
+    it("two authorization headers (sent raw: Node's own client refuses to)", async () => {
       const token = sign(hs);
       const twice = await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, [`authorization: Bearer ${token}`, `authorization: Bearer ${token}`]);
-      assert.deepEqual(twice, { code: grpc.status.UNAUTHENTICATED, message: 'more than one authorization header; send exactly one "authorization: Bearer <token>"', reason: 'TOKEN_DUPLICATE' });
+      assert.deepEqual(twice, {
+        code: grpc.status.UNAUTHENTICATED,
+        message: 'more than one authorization header; send exactly one "authorization: Bearer <token>"',
+        reason: 'TOKEN_DUPLICATE',
+      });
       // The same request with one header passes, so the refusal is about the duplicate.
       assert.equal((await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, [`authorization: Bearer ${token}`], Buffer.alloc(5))).code, grpc.status.OK);
     });
 
     it('a scheme other than Bearer', async () => {
-      await refused(callUnary(alice, 'listOrders', {}, { metadata: bearer(`Basic ${Buffer.from('a:b').toString('base64')}`) }), 'UNAUTHENTICATED', 'TOKEN_SCHEME_INVALID', /Bearer scheme/);
+      await refused(
+        callUnary(alice, 'listOrders', {}, { metadata: bearer(`Basic ${Buffer.from('a:b').toString('base64')}`) }),
+        'UNAUTHENTICATED',
+        'TOKEN_SCHEME_INVALID',
+        /Bearer scheme/,
+      );
     });
 
     it('a missing scope', async () => {
-      await refused(callUnary(alice, 'order', { type: 'BRIE', age: 3, idempotencyKey: 'sec-3' }, { metadata: bearer(`Bearer ${sign(hs, { scope: 'cheese.read' })}`) }),
-        'PERMISSION_DENIED', 'SCOPE_MISSING', /^scope cheese.order required for \/cheesefarm.v1.CheeseService\/Order$/);
+      await refused(
+        callUnary(
+          alice,
+          'order',
+          { type: 'BRIE', age: 3, idempotencyKey: 'sec-3' },
+          { metadata: bearer(`Bearer ${sign(hs, { scope: 'cheese.read' })}`) },
+        ),
+        'PERMISSION_DENIED',
+        'SCOPE_MISSING',
+        /^scope cheese.order required for \/cheesefarm.v1.CheeseService\/Order$/,
+      );
     });
 
     it('a certificate identity the method does not allow', async () => {
-      await refused(callUnary(bob, 'order', { type: 'BRIE', age: 3, idempotencyKey: 'sec-4' }, { metadata: bearer(`Bearer ${sign(hs, { sub: BOB })}`) }),
-        'PERMISSION_DENIED', 'IDENTITY_NOT_ALLOWED', new RegExp(`identity ${BOB} is not allowed to call /${CHEESE}/Order`));
+      await refused(
+        callUnary(bob, 'order', { type: 'BRIE', age: 3, idempotencyKey: 'sec-4' }, { metadata: bearer(`Bearer ${sign(hs, { sub: BOB })}`) }),
+        'PERMISSION_DENIED',
+        'IDENTITY_NOT_ALLOWED',
+        new RegExp(`identity ${BOB} is not allowed to call /${CHEESE}/Order`),
+      );
     });
 
-    it('a bound token presented with another client\'s certificate', async () => {
+    it("a bound token presented with another client's certificate", async () => {
       const aliceBound = sign(hs, { cnf: { 'x5t#S256': certificateThumbprint(readFileSync(gw.certs.clients.alice.cert)) } });
       await refused(listOrders(bob, aliceBound), 'UNAUTHENTICATED', 'TOKEN_BINDING_MISMATCH', /bound to a different client certificate/);
-      await refused(callClientStream(bob, 'placeOrders', [{ type: 'BRIE', age: 3, idempotencyKey: 'sec-5' }], { metadata: bearer(`Bearer ${aliceBound}`) }),
-        'UNAUTHENTICATED', 'TOKEN_BINDING_MISMATCH', /bound to a different client certificate/);
-      await refused(callClientStream(alice, 'placeOrders', [{ type: 'BRIE', age: 3, idempotencyKey: 'sec-6' }], { metadata: bearer(`Bearer ${sign(hs)}`) }),
-        'UNAUTHENTICATED', 'TOKEN_BINDING_REQUIRED', /PlaceOrders requires a certificate-bound token/);
+      await refused(
+        callClientStream(bob, 'placeOrders', [{ type: 'BRIE', age: 3, idempotencyKey: 'sec-5' }], { metadata: bearer(`Bearer ${aliceBound}`) }),
+        'UNAUTHENTICATED',
+        'TOKEN_BINDING_MISMATCH',
+        /bound to a different client certificate/,
+      );
+      await refused(
+        callClientStream(alice, 'placeOrders', [{ type: 'BRIE', age: 3, idempotencyKey: 'sec-6' }], { metadata: bearer(`Bearer ${sign(hs)}`) }),
+        'UNAUTHENTICATED',
+        'TOKEN_BINDING_REQUIRED',
+        /PlaceOrders requires a certificate-bound token/,
+      );
     });
 
     it('a sub that does not match the certificate identity, where required', async () => {
-      await refused(callUnary(alice, 'getOrder', { orderId: 'none' }, { metadata: bearer(`Bearer ${sign(hs, { sub: BOB })}`) }),
-        'UNAUTHENTICATED', 'TOKEN_SUBJECT_MISMATCH', new RegExp(`sub does not match the client certificate identity ${ALICE}`));
+      await refused(
+        callUnary(alice, 'getOrder', { orderId: 'none' }, { metadata: bearer(`Bearer ${sign(hs, { sub: BOB })}`) }),
+        'UNAUTHENTICATED',
+        'TOKEN_SUBJECT_MISMATCH',
+        new RegExp(`sub does not match the client certificate identity ${ALICE}`),
+      );
     });
 
     it('a method the policy does not name', async () => {
-      await refused(callUnary(tts, 'listVoices', {}, { metadata: bearer(`Bearer ${sign(hs)}`) }), 'PERMISSION_DENIED', 'METHOD_NOT_IN_POLICY', /ListVoices is not in the access policy/);
+      await refused(
+        callUnary(tts, 'listVoices', {}, { metadata: bearer(`Bearer ${sign(hs)}`) }),
+        'PERMISSION_DENIED',
+        'METHOD_NOT_IN_POLICY',
+        /ListVoices is not in the access policy/,
+      );
     });
   });
 

@@ -15,7 +15,11 @@ describe('security: gatehouse token mint and --token / GATEHOUSE_TOKEN', () => {
 
   const gatehouse = async (args: string[], extraEnv: Record<string, string> = {}) => {
     try {
-      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/gatehouse.ts', ...args], { cwd: ROOT, env: { ...env, ...extraEnv }, timeout: 20_000 });
+      const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/gatehouse.ts', ...args], {
+        cwd: ROOT,
+        env: { ...env, ...extraEnv },
+        timeout: 20_000,
+      });
       return { code: 0, stdout, stderr };
     } catch (error) {
       const failed = error as { code: number; stdout: string; stderr: string };
@@ -23,8 +27,14 @@ describe('security: gatehouse token mint and --token / GATEHOUSE_TOKEN', () => {
     }
   };
   const connection = (client: 'alice' | 'bob') => [
-    '--target', `localhost:${gw.addresses.grpcPort}`, '--ca', gw.certs.caCert,
-    '--cert', gw.certs.clients[client].cert, '--key', gw.certs.clients[client].key,
+    '--target',
+    `localhost:${gw.addresses.grpcPort}`,
+    '--ca',
+    gw.certs.caCert,
+    '--cert',
+    gw.certs.clients[client].cert,
+    '--key',
+    gw.certs.clients[client].key,
   ];
 
   before(async () => {
@@ -33,7 +43,9 @@ describe('security: gatehouse token mint and --token / GATEHOUSE_TOKEN', () => {
     // The CLI reads the same development key as this gateway; nothing else from the environment.
     env = { ...rest, GATEHOUSE_CONFIG: 'config/default.yaml', GATEHOUSE_AUTH__DEV_SIGNING_KEY__FILE: devSigningKeyFile(gw.certs) };
   });
-  after(async () => { await gw?.close(); });
+  after(async () => {
+    await gw?.close();
+  });
 
   it('mints a certificate-bound token that works with --token on its own certificate and is refused on another', async () => {
     const minted = await gatehouse(['token', 'mint', '--bind-cert', gw.certs.clients.alice.cert, '--ttl', '10m', '--json']);

@@ -26,7 +26,7 @@ describe('security hardening (issue 12)', () => {
     await gw?.close();
   });
 
-  it('grpc-js\'s own log lines go through the redacting logger: no token of a repeated authorization header is logged (item 1)', async () => {
+  it("grpc-js's own log lines go through the redacting logger: no token of a repeated authorization header is logged (item 1)", async () => {
     const valid = devTokenFor(gw.certs, 'alice');
     const other = 'opaque-second-token-0123456789';
     const third = 'opaque-third-token-9876543210';
@@ -35,7 +35,12 @@ describe('security hardening (issue 12)', () => {
     // replaces what it would drop, and authentication refuses the duplicate); another header with a bearer value
     // grpc-js cannot store makes grpc-js log the value itself.
     await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, [`authorization: Bearer ${valid}`, `authorization: Bearer\t${other}`], Buffer.alloc(5));
-    await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, [`authorization: Bearer ${valid}`, `x-forwarded-authorization: Bearer\t${third}`], Buffer.alloc(5));
+    await curlGrpcCall(
+      gw,
+      `/${CHEESE}/ListOrders`,
+      [`authorization: Bearer ${valid}`, `x-forwarded-authorization: Bearer\t${third}`],
+      Buffer.alloc(5),
+    );
     const lines = gw.logs.slice(linesBefore);
     const text = JSON.stringify(lines);
     assert.ok(!text.includes(valid.split('.')[1]!), 'the valid token reached the log');
@@ -43,7 +48,10 @@ describe('security hardening (issue 12)', () => {
     assert.ok(!text.includes(third), 'the token in another header reached the log');
     // grpc-js really did log about the value it could not store, and that line came through our logger, redacted.
     const grpcJs = lines.filter((line) => line.component === 'grpc-js');
-    assert.ok(grpcJs.some((line) => /Failed to add metadata entry x-forwarded-authorization: .*REDACTED/.test(String(line.msg))), `grpc-js lines: ${JSON.stringify(grpcJs)}`);
+    assert.ok(
+      grpcJs.some((line) => /Failed to add metadata entry x-forwarded-authorization: .*REDACTED/.test(String(line.msg))),
+      `grpc-js lines: ${JSON.stringify(grpcJs)}`,
+    );
   });
 
   it('a CA certificate signed by the trusted CA does not authenticate as a client, even naming a known identity (item 6)', async () => {
@@ -54,20 +62,49 @@ describe('security hardening (issue 12)', () => {
     // An intermediate that also claims alice's SPIFFE ID, and every usage OpenSSL checks for a TLS client.
     execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
     execFileSync('openssl', ['req', '-new', '-key', key, '-subj', '/O=Gatehouse/CN=rogue-intermediate', '-out', `${cert}.csr`]);
-    writeFileSync(ext, [
-      'basicConstraints=critical,CA:TRUE',
-      'keyUsage=critical,digitalSignature,keyCertSign,cRLSign',
-      'extendedKeyUsage=clientAuth',
-      `subjectAltName=URI:${gw.certs.clients.alice.identity}`,
-    ].join('\n'));
-    execFileSync('openssl', ['x509', '-req', '-in', `${cert}.csr`, '-CA', gw.certs.caCert, '-CAkey', gw.certs.caKey, '-CAcreateserial',
-      '-days', '30', '-sha256', '-extfile', ext, '-out', cert], { stdio: ['ignore', 'ignore', 'pipe'] });
+    writeFileSync(
+      ext,
+      [
+        'basicConstraints=critical,CA:TRUE',
+        'keyUsage=critical,digitalSignature,keyCertSign,cRLSign',
+        'extendedKeyUsage=clientAuth',
+        `subjectAltName=URI:${gw.certs.clients.alice.identity}`,
+      ].join('\n'),
+    );
+    execFileSync(
+      'openssl',
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${cert}.csr`,
+        '-CA',
+        gw.certs.caCert,
+        '-CAkey',
+        gw.certs.caKey,
+        '-CAcreateserial',
+        '-days',
+        '30',
+        '-sha256',
+        '-extfile',
+        ext,
+        '-out',
+        cert,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     rmSync(`${cert}.csr`);
-    const credentials = withBearerToken(channelCredentials({ caFile: gw.certs.caCert, certFile: cert, keyFile: key }), devTokenFor(gw.certs, 'alice'));
+    const credentials = withBearerToken(
+      channelCredentials({ caFile: gw.certs.caCert, certFile: cert, keyFile: key }),
+      devTokenFor(gw.certs, 'alice'),
+    );
     const client = createClient(CHEESE, gw.target, credentials, { 'grpc.ssl_target_name_override': 'localhost' });
     try {
-      const { details } = await assertRejects(callUnary(client, 'listOrders', { pageSize: 1 }, { deadline: 5000 }), 'UNAUTHENTICATED',
-        /client certificate is a CA certificate \(basicConstraints CA:TRUE\)/);
+      const { details } = await assertRejects(
+        callUnary(client, 'listOrders', { pageSize: 1 }, { deadline: 5000 }),
+        'UNAUTHENTICATED',
+        /client certificate is a CA certificate \(basicConstraints CA:TRUE\)/,
+      );
       assert.equal(details?.errorInfo?.reason, 'CLIENT_CERTIFICATE_REQUIRED');
       // alice's own certificate with the same token passes: the refusal is about the CA flag.
       await callUnary(gw.client(CHEESE, 'alice'), 'listOrders', { pageSize: 1 }, { deadline: 5000 });
@@ -89,7 +126,10 @@ describe('security hardening (issue 12)', () => {
     const bigReply = await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, [`authorization: Bearer ${token}`, ...big], Buffer.alloc(5));
     assert.equal(bigReply.reason, 'METADATA_TOO_LARGE', JSON.stringify(bigReply));
     // Within the limits the same call passes.
-    assert.equal((await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, [`authorization: Bearer ${token}`, ...flood.slice(0, 50)], Buffer.alloc(5))).code, 0);
+    assert.equal(
+      (await curlGrpcCall(gw, `/${CHEESE}/ListOrders`, [`authorization: Bearer ${token}`, ...flood.slice(0, 50)], Buffer.alloc(5))).code,
+      0,
+    );
   });
 
   it('an Order whose int32 is a 6-byte varint (read as quantity 1 by protobufjs, 7 by Python) is refused, not placed (item 11)', async () => {
@@ -99,18 +139,33 @@ describe('security hardening (issue 12)', () => {
     const body = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]);
     const reply = await curlGrpcCall(gw, `/${CHEESE}/Order`, [`authorization: Bearer ${token}`], body);
     assert.equal(reply.reason, 'REQUEST_UNDECODABLE', JSON.stringify(reply));
-    const orders = await callUnary<{ orders: { idempotencyKey: string }[] }>(gw.client(CHEESE, 'alice'), 'listOrders', { pageSize: 100 }, { deadline: 5000 });
+    const orders = await callUnary<{ orders: { idempotencyKey: string }[] }>(
+      gw.client(CHEESE, 'alice'),
+      'listOrders',
+      { pageSize: 100 },
+      { deadline: 5000 },
+    );
     assert.ok(!orders.orders.some((order) => order.idempotencyKey === key), 'the misread order was placed');
     // The same order written canonically is placed: the refusal is about the encoding.
     const canonical = Buffer.concat([Buffer.from('080c10012007', 'hex'), Buffer.from([0x1a, key.length]), Buffer.from(key)]);
-    const placed = await curlGrpcCall(gw, `/${CHEESE}/Order`, [`authorization: Bearer ${token}`], Buffer.concat([Buffer.from([0, 0, 0, 0, canonical.length]), canonical]));
+    const placed = await curlGrpcCall(
+      gw,
+      `/${CHEESE}/Order`,
+      [`authorization: Bearer ${token}`],
+      Buffer.concat([Buffer.from([0, 0, 0, 0, canonical.length]), canonical]),
+    );
     assert.equal(placed.code, 0, JSON.stringify(placed));
   });
 
   it('that refusal is INVALID_ARGUMENT, a client error', async () => {
     const token = devTokenFor(gw.certs, 'alice');
     const message = Buffer.from('088c808080800110012007', 'hex');
-    const reply = await curlGrpcCall(gw, `/${CHEESE}/Order`, [`authorization: Bearer ${token}`], Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]));
+    const reply = await curlGrpcCall(
+      gw,
+      `/${CHEESE}/Order`,
+      [`authorization: Bearer ${token}`],
+      Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]),
+    );
     assert.equal(reply.code, 3, JSON.stringify(reply));
   });
 
@@ -125,7 +180,10 @@ describe('security hardening (issue 12)', () => {
     const silent = await Promise.all(Array.from({ length: 200 }, () => openSocket(gw.addresses.grpcPort)));
     const closedAt = await Promise.all([...silent, noPreface, healthSilent].map((socket) => closedWithin(socket, 5000)));
     const elapsedSec = (performance.now() - startedAt) / 1000;
-    assert.ok(closedAt.every((t) => t !== undefined), `${closedAt.filter((t) => t === undefined).length} connections still open after 5 s`);
+    assert.ok(
+      closedAt.every((t) => t !== undefined),
+      `${closedAt.filter((t) => t === undefined).length} connections still open after 5 s`,
+    );
     assert.ok(elapsedSec < 4, `closing took ${elapsedSec.toFixed(1)} s with 1 s timeouts`);
     const metrics = await gw.gateway.registry.getSingleMetricAsString('gatehouse_connections_closed_total');
     const count = (reason: string) => Number(new RegExp(`reason="${reason}"} (\\d+)`).exec(metrics)?.[1]);
@@ -147,10 +205,18 @@ function openSocket(port: number): Promise<Socket> {
 
 function tlsWithoutPreface(gw: TestGateway): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({
-      host: '127.0.0.1', port: gw.addresses.grpcPort, servername: 'localhost', ALPNProtocols: ['h2'],
-      ca: readFileSync(gw.certs.caCert), cert: readFileSync(gw.certs.clients.alice.cert), key: readFileSync(gw.certs.clients.alice.key),
-    }, () => resolve(socket));
+    const socket = tlsConnect(
+      {
+        host: '127.0.0.1',
+        port: gw.addresses.grpcPort,
+        servername: 'localhost',
+        ALPNProtocols: ['h2'],
+        ca: readFileSync(gw.certs.caCert),
+        cert: readFileSync(gw.certs.clients.alice.cert),
+        key: readFileSync(gw.certs.clients.alice.key),
+      },
+      () => resolve(socket),
+    );
     socket.on('error', () => {});
     socket.once('error', reject);
   });

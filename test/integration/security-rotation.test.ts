@@ -33,15 +33,19 @@ describe('security: server certificate rotation', () => {
 
   it('swaps the certificate under a live stream; new connections get it; a corrupt replacement leaves it serving', async () => {
     assert.equal(await servedFingerprint(gw, certs), original.fingerprint);
-    assert.ok(Math.abs(await expirySeconds(gw) - secondsUntil(original.cert)) < 60);
+    assert.ok(Math.abs((await expirySeconds(gw)) - secondsUntil(original.cert)) < 60);
 
     // A long-lived stream on a connection made with the original certificate.
     const watcher = gw.client(CHEESE, 'alice');
     const stream = openServerStream<{ order?: { idempotencyKey: string } }>(watcher, 'watchOrders', {});
     const seen: string[] = [];
     let streamError: grpc.ServiceError | undefined;
-    stream.on('data', (event: { order?: { idempotencyKey: string } }) => { if (event.order) seen.push(event.order.idempotencyKey); });
-    stream.on('error', (error: grpc.ServiceError) => { streamError = error; });
+    stream.on('data', (event: { order?: { idempotencyKey: string } }) => {
+      if (event.order) seen.push(event.order.idempotencyKey);
+    });
+    stream.on('error', (error: grpc.ServiceError) => {
+      streamError = error;
+    });
     await callUnary(watcher, 'order', { type: 'BRIE', age: 5, idempotencyKey: 'before-rotation' });
     await until(() => seen.includes('before-rotation'), 'the stream saw the first order');
 
@@ -49,8 +53,10 @@ describe('security: server certificate rotation', () => {
     writeFileSync(certs.serverKey, next.key);
     writeFileSync(certs.serverCert, next.cert);
     await until(async () => (await servedFingerprint(gw, certs)) === next.fingerprint, 'new connections see the rotated certificate');
-    assert.ok(Math.abs(await expirySeconds(gw) - secondsUntil(next.cert)) < 60, 'the expiry gauge follows the rotated certificate');
-    assert.ok(gw.logs.some((line) => line.msg === 'server certificate reloaded' && line.fingerprint256 === new X509Certificate(next.cert).fingerprint256));
+    assert.ok(Math.abs((await expirySeconds(gw)) - secondsUntil(next.cert)) < 60, 'the expiry gauge follows the rotated certificate');
+    assert.ok(
+      gw.logs.some((line) => line.msg === 'server certificate reloaded' && line.fingerprint256 === new X509Certificate(next.cert).fingerprint256),
+    );
 
     // The stream opened before the rotation keeps working, on its old connection.
     await callUnary(watcher, 'order', { type: 'BRIE', age: 6, idempotencyKey: 'after-rotation' });
@@ -94,22 +100,50 @@ function issueServerCertificate(certs: DevCertificateSet, name: string) {
   const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key]);
   openssl(['req', '-new', '-key', key, '-subj', `/O=Gatehouse/CN=localhost-${name}`, '-out', csr]);
-  writeFileSync(ext, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  openssl(['x509', '-req', '-in', csr, '-CA', certs.caCert, '-CAkey', certs.caKey, '-CAcreateserial', '-days', '30', '-sha256', '-extfile', ext, '-out', cert]);
+  writeFileSync(
+    ext,
+    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n',
+  );
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    certs.caCert,
+    '-CAkey',
+    certs.caKey,
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-sha256',
+    '-extfile',
+    ext,
+    '-out',
+    cert,
+  ]);
   return pair(readFileSync(cert), readFileSync(key));
 }
 
 /** The fingerprint of the certificate a new TLS connection is served. */
 function servedFingerprint(gw: TestGateway, certs: DevCertificateSet): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({
-      host: '127.0.0.1', port: gw.addresses.grpcPort, servername: 'localhost', ALPNProtocols: ['h2'],
-      ca: readFileSync(certs.caCert), cert: readFileSync(certs.clients.alice.cert), key: readFileSync(certs.clients.alice.key),
-    }, () => {
-      const fingerprint = socket.getPeerCertificate().fingerprint256;
-      socket.destroy();
-      resolve(fingerprint);
-    });
+    const socket = connect(
+      {
+        host: '127.0.0.1',
+        port: gw.addresses.grpcPort,
+        servername: 'localhost',
+        ALPNProtocols: ['h2'],
+        ca: readFileSync(certs.caCert),
+        cert: readFileSync(certs.clients.alice.cert),
+        key: readFileSync(certs.clients.alice.key),
+      },
+      () => {
+        const fingerprint = socket.getPeerCertificate().fingerprint256;
+        socket.destroy();
+        resolve(fingerprint);
+      },
+    );
     socket.once('error', reject);
   });
 }

@@ -20,12 +20,19 @@ const skip = tmpfsUnavailable();
 
 describe('SQLite store faults', { skip }, () => {
   const cleanups: (() => unknown)[] = [];
-  after(async () => { for (const cleanup of cleanups.reverse()) await cleanup(); });
+  after(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
 
   const gatewayOn = async (fs: Tmpfs, waitForWarmUp = true) => {
     const gw = await startGateway({
       waitForWarmUp,
-      overrides: { 'storage.sqlitePath': join(fs.dir, 'orders.db'), 'storage.probeIntervalMs': 100, 'logging.accessLog': false, 'cheese.stock': { BRIE: 1_000_000 } },
+      overrides: {
+        'storage.sqlitePath': join(fs.dir, 'orders.db'),
+        'storage.probeIntervalMs': 100,
+        'logging.accessLog': false,
+        'cheese.stock': { BRIE: 1_000_000 },
+      },
     });
     cleanups.push(() => gw.close());
     return gw;
@@ -35,7 +42,8 @@ describe('SQLite store faults', { skip }, () => {
     cleanups.push(() => fs.close());
     return fs;
   };
-  const order = (gw: TestGateway, key: string) => callUnary<{ orderId: string }>(gw.client(CHEESE), 'order', { type: 'BRIE', age: 3, idempotencyKey: key });
+  const order = (gw: TestGateway, key: string) =>
+    callUnary<{ orderId: string }>(gw.client(CHEESE), 'order', { type: 'BRIE', age: 3, idempotencyKey: key });
   const readiness = async (gw: TestGateway) => ({ grpc: gw.gateway.health.get(CHEESE), readyz: (await fetch(`${gw.adminUrl}/readyz`)).status });
   const until = async (gw: TestGateway, serving: boolean) => {
     for (let i = 0; i < 100; i += 1) {
@@ -49,7 +57,11 @@ describe('SQLite store faults', { skip }, () => {
     const fs = tmpfs(16);
     const gw = await gatewayOn(fs);
     await order(gw, 'before-full');
-    try { writeFileSync(join(fs.dir, 'filler'), Buffer.alloc(32 * 1024 * 1024)); } catch { /* ENOSPC: the disk is full now */ }
+    try {
+      writeFileSync(join(fs.dir, 'filler'), Buffer.alloc(32 * 1024 * 1024));
+    } catch {
+      /* ENOSPC: the disk is full now */
+    }
     let full: Awaited<ReturnType<typeof assertRejects>> | undefined;
     // The WAL may still have room for a few orders; the first refusal must be the full disk, not a bug.
     for (let i = 0; i < 5000 && !full; i += 1) {
@@ -77,8 +89,12 @@ describe('SQLite store faults', { skip }, () => {
     // Enough rows for many pages (written directly: 300 calls would take long), every page moved into the main
     // file, then three table pages overwritten, keeping the good bytes to repair with.
     const other = new Database(path);
-    const insert = other.prepare("INSERT INTO orders (id, idempotency_key, ordered_by, type, age_months, quantity, ordered_at_ms) VALUES (?, ?, 'x', 'BRIE', 3, 1, 0)");
-    other.transaction(() => { for (let i = 1; i < 300; i += 1) insert.run(`ord_page${i}`, `page-${i}`); })();
+    const insert = other.prepare(
+      "INSERT INTO orders (id, idempotency_key, ordered_by, type, age_months, quantity, ordered_at_ms) VALUES (?, ?, 'x', 'BRIE', 3, 1, 0)",
+    );
+    other.transaction(() => {
+      for (let i = 1; i < 300; i += 1) insert.run(`ord_page${i}`, `page-${i}`);
+    })();
     other.pragma('wal_checkpoint(TRUNCATE)');
     other.close();
     const good = Buffer.alloc(3 * 4096);
@@ -125,7 +141,10 @@ describe('SQLite store faults', { skip }, () => {
     rmSync(join(fs.dir, 'blocked'));
     await until(gw, true);
     await order(gw, 'opened-late');
-    assert.equal(gw.logs.filter((line) => line.msg === 'order store is failing; CheeseService is NOT_SERVING until it recovers').length, 1,
-      'the outage is logged once, not once per retry');
+    assert.equal(
+      gw.logs.filter((line) => line.msg === 'order store is failing; CheeseService is NOT_SERVING until it recovers').length,
+      1,
+      'the outage is logged once, not once per retry',
+    );
   });
 });

@@ -37,10 +37,17 @@ describe('status mapping, rich details and limits, as a real client decodes them
   });
 
   it('INVALID_ARGUMENT carries ErrorInfo and BadRequest field violations', async () => {
-    const { details } = await assertRejects(callUnary(cheese, 'order', { type: 'BRIE', age: 500, idempotencyKey: 'x' }), 'INVALID_ARGUMENT', /age must be 1 to 120/);
+    const { details } = await assertRejects(
+      callUnary(cheese, 'order', { type: 'BRIE', age: 500, idempotencyKey: 'x' }),
+      'INVALID_ARGUMENT',
+      /age must be 1 to 120/,
+    );
     assert.equal(details?.code, grpc.status.INVALID_ARGUMENT);
     assert.equal(details?.errorInfo?.domain, ERROR_DOMAIN);
-    assert.deepEqual(details?.fieldViolations?.map((v) => v.field), ['age']);
+    assert.deepEqual(
+      details?.fieldViolations?.map((v) => v.field),
+      ['age'],
+    );
     await sleep(50);
     const line = gw.logs.filter((l) => l.msg === 'grpc call' && l.method === `/${CHEESE}/Order`).at(-1);
     assert.ok(line, 'no access line');
@@ -58,8 +65,11 @@ describe('status mapping, rich details and limits, as a real client decodes them
   it('a bug becomes INTERNAL with a reference id and the trace id; the cause is logged under both, secrets redacted', async () => {
     const metadata = new grpc.Metadata();
     metadata.set('traceparent', `00-${TRACE_ID}-00f067aa0ba902b7-01`);
-    const { error, details } = await assertRejects(callUnary(slow, 'Work', { crash: `database password rejected for ${A_JWT}` }, { metadata }),
-      'INTERNAL', new RegExp(`^internal error \\(reference [0-9a-f]{12}, trace ${TRACE_ID}\\)`));
+    const { error, details } = await assertRejects(
+      callUnary(slow, 'Work', { crash: `database password rejected for ${A_JWT}` }, { metadata }),
+      'INTERNAL',
+      new RegExp(`^internal error \\(reference [0-9a-f]{12}, trace ${TRACE_ID}\\)`),
+    );
     assert.doesNotMatch(error.details, /database|password/, 'the cause leaked to the client');
     const referenceId = details?.errorInfo?.metadata.referenceId;
     assert.ok(referenceId && error.details.includes(referenceId));
@@ -80,7 +90,10 @@ describe('status mapping, rich details and limits, as a real client decodes them
     await assertRejects(callUnary(cheese, 'getOrder', missing), 'NOT_FOUND');
     const { details } = await assertRejects(callUnary(cheese, 'getOrder', missing), 'RESOURCE_EXHAUSTED', /rate limit .* at most 1 calls per second/);
     assert.equal(details?.errorInfo?.reason, 'RATE_LIMITED');
-    assert.ok(details?.retryDelayMs !== undefined && details.retryDelayMs > 0 && details.retryDelayMs <= 1000, `retry delay ${details?.retryDelayMs}`);
+    assert.ok(
+      details?.retryDelayMs !== undefined && details.retryDelayMs > 0 && details.retryDelayMs <= 1000,
+      `retry delay ${details?.retryDelayMs}`,
+    );
     // Another identity has its own bucket.
     await assertRejects(callUnary(cheeseAsBob, 'getOrder', missing), 'NOT_FOUND');
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
@@ -89,7 +102,10 @@ describe('status mapping, rich details and limits, as a real client decodes them
 
   it('more concurrent streams on one connection than allowed get a clear RESOURCE_EXHAUSTED', async () => {
     const watches = [openServerStream(cheese, 'watchOrders', {}), openServerStream(cheese, 'watchOrders', {})];
-    for (const watch of watches) { watch.on('data', () => undefined); watch.on('error', () => undefined); }
+    for (const watch of watches) {
+      watch.on('data', () => undefined);
+      watch.on('error', () => undefined);
+    }
     await sleep(100);
     const { details } = await assertRejects(callUnary(cheese, 'listOrders', {}), 'RESOURCE_EXHAUSTED', /already has 2 calls in progress/);
     assert.equal(details?.errorInfo?.reason, 'TOO_MANY_STREAMS');
@@ -101,11 +117,17 @@ describe('status mapping, rich details and limits, as a real client decodes them
   });
 
   it('an oversized request gets RESOURCE_EXHAUSTED naming the limit, and is counted with that code', async () => {
-    const { details } = await assertRejects(callUnary(cheese, 'order', { type: 'BRIE', age: 4, idempotencyKey: 'k'.repeat(5000) }),
-      'RESOURCE_EXHAUSTED', /request message is \d+ bytes; this server accepts at most 4096 bytes .*server\.maxReceiveMessageBytes/);
+    const { details } = await assertRejects(
+      callUnary(cheese, 'order', { type: 'BRIE', age: 4, idempotencyKey: 'k'.repeat(5000) }),
+      'RESOURCE_EXHAUSTED',
+      /request message is \d+ bytes; this server accepts at most 4096 bytes .*server\.maxReceiveMessageBytes/,
+    );
     assert.equal(details?.errorInfo?.reason, 'REQUEST_TOO_LARGE');
     await sleep(50);
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-    assert.match(metrics, /grpc_server_handled_total\{grpc_type="unary",grpc_service="cheesefarm\.v1\.CheeseService",grpc_method="Order",grpc_code="ResourceExhausted"\} 1\n/);
+    assert.match(
+      metrics,
+      /grpc_server_handled_total\{grpc_type="unary",grpc_service="cheesefarm\.v1\.CheeseService",grpc_method="Order",grpc_code="ResourceExhausted"\} 1\n/,
+    );
   });
 });

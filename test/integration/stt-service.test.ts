@@ -27,7 +27,10 @@ function recognize(client: grpc.Client, config: Record<string, unknown>, content
 }
 
 function transcriptOf(r: RecognizeResponse__Output): string {
-  return r.results.map((x) => x.alternatives[0]?.transcript ?? '').join(' ').trim();
+  return r.results
+    .map((x) => x.alternatives[0]?.transcript ?? '')
+    .join(' ')
+    .trim();
 }
 
 /** Runs a stream: sends `messages` (awaiting `gapMs` between them) and collects every reply until the server ends. */
@@ -55,7 +58,9 @@ function chunks(bytes: Buffer, size: number): Buffer[] {
   return out;
 }
 
-const streamingConfig = (config: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ streamingConfig: { config, interimResults: true, ...extra } });
+const streamingConfig = (config: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  streamingConfig: { config, interimResults: true, ...extra },
+});
 
 async function metric(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
   const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
@@ -88,12 +93,15 @@ describe('SpeechToText over mTLS', () => {
     assert.equal(best!.transcript, EXPECTED);
     assert.ok(best!.confidence > 0.5 && best!.confidence <= 1);
     assert.notEqual(second!.transcript, EXPECTED);
-    assert.deepEqual(best!.words.map((w) => [w.word, ms(w.startTime as Duration), ms(w.endTime as Duration)]), [
-      ['go', 460, 640],
-      ['forward', 640, 1170],
-      ['ten', 1170, 1530],
-      ['meters', 1530, 2120],
-    ]);
+    assert.deepEqual(
+      best!.words.map((w) => [w.word, ms(w.startTime as Duration), ms(w.endTime as Duration)]),
+      [
+        ['go', 460, 640],
+        ['forward', 640, 1170],
+        ['ten', 1170, 1530],
+        ['meters', 1530, 2120],
+      ],
+    );
     assert.ok(Math.abs(ms(r.totalAudioTime as Duration) - 2786) <= 1);
     assert.ok((await metric(registry, 'gatehouse_stt_audio_seconds_total')) >= 2.78);
   });
@@ -140,7 +148,10 @@ describe('SpeechToText over mTLS', () => {
     const finals = results.filter((r) => r.isFinal);
     assert.equal(finals.length, 1);
     assert.equal(finals[0]!.alternatives[0]!.transcript, EXPECTED);
-    assert.deepEqual(finals[0]!.alternatives[0]!.words.map((w) => ms(w.startTime as Duration)), [460, 640, 1170, 1530]);
+    assert.deepEqual(
+      finals[0]!.alternatives[0]!.words.map((w) => ms(w.startTime as Duration)),
+      [460, 640, 1170, 1530],
+    );
   });
 
   it('StreamingRecognize decodes OGG_OPUS and MULAW streams chunk by chunk', async () => {
@@ -148,7 +159,10 @@ describe('SpeechToText over mTLS', () => {
       [{ encoding: 'OGG_OPUS' }, encodeAudio(SAMPLES, 16000, 'OGG_OPUS'), 1000],
       [{ encoding: 'MULAW', sampleRateHertz: 16000 }, encodeAudio(SAMPLES, 16000, 'MULAW'), 1600],
     ] as const) {
-      const replies = await stream(client, [streamingConfig(cfg as Record<string, unknown>), ...chunks(bytes as Buffer, size as number).map((c) => ({ audioContent: c }))]);
+      const replies = await stream(client, [
+        streamingConfig(cfg as Record<string, unknown>),
+        ...chunks(bytes as Buffer, size as number).map((c) => ({ audioContent: c })),
+      ]);
       const finals = replies.flatMap((r) => r.results).filter((r) => r.isFinal);
       assert.equal(finals.length, 1, JSON.stringify(replies));
       assert.ok(wordErrors(EXPECTED, finals[0]!.alternatives[0]!.transcript).errors <= 1, finals[0]!.alternatives[0]!.transcript);
@@ -162,15 +176,25 @@ describe('SpeechToText over mTLS', () => {
       streamingConfig({ encoding: 'LINEAR16', sampleRateHertz: 16000 }, { singleUtterance: true, interimResults: false }),
       ...chunks(twice, 3200).map((c) => ({ audioContent: c })),
     ]);
-    const events = replies.map((r) => (r.speechEventType === 'END_OF_SINGLE_UTTERANCE' ? 'END' : r.results.map((x) => (x.isFinal ? `final:${x.alternatives[0]!.transcript}` : 'interim')).join()));
+    const events = replies.map((r) =>
+      r.speechEventType === 'END_OF_SINGLE_UTTERANCE'
+        ? 'END'
+        : r.results.map((x) => (x.isFinal ? `final:${x.alternatives[0]!.transcript}` : 'interim')).join(),
+    );
     assert.deepEqual(events, ['END', `final:${EXPECTED}`]);
   });
 
   it('without single_utterance each utterance gets its own final result', async () => {
     const twice = Buffer.concat([RAW, Buffer.alloc(32000), RAW]);
-    const replies = await stream(client, [streamingConfig({ encoding: 'LINEAR16', sampleRateHertz: 16000, enableWordTimeOffsets: true }, { interimResults: false }), ...chunks(twice, 6400).map((c) => ({ audioContent: c }))]);
+    const replies = await stream(client, [
+      streamingConfig({ encoding: 'LINEAR16', sampleRateHertz: 16000, enableWordTimeOffsets: true }, { interimResults: false }),
+      ...chunks(twice, 6400).map((c) => ({ audioContent: c })),
+    ]);
     const finals = replies.flatMap((r) => r.results).filter((r) => r.isFinal);
-    assert.deepEqual(finals.map((f) => f.alternatives[0]!.transcript), [EXPECTED, EXPECTED]);
+    assert.deepEqual(
+      finals.map((f) => f.alternatives[0]!.transcript),
+      [EXPECTED, EXPECTED],
+    );
     // The second utterance's words are timed from the start of the stream.
     assert.ok(ms(finals[1]!.alternatives[0]!.words[0]!.startTime as Duration) > 3000);
   });
@@ -183,7 +207,8 @@ describe('SpeechToText over mTLS', () => {
     call.write(streamingConfig({ encoding: 'LINEAR16', sampleRateHertz: 16000 }));
     for (const c of chunks(RAW, 3200).slice(0, 10)) call.write({ audioContent: c });
     // Wait until the server holds a decoder for this stream.
-    for (let i = 0; i < 200 && (await metric(registry, 'gatehouse_stt_decoders', { state: 'busy' })) < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && (await metric(registry, 'gatehouse_stt_decoders', { state: 'busy' })) < 1; i++)
+      await new Promise((r) => setTimeout(r, 10));
     assert.equal(await metric(registry, 'gatehouse_stt_decoders', { state: 'busy' }), 1);
     const t0 = performance.now();
     ac.abort();
@@ -205,7 +230,8 @@ describe('SpeechToText over mTLS', () => {
       return call;
     });
     try {
-      for (let i = 0; i < 300 && (await metric(registry, 'gatehouse_stt_decoders', { state: 'busy' })) < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 300 && (await metric(registry, 'gatehouse_stt_decoders', { state: 'busy' })) < 2; i++)
+        await new Promise((r) => setTimeout(r, 10));
       const waiting = recognize(client, { encoding: 'LINEAR16', sampleRateHertz: 16000 }, RAW);
       await new Promise((r) => setTimeout(r, 50));
       // The queue holds one caller (queueMax 1): the next is turned away at once.
@@ -219,7 +245,8 @@ describe('SpeechToText over mTLS', () => {
       for (const ac of holders) ac.abort();
       void held;
     }
-    for (let i = 0; i < 200 && (await metric(registry, 'gatehouse_stt_decoders', { state: 'idle' })) < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 200 && (await metric(registry, 'gatehouse_stt_decoders', { state: 'idle' })) < 2; i++)
+      await new Promise((r) => setTimeout(r, 10));
   });
 
   describe('bad input gets INVALID_ARGUMENT with a clear message', () => {
@@ -228,25 +255,45 @@ describe('SpeechToText over mTLS', () => {
     it('streams without a config first, or with the config twice', async () => {
       await assertRejects(stream(client, [{ audioContent: RAW.subarray(0, 3200) }]), 'INVALID_ARGUMENT', /first message must carry streaming_config/);
       await assertRejects(stream(client, []), 'INVALID_ARGUMENT', /without a streaming_config/);
-      await assertRejects(stream(client, [streamingConfig(raw16), { audioContent: RAW.subarray(0, 3200) }, streamingConfig(raw16)]), 'INVALID_ARGUMENT', /streaming_config was sent twice/);
+      await assertRejects(
+        stream(client, [streamingConfig(raw16), { audioContent: RAW.subarray(0, 3200) }, streamingConfig(raw16)]),
+        'INVALID_ARGUMENT',
+        /streaming_config was sent twice/,
+      );
     });
 
     it('an odd byte count for 16-bit audio', async () => {
       await assertRejects(recognize(client, raw16, RAW.subarray(0, 3201)), 'INVALID_ARGUMENT', /even number of bytes/);
-      await assertRejects(stream(client, [streamingConfig(raw16), { audioContent: RAW.subarray(0, 3200) }, { audioContent: RAW.subarray(0, 1601) }]), 'INVALID_ARGUMENT', /even number of bytes/);
+      await assertRejects(
+        stream(client, [streamingConfig(raw16), { audioContent: RAW.subarray(0, 3200) }, { audioContent: RAW.subarray(0, 1601) }]),
+        'INVALID_ARGUMENT',
+        /even number of bytes/,
+      );
     });
 
     it('a sample rate that does not match the WAV header', async () => {
       const wav = encodeWav(SAMPLES, 16000);
-      const { details } = await assertRejects(recognize(client, { encoding: 'LINEAR16', sampleRateHertz: 8000 }, wav), 'INVALID_ARGUMENT', /sample_rate_hertz 8000 does not match the WAV header \(16000\)/);
+      const { details } = await assertRejects(
+        recognize(client, { encoding: 'LINEAR16', sampleRateHertz: 8000 }, wav),
+        'INVALID_ARGUMENT',
+        /sample_rate_hertz 8000 does not match the WAV header \(16000\)/,
+      );
       assert.ok(details);
-      await assertRejects(stream(client, [streamingConfig({ encoding: 'LINEAR16', sampleRateHertz: 44100 }), ...chunks(wav, 3200).map((c) => ({ audioContent: c }))]), 'INVALID_ARGUMENT', /does not match the WAV header/);
+      await assertRejects(
+        stream(client, [streamingConfig({ encoding: 'LINEAR16', sampleRateHertz: 44100 }), ...chunks(wav, 3200).map((c) => ({ audioContent: c }))]),
+        'INVALID_ARGUMENT',
+        /does not match the WAV header/,
+      );
     });
 
     it('audio over the maximum duration or size', async () => {
       const long = encodeAudio(new Int16Array(8000 * 11), 8000, 'MULAW'); // 11 s > 10 s
       await assertRejects(recognize(client, { encoding: 'MULAW', sampleRateHertz: 8000 }, long), 'INVALID_ARGUMENT', /at most 10 s/);
-      await assertRejects(stream(client, [streamingConfig({ encoding: 'MULAW', sampleRateHertz: 8000 }), ...chunks(long, 16000).map((c) => ({ audioContent: c }))]), 'INVALID_ARGUMENT', /more than 10 s of audio/);
+      await assertRejects(
+        stream(client, [streamingConfig({ encoding: 'MULAW', sampleRateHertz: 8000 }), ...chunks(long, 16000).map((c) => ({ audioContent: c }))]),
+        'INVALID_ARGUMENT',
+        /more than 10 s of audio/,
+      );
       const big = Buffer.alloc(1024 * 1024 + 2);
       await assertRejects(recognize(client, { encoding: 'LINEAR16', sampleRateHertz: 48000 }, big), 'INVALID_ARGUMENT', /at most 1048576 bytes/);
     });
@@ -257,8 +304,16 @@ describe('SpeechToText over mTLS', () => {
       // Valid Ogg Opus headers followed by bytes that are not Ogg pages: nothing decodes.
       const broken = Buffer.concat([opus.subarray(0, 100), Buffer.alloc(4000, 0x55)]);
       await assertRejects(recognize(client, { encoding: 'OGG_OPUS' }, broken), 'INVALID_ARGUMENT', /no audio could be decoded/);
-      await assertRejects(stream(client, [streamingConfig({ encoding: 'OGG_OPUS' }), ...chunks(broken, 1000).map((c) => ({ audioContent: c }))]), 'INVALID_ARGUMENT', /no audio could be decoded/);
-      await assertRejects(stream(client, [streamingConfig({ encoding: 'OGG_OPUS' }), { audioContent: RAW.subarray(0, 3200) }]), 'INVALID_ARGUMENT', /not a valid Ogg Opus stream/);
+      await assertRejects(
+        stream(client, [streamingConfig({ encoding: 'OGG_OPUS' }), ...chunks(broken, 1000).map((c) => ({ audioContent: c }))]),
+        'INVALID_ARGUMENT',
+        /no audio could be decoded/,
+      );
+      await assertRejects(
+        stream(client, [streamingConfig({ encoding: 'OGG_OPUS' }), { audioContent: RAW.subarray(0, 3200) }]),
+        'INVALID_ARGUMENT',
+        /not a valid Ogg Opus stream/,
+      );
     });
 
     it('an OpusHead with channel mapping family 1 and no mapping table, whole or streamed in small chunks', async () => {
@@ -271,7 +326,16 @@ describe('SpeechToText over mTLS', () => {
       const why = /channel mapping family 1 but has no channel mapping table/;
       await assertRejects(recognize(client, { encoding: 'OGG_OPUS' }, opus), 'INVALID_ARGUMENT', why);
       for (const size of [7, 1000]) {
-        await assertRejects(stream(client, [streamingConfig({ encoding: 'OGG_OPUS' }), ...chunks(opus, size).slice(0, 200).map((c) => ({ audioContent: c }))]), 'INVALID_ARGUMENT', why);
+        await assertRejects(
+          stream(client, [
+            streamingConfig({ encoding: 'OGG_OPUS' }),
+            ...chunks(opus, size)
+              .slice(0, 200)
+              .map((c) => ({ audioContent: c })),
+          ]),
+          'INVALID_ARGUMENT',
+          why,
+        );
       }
     });
 
@@ -281,14 +345,29 @@ describe('SpeechToText over mTLS', () => {
       await assertRejects(recognize(client, { ...raw16, audioChannelCount: 2 }, RAW), 'INVALID_ARGUMENT', /only mono/);
       await assertRejects(recognize(client, { ...raw16, languageCode: 'ru-RU' }, RAW), 'INVALID_ARGUMENT', /only en-US/);
       await assertRejects(recognize(client, { ...raw16, maxAlternatives: 11 }, RAW), 'INVALID_ARGUMENT', /max_alternatives/);
-      await assertRejects(recognize(client, { ...raw16, grammarJsgf: '#JSGF V1.0; grammar g; public <a> = go flumpfy;' }, RAW), 'INVALID_ARGUMENT', /flumpfy/);
-      await assertRejects(recognize(client, { ...raw16, speechContexts: [{ phrases: ['go forward', 'zzyzxq'] }] }, RAW), 'INVALID_ARGUMENT', /zzyzxq/);
+      await assertRejects(
+        recognize(client, { ...raw16, grammarJsgf: '#JSGF V1.0; grammar g; public <a> = go flumpfy;' }, RAW),
+        'INVALID_ARGUMENT',
+        /flumpfy/,
+      );
+      await assertRejects(
+        recognize(client, { ...raw16, speechContexts: [{ phrases: ['go forward', 'zzyzxq'] }] }, RAW),
+        'INVALID_ARGUMENT',
+        /zzyzxq/,
+      );
       await assertRejects(recognize(client, raw16, Buffer.alloc(0)), 'INVALID_ARGUMENT', /audio.content is empty/);
     });
   });
 
   it('a JSGF grammar constrains recognition', async () => {
-    const r = await recognize(client, { ...{ encoding: 'LINEAR16', sampleRateHertz: 16000 }, grammarJsgf: '#JSGF V1.0;\ngrammar nav;\npublic <cmd> = go (forward | back) (one | two | ten) meters;' }, RAW);
+    const r = await recognize(
+      client,
+      {
+        ...{ encoding: 'LINEAR16', sampleRateHertz: 16000 },
+        grammarJsgf: '#JSGF V1.0;\ngrammar nav;\npublic <cmd> = go (forward | back) (one | two | ten) meters;',
+      },
+      RAW,
+    );
     assert.equal(transcriptOf(r), EXPECTED);
   });
 
@@ -304,14 +383,24 @@ describe('SpeechToText without its Debian packages', () => {
   it('is NOT_SERVING and answers UNAVAILABLE naming the package, while the rest of the gateway serves', async () => {
     const config = SttConfigSchema.parse({ workers: 1 });
     const gw = await startGateway({
-      extraServices: [createSpeechToTextService({ registry: new Registry(), config, engine: { libraries: { pocketsphinx: 'libpocketsphinx-not-installed.so.3' } } })],
+      extraServices: [
+        createSpeechToTextService({
+          registry: new Registry(),
+          config,
+          engine: { libraries: { pocketsphinx: 'libpocketsphinx-not-installed.so.3' } },
+        }),
+      ],
     });
     try {
       const insecure = gw.credentials('insecure');
       assert.equal(await checkHealth(gw.healthTarget, insecure, SPEECH_TO_TEXT_SERVICE_NAME), 'NOT_SERVING');
       assert.equal(await checkHealth(gw.healthTarget, insecure, 'cheesefarm.v1.CheeseService'), 'SERVING');
       const client = gw.client(SPEECH_TO_TEXT_SERVICE_NAME);
-      await assertRejects(recognize(client, { encoding: 'LINEAR16', sampleRateHertz: 16000 }, RAW), 'UNAVAILABLE', /apt-get install libpocketsphinx3/);
+      await assertRejects(
+        recognize(client, { encoding: 'LINEAR16', sampleRateHertz: 16000 }, RAW),
+        'UNAVAILABLE',
+        /apt-get install libpocketsphinx3/,
+      );
       await assertRejects(stream(client, [streamingConfig({ encoding: 'LINEAR16', sampleRateHertz: 16000 })]), 'UNAVAILABLE', /libpocketsphinx3/);
     } finally {
       await gw.close();

@@ -22,7 +22,11 @@ describe('SpeechToText accuracy against pocketsphinx_continuous', () => {
   let client: grpc.Client;
 
   before(async () => {
-    gw = await startGateway({ extraServices: [createSpeechToTextService({ registry: new Registry(), config: SttConfigSchema.parse({ workers: 2, queueMax: 16, queueTimeoutMs: 60000 }) })] });
+    gw = await startGateway({
+      extraServices: [
+        createSpeechToTextService({ registry: new Registry(), config: SttConfigSchema.parse({ workers: 2, queueMax: 16, queueTimeoutMs: 60000 }) }),
+      ],
+    });
     client = gw.client(SPEECH_TO_TEXT_SERVICE_NAME);
   });
   after(async () => {
@@ -34,16 +38,26 @@ describe('SpeechToText accuracy against pocketsphinx_continuous', () => {
     const corpus = loadTestCorpus().filter((c) => c.seconds <= 3.0);
     assert.ok(corpus.length >= 6, `expected the pocketsphinx-testdata files, found ${corpus.length}`);
     const [ours, theirs] = await Promise.all([
-      Promise.all(corpus.map(async (c) => {
-        const r = await callUnary<RecognizeResponse__Output>(client, 'recognize', { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: readFileSync(c.wavPath) } }, { deadline: 60000 });
-        return { reference: c.reference, hypothesis: r.results.map((x) => x.alternatives[0]?.transcript ?? '').join(' ') };
-      })),
+      Promise.all(
+        corpus.map(async (c) => {
+          const r = await callUnary<RecognizeResponse__Output>(
+            client,
+            'recognize',
+            { config: { encoding: 'LINEAR16', sampleRateHertz: 16000 }, audio: { content: readFileSync(c.wavPath) } },
+            { deadline: 60000 },
+          );
+          return { reference: c.reference, hypothesis: r.results.map((x) => x.alternatives[0]?.transcript ?? '').join(' ') };
+        }),
+      ),
       runPocketSphinxContinuous(corpus, 1),
     ]);
     const werOurs = wordErrorRate(ours);
     const werTheirs = wordErrorRate(theirs);
     // Both recognisers must actually work on this audio, or the comparison proves nothing.
     assert.ok(werTheirs < 0.5, `pocketsphinx_continuous WER ${werTheirs}`);
-    assert.ok(werOurs <= werTheirs, `ours ${werOurs.toFixed(3)} > pocketsphinx_continuous ${werTheirs.toFixed(3)}\nours:   ${JSON.stringify(ours)}\ntheirs: ${JSON.stringify(theirs)}`);
+    assert.ok(
+      werOurs <= werTheirs,
+      `ours ${werOurs.toFixed(3)} > pocketsphinx_continuous ${werTheirs.toFixed(3)}\nours:   ${JSON.stringify(ours)}\ntheirs: ${JSON.stringify(theirs)}`,
+    );
   });
 });

@@ -20,8 +20,16 @@ describe('tracing with an in-memory exporter', () => {
   let cheese: grpc.Client;
   let slow: grpc.Client;
   before(async () => {
-    const telemetry = createTelemetry({ config: { mode: 'auto', serviceName: 'gatehouse-test' }, env: {}, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
-    gw = await startGateway({ telemetry, extraServices: [createSlowService()], overrides: { 'policy.services': { [SLOW_SERVICE]: { requireToken: false } } } });
+    const telemetry = createTelemetry({
+      config: { mode: 'auto', serviceName: 'gatehouse-test' },
+      env: {},
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    gw = await startGateway({
+      telemetry,
+      extraServices: [createSlowService()],
+      overrides: { 'policy.services': { [SLOW_SERVICE]: { requireToken: false } } },
+    });
     cheese = gw.client(CHEESE, 'alice');
     slow = new SlowClient(gw.target, gw.credentials('alice'), { 'grpc.ssl_target_name_override': 'localhost' });
   });
@@ -75,12 +83,18 @@ describe('tracing with an in-memory exporter', () => {
   });
 
   it('client errors leave the span status unset; server errors set it to Error', async () => {
-    const invalid = await spanOf(() => assertRejects(callUnary(cheese, 'order', { age: 0, idempotencyKey: '' }), 'INVALID_ARGUMENT', /age must be 1 to 120/));
+    const invalid = await spanOf(() =>
+      assertRejects(callUnary(cheese, 'order', { age: 0, idempotencyKey: '' }), 'INVALID_ARGUMENT', /age must be 1 to 120/),
+    );
     assert.equal(invalid.attributes['rpc.grpc.status_code'], grpc.status.INVALID_ARGUMENT);
     assert.equal(invalid.status.code, SpanStatusCode.UNSET);
 
     let internalMessage = '';
-    const internal = await spanOf(async () => { internalMessage = (await assertRejects(callUnary(slow, 'Work', { crash: 'boom' }), 'INTERNAL', /^internal error \(reference [0-9a-f]{12}, trace [0-9a-f]{32}\)/)).error.details; });
+    const internal = await spanOf(async () => {
+      internalMessage = (
+        await assertRejects(callUnary(slow, 'Work', { crash: 'boom' }), 'INTERNAL', /^internal error \(reference [0-9a-f]{12}, trace [0-9a-f]{32}\)/)
+      ).error.details;
+    });
     assert.equal(internal.attributes['rpc.grpc.status_code'], grpc.status.INTERNAL);
     assert.equal(internal.status.code, SpanStatusCode.ERROR);
     assert.match(internal.status.message ?? '', new RegExp(`trace ${internal.spanContext().traceId}`));
@@ -88,12 +102,17 @@ describe('tracing with an in-memory exporter', () => {
   });
 
   it('calls grpc-js ends by itself get a span with the right code: deadline (Error) and client cancel (unset)', async () => {
-    const timedOut = await spanOf(() => assertRejects(new Promise((resolve, reject) => {
-      const stream = openServerStream(cheese, 'watchOrders', {}, { deadline: 150 });
-      stream.on('data', () => undefined);
-      stream.on('error', reject);
-      stream.on('end', resolve);
-    }), 'DEADLINE_EXCEEDED'));
+    const timedOut = await spanOf(() =>
+      assertRejects(
+        new Promise((resolve, reject) => {
+          const stream = openServerStream(cheese, 'watchOrders', {}, { deadline: 150 });
+          stream.on('data', () => undefined);
+          stream.on('error', reject);
+          stream.on('end', resolve);
+        }),
+        'DEADLINE_EXCEEDED',
+      ),
+    );
     assert.equal(timedOut.name, `${CHEESE}/WatchOrders`);
     assert.equal(timedOut.attributes['rpc.grpc.status_code'], grpc.status.DEADLINE_EXCEEDED);
     assert.equal(timedOut.status.code, SpanStatusCode.ERROR);

@@ -44,12 +44,20 @@ async function roundTrip(text: string, voice: string, encoding: string, sampleRa
     config: { encoding, sampleRateHertz, languageCode: 'en-US' },
     audio: { content: spoken.audioContent },
   });
-  return heard.results.map((r) => r.alternatives[0]?.transcript ?? '').join(' ').trim().toLowerCase();
+  return heard.results
+    .map((r) => r.alternatives[0]?.transcript ?? '')
+    .join(' ')
+    .trim()
+    .toLowerCase();
 }
 
 /** Fraction of the expected words found, in order, in the transcript. */
 function wordsMatched(expected: string, transcript: string): number {
-  const want = expected.toLowerCase().replace(/[^a-z ]/g, '').split(/\s+/).filter(Boolean);
+  const want = expected
+    .toLowerCase()
+    .replace(/[^a-z ]/g, '')
+    .split(/\s+/)
+    .filter(Boolean);
   const got = transcript.split(/\s+/);
   let j = 0;
   let matched = 0;
@@ -70,7 +78,11 @@ test('an English sentence spoken by kal16 is recognised word for word (WAV at 16
 
 test('the words survive G.711, Opus and resampling (wide-band rates: the en-US model is trained on 16 kHz speech)', async () => {
   for (const text of ['I would like to order some cheese.', 'The weather is nice today.']) {
-    for (const [encoding, rate] of [['MULAW', 16000], ['OGG_OPUS', 48000], ['LINEAR16', 22050]] as const) {
+    for (const [encoding, rate] of [
+      ['MULAW', 16000],
+      ['OGG_OPUS', 48000],
+      ['LINEAR16', 22050],
+    ] as const) {
       const transcript = await roundTrip(text, 'kal16', encoding, rate);
       const score = wordsMatched(text, transcript);
       assert.ok(score >= 0.8, `${encoding}@${rate}: heard "${transcript}" for "${text}" (${Math.round(score * 100)}% of the words)`);

@@ -20,7 +20,10 @@ const SENTENCES: [string, string][] = [
   ['Население 1 234 567 человек.', 'Население один миллион двести тридцать четыре тысячи пятьсот шестьдесят семь человек.'],
   ['Договор от 01.02.2025 подписан.', 'Договор от первого февраля две тысячи двадцать пятого года подписан.'],
   ['Встреча 15 марта 2024 года в 10:30.', 'Встреча пятнадцатого марта две тысячи двадцать четвёртого года в десять часов тридцать минут.'],
-  ['ООО «Ромашка» работает в РФ и США.', 'Общество с ограниченной ответственностью «Ромашка» работает в Российской Федерации и Соединённых Штатах Америки.'],
+  [
+    'ООО «Ромашка» работает в РФ и США.',
+    'Общество с ограниченной ответственностью «Ромашка» работает в Российской Федерации и Соединённых Штатах Америки.',
+  ],
   ['Адрес: г. Москва, ул. Ленина, д. 5.', 'Адрес: город Москва, улица Ленина, дом пять.'],
   ['Скорость 90 км/ч, т.е. быстро.', 'Скорость девяносто километров в час, то есть быстро.'],
   ['Цена 2 500 ₽, скидка 2,5%.', 'Цена две тысячи пятьсот рублей, скидка две целых пять десятых процента.'],
@@ -39,7 +42,14 @@ describe('Russian text normalisation round trip', () => {
   after(() => gw?.close());
 
   const seconds = async (input: unknown): Promise<number> =>
-    (await callUnary<SynthesizeResponse__Output>(client, 'synthesize', { input, voice: { languageCode: 'ru' }, audioConfig: { audioEncoding: 'LINEAR16' } }, { deadline: 60000 })).audioInfo!.durationSeconds;
+    (
+      await callUnary<SynthesizeResponse__Output>(
+        client,
+        'synthesize',
+        { input, voice: { languageCode: 'ru' }, audioConfig: { audioEncoding: 'LINEAR16' } },
+        { deadline: 60000 },
+      )
+    ).audioInfo!.durationSeconds;
 
   test('ten sentences with numbers and dates last as long as their spoken form', async () => {
     for (const [written, spoken] of SENTENCES) {

@@ -15,7 +15,13 @@ import { decodeAudio, type AudioEncodingName } from '../../src/audio/decode-audi
 import { parseWav } from '../../src/audio/wav.js';
 import { rmsDbfs, peak } from '../../src/audio/pcm.js';
 import { createPooledEngine } from '../../src/engines/pooled-engine.js';
-import { createConfiguredEngines, createTextToSpeechService, TTS_SERVICE_NAME, TtsConfigSchema, type TextToSpeechService } from '../../src/services/tts/index.js';
+import {
+  createConfiguredEngines,
+  createTextToSpeechService,
+  TTS_SERVICE_NAME,
+  TtsConfigSchema,
+  type TextToSpeechService,
+} from '../../src/services/tts/index.js';
 import type { SynthesizeResponse__Output } from '../../src/generated/gatehouse/tts/v1/SynthesizeResponse.js';
 import type { ListVoicesResponse__Output } from '../../src/generated/gatehouse/tts/v1/ListVoicesResponse.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
@@ -52,7 +58,11 @@ after(async () => {
 
 const synthesize = (request: unknown) => callUnary<SynthesizeResponse__Output>(client, 'synthesize', request);
 
-async function decodeReply(reply: SynthesizeResponse__Output, encoding: AudioEncodingName, rate: number): Promise<{ samples: Int16Array; sampleRateHz: number }> {
+async function decodeReply(
+  reply: SynthesizeResponse__Output,
+  encoding: AudioEncodingName,
+  rate: number,
+): Promise<{ samples: Int16Array; sampleRateHz: number }> {
   return decodeAudio(reply.audioContent, encoding, rate);
 }
 
@@ -69,40 +79,60 @@ describe('ListVoices', () => {
     assert.equal(ru.voices.find((v) => v.name === 'ru+f3')!.ssmlGender, 'FEMALE');
     const en = await callUnary<ListVoicesResponse__Output>(client, 'listVoices', { languageCode: 'en-US' });
     const kal = en.voices.find((v) => v.name === 'kal16');
-    assert.deepEqual({ ...kal }, { languageCodes: ['en-US', 'en'], name: 'kal16', ssmlGender: 'MALE', naturalSampleRateHertz: 16000, engine: 'flite' });
+    assert.deepEqual(
+      { ...kal },
+      { languageCodes: ['en-US', 'en'], name: 'kal16', ssmlGender: 'MALE', naturalSampleRateHertz: 16000, engine: 'flite' },
+    );
     assert.ok(en.voices.some((v) => v.name === 'en-US' && v.engine === 'espeak-ng'));
     assert.equal((await callUnary<ListVoicesResponse__Output>(client, 'listVoices', { languageCode: 'tlh' })).voices.length, 0);
     // en-US lists voices that speak en-US, not eSpeak's en-GB or en-029 voices that also answer to "en".
-    for (const v of en.voices) assert.ok(v.languageCodes.some((c) => c === 'en-US' || c.startsWith('en-US-')), `${v.name} speaks ${v.languageCodes.join(',')}`);
+    for (const v of en.voices)
+      assert.ok(
+        v.languageCodes.some((c) => c === 'en-US' || c.startsWith('en-US-')),
+        `${v.name} speaks ${v.languageCodes.join(',')}`,
+      );
     assert.ok(!en.voices.some((v) => v.name === 'en' || v.name === 'en-029'), en.voices.map((v) => v.name).join(','));
-    await assertRejects(callUnary(client, 'listVoices', { languageCode: 'not a language!' }), 'INVALID_ARGUMENT', /language_code "not a language!" is not a BCP-47 language code/);
+    await assertRejects(
+      callUnary(client, 'listVoices', { languageCode: 'not a language!' }),
+      'INVALID_ARGUMENT',
+      /language_code "not a language!" is not a BCP-47 language code/,
+    );
   });
 });
 
 describe('Synthesize', () => {
   const encodings: AudioEncodingName[] = ['LINEAR16', 'MULAW', 'ALAW', 'OGG_OPUS'];
   const rates = [8000, 16000, 22050, 24000, 48000];
-  for (const [language, text] of [['ru', RU], ['en-US', EN]] as const) {
+  for (const [language, text] of [
+    ['ru', RU],
+    ['en-US', EN],
+  ] as const) {
     test(`${language}: valid audio of plausible duration and energy in every encoding and rate`, async () => {
       // Rates in parallel: the pool has two workers, and this is 40 calls.
       for (const encoding of encodings) {
-        await Promise.all(rates.map(async (rate) => {
-          const reply = await synthesize({ input: { text }, voice: { languageCode: language }, audioConfig: { audioEncoding: encoding, sampleRateHertz: rate } });
-          const where = `${encoding}@${rate}`;
-          assert.equal(reply.audioInfo!.audioEncoding, encoding, where);
-          assert.equal(reply.audioInfo!.sampleRateHertz, rate, where);
-          const seconds = reply.audioInfo!.durationSeconds;
-          assert.ok(seconds > 1.5 && seconds < 6, `${where}: ${seconds} s for a short sentence`);
-          if (encoding === 'LINEAR16') assert.equal(reply.audioContent.length, Math.round(seconds * rate) * 2, where);
-          if (encoding === 'MULAW' || encoding === 'ALAW') assert.equal(reply.audioContent.length, Math.round(seconds * rate), where);
-          const audio = await decodeReply(reply, encoding, rate);
-          const decodedSeconds = audio.samples.length / audio.sampleRateHz;
-          assert.ok(Math.abs(decodedSeconds - seconds) < 0.01, `${where}: decoded ${decodedSeconds} s vs reported ${seconds} s`);
-          const speech = speechSeconds(audio.samples, audio.sampleRateHz);
-          assert.ok(speech > 1 && speech <= decodedSeconds, `${where}: ${speech} s of speech`);
-          const level = rmsDbfs(audio.samples);
-          assert.ok(level > -35 && level < -6, `${where}: level ${level.toFixed(1)} dBFS`);
-        }));
+        await Promise.all(
+          rates.map(async (rate) => {
+            const reply = await synthesize({
+              input: { text },
+              voice: { languageCode: language },
+              audioConfig: { audioEncoding: encoding, sampleRateHertz: rate },
+            });
+            const where = `${encoding}@${rate}`;
+            assert.equal(reply.audioInfo!.audioEncoding, encoding, where);
+            assert.equal(reply.audioInfo!.sampleRateHertz, rate, where);
+            const seconds = reply.audioInfo!.durationSeconds;
+            assert.ok(seconds > 1.5 && seconds < 6, `${where}: ${seconds} s for a short sentence`);
+            if (encoding === 'LINEAR16') assert.equal(reply.audioContent.length, Math.round(seconds * rate) * 2, where);
+            if (encoding === 'MULAW' || encoding === 'ALAW') assert.equal(reply.audioContent.length, Math.round(seconds * rate), where);
+            const audio = await decodeReply(reply, encoding, rate);
+            const decodedSeconds = audio.samples.length / audio.sampleRateHz;
+            assert.ok(Math.abs(decodedSeconds - seconds) < 0.01, `${where}: decoded ${decodedSeconds} s vs reported ${seconds} s`);
+            const speech = speechSeconds(audio.samples, audio.sampleRateHz);
+            assert.ok(speech > 1 && speech <= decodedSeconds, `${where}: ${speech} s of speech`);
+            const level = rmsDbfs(audio.samples);
+            assert.ok(level > -35 && level < -6, `${where}: level ${level.toFixed(1)} dBFS`);
+          }),
+        );
       }
     });
   }
@@ -130,7 +160,11 @@ describe('Synthesize', () => {
   });
 
   test('WAV container carries a correct header for LINEAR16, MULAW and ALAW', async () => {
-    for (const [encoding, format] of [['LINEAR16', 'pcm16'], ['MULAW', 'mulaw'], ['ALAW', 'alaw']] as const) {
+    for (const [encoding, format] of [
+      ['LINEAR16', 'pcm16'],
+      ['MULAW', 'mulaw'],
+      ['ALAW', 'alaw'],
+    ] as const) {
       const reply = await synthesize({ input: { text: EN }, audioConfig: { audioEncoding: encoding, sampleRateHertz: 16000, container: 'WAV' } });
       const wav = parseWav(reply.audioContent);
       assert.equal(wav.format, format);
@@ -150,7 +184,11 @@ describe('Synthesize', () => {
     const ratio = fast.audioInfo!.durationSeconds / base.audioInfo!.durationSeconds;
     assert.ok(ratio > 0.4 && ratio < 0.75, `speaking_rate 2 made it ${ratio.toFixed(2)} as long`);
 
-    const loud = await decodeReply(await synthesize({ input: { text: EN }, voice: { name: 'en-US' }, audioConfig: { volumeGainDb: -12 } }), 'LINEAR16', 22050);
+    const loud = await decodeReply(
+      await synthesize({ input: { text: EN }, voice: { name: 'en-US' }, audioConfig: { volumeGainDb: -12 } }),
+      'LINEAR16',
+      22050,
+    );
     const drop = rmsDbfs(baseAudio.samples) - rmsDbfs(loud.samples);
     assert.ok(Math.abs(drop - 12) < 1.5, `volume_gain_db -12 lowered the level by ${drop.toFixed(1)} dB`);
     assert.ok(peak(loud.samples) < peak(baseAudio.samples));
@@ -174,7 +212,9 @@ describe('template splicing', () => {
     const espeak = tts.engines[0]!;
     const first = await synthesize(request({ sum: '1000', name: 'Азамату' }));
     // The slot is normalised after the fixed text: "переводим 1000" says "тысячу".
-    const whole = (await decodeReply(await synthesize({ input: { text: 'Итак, мы переводим тысячу Азамату' }, voice: { name: 'ru' } }), 'LINEAR16', 22050)).samples;
+    const whole = (
+      await decodeReply(await synthesize({ input: { text: 'Итак, мы переводим тысячу Азамату' }, voice: { name: 'ru' } }), 'LINEAR16', 22050)
+    ).samples;
     const spliced = (await decodeReply(first, 'LINEAR16', 22050)).samples;
     // Each piece is synthesised with the words around it and cut at its edges, so the clip keeps the sentence's
     // timing: within 5% of the whole sentence (without that, the pieces' sentence-final endings made it +20%).
@@ -198,7 +238,14 @@ describe('template splicing', () => {
     const espeak = tts.engines[0]!;
     const seconds = async (request: { text: string; preceding?: string; continuation?: string }): Promise<number> => {
       let n = 0;
-      await espeak.synthesize({ voiceName: 'en-US', speakingRate: 1, pitchSemitones: 0, ...request }, { onChunk: (s) => { n += s.length; } });
+      await espeak.synthesize(
+        { voiceName: 'en-US', speakingRate: 1, pitchSemitones: 0, ...request },
+        {
+          onChunk: (s) => {
+            n += s.length;
+          },
+        },
+      );
       return n / 22050;
     };
     assert.equal(espeak.synthesizesInContext, true);
@@ -219,7 +266,14 @@ describe('template splicing', () => {
     const flite = tts.engines.find((e) => e.name === 'flite')!;
     const seconds = async (request: { text: string; preceding?: string; continuation?: string }): Promise<number> => {
       let n = 0;
-      await flite.synthesize({ voiceName: 'kal16', speakingRate: 1, pitchSemitones: 0, ...request }, { onChunk: (s) => { n += s.length; } });
+      await flite.synthesize(
+        { voiceName: 'kal16', speakingRate: 1, pitchSemitones: 0, ...request },
+        {
+          onChunk: (s) => {
+            n += s.length;
+          },
+        },
+      );
       return n / 16000;
     };
     assert.equal(flite.synthesizesInContext, true);
@@ -235,7 +289,11 @@ describe('template splicing', () => {
   test('a missing slot uses backup_phrase, or fails naming the slot', async () => {
     const withBackup = await synthesize(request({ sum: '1000' }, { backupPhrase: 'получателю' }));
     assert.ok(withBackup.audioInfo!.durationSeconds > 1.5);
-    await assertRejects(synthesize(request({ sum: '1000' })), 'INVALID_ARGUMENT', /no value for slot "name"; give it a value or set input.template_input.backup_phrase/);
+    await assertRejects(
+      synthesize(request({ sum: '1000' })),
+      'INVALID_ARGUMENT',
+      /no value for slot "name"; give it a value or set input.template_input.backup_phrase/,
+    );
     await assertRejects(synthesize(request({})), 'INVALID_ARGUMENT', /slots "sum", "name"/);
   });
 });
@@ -249,7 +307,9 @@ describe('voice by script', () => {
     assert.equal(en.audioInfo!.languageCode, 'en-US');
     // Read as Russian, "Привет, мир" is about a second; spelled in English letters it was twice that.
     assert.ok(reply.audioInfo!.durationSeconds < 1.5, `${reply.audioInfo!.durationSeconds} s`);
-    const template = await synthesize({ input: { templateInput: { template: 'Итак, мы переводим {sum} {name}', slots: { sum: '1000', name: 'Азамату' } } } });
+    const template = await synthesize({
+      input: { templateInput: { template: 'Итак, мы переводим {sum} {name}', slots: { sum: '1000', name: 'Азамату' } } },
+    });
     assert.equal(template.audioInfo!.languageCode, 'ru');
   });
 });
@@ -262,22 +322,86 @@ describe('bad input gets a code and a message a person can act on', () => {
     ['unknown voice', { input: { text: 'hi' }, voice: { name: 'nobody' } }, 'NOT_FOUND', /^voice "nobody" does not exist/],
     ['unknown language', { input: { text: 'hi' }, voice: { languageCode: 'tlh' } }, 'NOT_FOUND', /^no voice speaks language_code "tlh"/],
     ['malformed language', { input: { text: 'hi' }, voice: { languageCode: 'en_US!' } }, 'INVALID_ARGUMENT', /not a BCP-47 language code/],
-    ['unsupported rate', { input: { text: 'hi' }, audioConfig: { sampleRateHertz: 11025 } }, 'INVALID_ARGUMENT',
-      /^audio_config.sample_rate_hertz must be one of 8000, 16000, 22050, 24000, 48000, got 11025$/],
-    ['unsupported encoding', { input: { text: 'hi' }, audioConfig: { audioEncoding: 9 } }, 'INVALID_ARGUMENT', /^audio_config.audio_encoding 9 is not supported; use LINEAR16, MULAW, ALAW or OGG_OPUS$/],
-    ['WAV around Opus', { input: { text: 'hi' }, audioConfig: { audioEncoding: 'OGG_OPUS', container: 'WAV' } }, 'INVALID_ARGUMENT', /WAV cannot hold OGG_OPUS/],
-    ['rate out of range', { input: { text: 'hi' }, audioConfig: { speakingRate: 5 } }, 'INVALID_ARGUMENT', /^audio_config.speaking_rate must be between 0.25 and 4, got 5$/],
-    ['pitch out of range', { input: { text: 'hi' }, audioConfig: { pitch: -25 } }, 'INVALID_ARGUMENT', /^audio_config.pitch must be between -20 and 20 semitones, got -25$/],
-    ['gain out of range', { input: { text: 'hi' }, audioConfig: { volumeGainDb: 20 } }, 'INVALID_ARGUMENT', /^audio_config.volume_gain_db must be between -96 and 16 dB, got 20$/],
-    ['unbalanced {', { input: { templateInput: { template: 'Итак, {sum рублей' } } }, 'INVALID_ARGUMENT', /template has an unbalanced "\{" at character 7/],
-    ['unbalanced }', { input: { templateInput: { template: 'Итак, sum} рублей' } } }, 'INVALID_ARGUMENT', /template has an unbalanced "\}" at character 10/],
+    [
+      'unsupported rate',
+      { input: { text: 'hi' }, audioConfig: { sampleRateHertz: 11025 } },
+      'INVALID_ARGUMENT',
+      /^audio_config.sample_rate_hertz must be one of 8000, 16000, 22050, 24000, 48000, got 11025$/,
+    ],
+    [
+      'unsupported encoding',
+      { input: { text: 'hi' }, audioConfig: { audioEncoding: 9 } },
+      'INVALID_ARGUMENT',
+      /^audio_config.audio_encoding 9 is not supported; use LINEAR16, MULAW, ALAW or OGG_OPUS$/,
+    ],
+    [
+      'WAV around Opus',
+      { input: { text: 'hi' }, audioConfig: { audioEncoding: 'OGG_OPUS', container: 'WAV' } },
+      'INVALID_ARGUMENT',
+      /WAV cannot hold OGG_OPUS/,
+    ],
+    [
+      'rate out of range',
+      { input: { text: 'hi' }, audioConfig: { speakingRate: 5 } },
+      'INVALID_ARGUMENT',
+      /^audio_config.speaking_rate must be between 0.25 and 4, got 5$/,
+    ],
+    [
+      'pitch out of range',
+      { input: { text: 'hi' }, audioConfig: { pitch: -25 } },
+      'INVALID_ARGUMENT',
+      /^audio_config.pitch must be between -20 and 20 semitones, got -25$/,
+    ],
+    [
+      'gain out of range',
+      { input: { text: 'hi' }, audioConfig: { volumeGainDb: 20 } },
+      'INVALID_ARGUMENT',
+      /^audio_config.volume_gain_db must be between -96 and 16 dB, got 20$/,
+    ],
+    [
+      'unbalanced {',
+      { input: { templateInput: { template: 'Итак, {sum рублей' } } },
+      'INVALID_ARGUMENT',
+      /template has an unbalanced "\{" at character 7/,
+    ],
+    [
+      'unbalanced }',
+      { input: { templateInput: { template: 'Итак, sum} рублей' } } },
+      'INVALID_ARGUMENT',
+      /template has an unbalanced "\}" at character 10/,
+    ],
     ['empty slot', { input: { templateInput: { template: 'Итак, {} рублей' } } }, 'INVALID_ARGUMENT', /empty slot "\{\}" at character 7/],
     ['empty template', { input: { templateInput: { template: '' } } }, 'INVALID_ARGUMENT', /template is empty/],
-    ['speaking rate NaN', { input: { text: 'hi' }, audioConfig: { speakingRate: Number.NaN } }, 'INVALID_ARGUMENT', /^audio_config.speaking_rate must be between 0.25 and 4, got NaN$/],
-    ['only control and zero-width characters', { input: { text: '\u0001\u200b\u200d\u0007\ufeff\u2060' } }, 'INVALID_ARGUMENT', /^input.text has only whitespace, control or zero-width characters/],
-    ['a template of control characters', { input: { templateInput: { template: '\u0002{a}\u200b', slots: { a: '\u200c\u0003' } } } }, 'INVALID_ARGUMENT', /^input.template_input has nothing to say once slots are filled/],
-    ['a slot named constructor without a value', { input: { templateInput: { template: 'Hello {constructor}' } } }, 'INVALID_ARGUMENT', /no value for slot "constructor"/],
-    ['a slot named __proto__ without a value', { input: { templateInput: { template: 'Hello {__proto__}', slots: { toString: 'x' } } } }, 'INVALID_ARGUMENT', /no value for slot "__proto__"/],
+    [
+      'speaking rate NaN',
+      { input: { text: 'hi' }, audioConfig: { speakingRate: Number.NaN } },
+      'INVALID_ARGUMENT',
+      /^audio_config.speaking_rate must be between 0.25 and 4, got NaN$/,
+    ],
+    [
+      'only control and zero-width characters',
+      { input: { text: '\u0001\u200b\u200d\u0007\ufeff\u2060' } },
+      'INVALID_ARGUMENT',
+      /^input.text has only whitespace, control or zero-width characters/,
+    ],
+    [
+      'a template of control characters',
+      { input: { templateInput: { template: '\u0002{a}\u200b', slots: { a: '\u200c\u0003' } } } },
+      'INVALID_ARGUMENT',
+      /^input.template_input has nothing to say once slots are filled/,
+    ],
+    [
+      'a slot named constructor without a value',
+      { input: { templateInput: { template: 'Hello {constructor}' } } },
+      'INVALID_ARGUMENT',
+      /no value for slot "constructor"/,
+    ],
+    [
+      'a slot named __proto__ without a value',
+      { input: { templateInput: { template: 'Hello {__proto__}', slots: { toString: 'x' } } } },
+      'INVALID_ARGUMENT',
+      /no value for slot "__proto__"/,
+    ],
   ];
   for (const [name, request, code, message] of cases) {
     test(name, async () => {
@@ -300,13 +424,23 @@ describe('engine failures', () => {
     assert.equal(hungReply.details?.errorInfo?.reason, 'ENGINE_WORKER_FAILED');
     assert.equal(hungReply.details?.retryDelayMs, 100, 'RetryInfo tells the client when to retry');
     assert.ok((await meanwhile).audioInfo!.durationSeconds > 1.5, 'other calls are unaffected');
-    const crashed = await assertRejects(synthesize({ input: { text: 'exit' }, voice: { name: 'fake' }, audioConfig: { sampleRateHertz: 8000 } }), 'UNAVAILABLE', failed);
+    const crashed = await assertRejects(
+      synthesize({ input: { text: 'exit' }, voice: { name: 'fake' }, audioConfig: { sampleRateHertz: 8000 } }),
+      'UNAVAILABLE',
+      failed,
+    );
     assert.equal(crashed.details?.errorInfo?.reason, 'ENGINE_WORKER_FAILED');
     assert.equal(crashed.details?.retryDelayMs, 100);
-    const { error, details } = await assertRejects(synthesize({ input: { text: 'throw' }, voice: { name: 'fake' }, audioConfig: { sampleRateHertz: 8000 } }), 'INTERNAL',
-      /^internal error \(reference [0-9a-f]{12}\); the operator can find the cause in the server log$/);
+    const { error, details } = await assertRejects(
+      synthesize({ input: { text: 'throw' }, voice: { name: 'fake' }, audioConfig: { sampleRateHertz: 8000 } }),
+      'INTERNAL',
+      /^internal error \(reference [0-9a-f]{12}\); the operator can find the cause in the server log$/,
+    );
     assert.doesNotMatch(error.details, /fake synthesiser failed/, 'the cause stays in the log');
-    assert.ok(details?.errorInfo?.metadata.referenceId && error.details.includes(details.errorInfo.metadata.referenceId), 'the reference id is in the details too');
+    assert.ok(
+      details?.errorInfo?.metadata.referenceId && error.details.includes(details.errorInfo.metadata.referenceId),
+      'the reference id is in the details too',
+    );
     const ok = await synthesize({ input: { text: 'ok' }, voice: { name: 'fake' }, audioConfig: { sampleRateHertz: 8000 } });
     assert.ok(ok.audioContent.length > 0, 'the replacement worker serves the next call');
     assert.equal(fake.stats().replaced, 2);

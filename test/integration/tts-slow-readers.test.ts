@@ -18,7 +18,10 @@ import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
  * About 2500 characters, two to three minutes of speech (some 15 MB at 48 kHz): far more than HTTP/2 flow control
  * and grpc-js buffer between a client that does not read and the server, within the default 5000-character limit.
  */
-const TEXT = Array.from({ length: 24 }, (_, i) => `Part ${i + 1}. A client that opens a stream and then stops reading must not keep a speech engine.`).join(' ');
+const TEXT = Array.from(
+  { length: 24 },
+  (_, i) => `Part ${i + 1}. A client that opens a stream and then stops reading must not keep a speech engine.`,
+).join(' ');
 
 let gw: TestGateway;
 let tts: TextToSpeechService;
@@ -42,7 +45,11 @@ test('two streams that stop reading do not hold both eSpeak workers: a third cal
   try {
     for (let i = 0; i < 2; i++) {
       // Each on its own client; each takes the first message (audio_info) and then never reads again.
-      const call = openServerStream(gw.client(TTS_SERVICE_NAME), 'streamingSynthesize', { input: { text: TEXT }, voice: { name: 'en-US' }, audioConfig: { sampleRateHertz: 48000 } });
+      const call = openServerStream(gw.client(TTS_SERVICE_NAME), 'streamingSynthesize', {
+        input: { text: TEXT },
+        voice: { name: 'en-US' },
+        audioConfig: { sampleRateHertz: 48000 },
+      });
       call.on('error', () => undefined); // CANCELLED at the end
       streams.push(call);
       await new Promise((r) => call.once('data', r));
@@ -53,7 +60,12 @@ test('two streams that stop reading do not hold both eSpeak workers: a third cal
     const t0 = performance.now();
     while ((espeak.stats().started < 2 || espeak.stats().busy > 0) && performance.now() - t0 < 30_000) await sleep(50);
     // The deadline is shorter than the queue's 5 s wait: only a free worker can serve the call in time.
-    const reply = await callUnary<SynthesizeResponse__Output>(gw.client(TTS_SERVICE_NAME), 'synthesize', { input: { text: 'Still here.' }, voice: { name: 'en-US' } }, { deadline: 4000 });
+    const reply = await callUnary<SynthesizeResponse__Output>(
+      gw.client(TTS_SERVICE_NAME),
+      'synthesize',
+      { input: { text: 'Still here.' }, voice: { name: 'en-US' } },
+      { deadline: 4000 },
+    );
     assert.ok(reply.audioInfo!.durationSeconds > 0.3, 'the third call got its audio');
     const stats = espeak.stats();
     assert.equal(stats.busy, 0, 'no worker is held by the paused streams');

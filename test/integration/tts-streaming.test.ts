@@ -17,8 +17,11 @@ import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
 import { assertRejects } from '../helpers/assert-status.js';
 
 /** About 2000 characters: two minutes of speech, a second or more of synthesis. */
-const LONG = Array.from({ length: 16 }, (_, i) =>
-  `Paragraph ${i + 1}. The gateway streams audio while the engine is still speaking, so the listener hears the start long before the end is ready.`).join(' ');
+const LONG = Array.from(
+  { length: 16 },
+  (_, i) =>
+    `Paragraph ${i + 1}. The gateway streams audio while the engine is still speaking, so the listener hears the start long before the end is ready.`,
+).join(' ');
 
 let gw: TestGateway;
 let client: grpc.Client;
@@ -74,8 +77,14 @@ test('the first chunk arrives long before synthesis of a long text finishes; the
   assert.ok(messages.length > 50, `${messages.length} messages`);
   assert.ok(at[0]! < 500, `first chunk after ${at[0]!.toFixed(0)} ms`);
   assert.ok(at[0]! < total / 5, `first chunk at ${at[0]!.toFixed(0)} ms of ${total.toFixed(0)} ms`);
-  assert.deepEqual({ ...messages[0]!.audioInfo }, { audioEncoding: 'LINEAR16', sampleRateHertz: 48000, container: 'RAW', voiceName: 'en-US', durationSeconds: 0, languageCode: 'en-US' });
-  assert.ok(messages.slice(1).every((m) => m.audioInfo === null), 'audio_info only on the first message');
+  assert.deepEqual(
+    { ...messages[0]!.audioInfo },
+    { audioEncoding: 'LINEAR16', sampleRateHertz: 48000, container: 'RAW', voiceName: 'en-US', durationSeconds: 0, languageCode: 'en-US' },
+  );
+  assert.ok(
+    messages.slice(1).every((m) => m.audioInfo === null),
+    'audio_info only on the first message',
+  );
   assert.ok(seconds > 60 && seconds < 240, `${seconds} s of audio for ${LONG.length} characters`);
   assert.ok(rmsDbfs(pcm) > -35);
 });
@@ -86,7 +95,10 @@ test('streamed OGG_OPUS decodes and streamed WAV has a header', async () => {
   const decoded = await decodeAudio(Buffer.concat(opus.map((m) => m.audioChunk)), 'OGG_OPUS', 0);
   assert.ok(decoded.samples.length / 48000 > 2);
   assert.ok(rmsDbfs(decoded.samples) > -35);
-  const wav = await collectServerStream<Msg>(client, 'streamingSynthesize', { input: { text }, audioConfig: { audioEncoding: 'MULAW', sampleRateHertz: 8000, container: 'WAV' } });
+  const wav = await collectServerStream<Msg>(client, 'streamingSynthesize', {
+    input: { text },
+    audioConfig: { audioEncoding: 'MULAW', sampleRateHertz: 8000, container: 'WAV' },
+  });
   const parsed = parseWav(Buffer.concat(wav.map((m) => m.audioChunk)));
   assert.equal(parsed.format, 'mulaw');
   assert.equal(parsed.sampleRateHz, 8000);
@@ -106,12 +118,24 @@ test('a streamed template is the spliced clip', async () => {
 test('a slow reader holds buffered audio, not a worker: the synthesis finishes, the reader still gets every byte', async () => {
   assert.ok(fullSynthesisMs > 0 && fullSynthesisAudioSeconds > 0, 'needs the figures from the first test');
   const completed = espeak.stats().completed;
-  const call = openServerStream<Msg>(client, 'streamingSynthesize', { input: { text: LONG }, voice: { name: 'en-US' }, audioConfig: { sampleRateHertz: 48000 } });
-  const done = new Promise((resolve, reject) => { call.on('end', resolve); call.on('error', reject); });
+  const call = openServerStream<Msg>(client, 'streamingSynthesize', {
+    input: { text: LONG },
+    voice: { name: 'en-US' },
+    audioConfig: { sampleRateHertz: 48000 },
+  });
+  const done = new Promise((resolve, reject) => {
+    call.on('end', resolve);
+    call.on('error', reject);
+  });
   done.catch(() => undefined);
   const chunks: Buffer[] = [];
   try {
-    await new Promise<void>((r) => call.once('data', (m: Msg) => { chunks.push(m.audioChunk); r(); }));
+    await new Promise<void>((r) =>
+      call.once('data', (m: Msg) => {
+        chunks.push(m.audioChunk);
+        r();
+      }),
+    );
     call.pause();
     // The synthesiser runs to its end into the engine's bounded buffer and gives its worker back.
     assert.ok(await until(() => espeak.stats().busy === 0, Math.max(5000, 4 * fullSynthesisMs)), 'the worker is free while the reader is paused');

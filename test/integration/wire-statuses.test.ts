@@ -39,7 +39,10 @@ function assertOwnStatus(reply: RawReply, code: keyof typeof Status, reason: str
   assert.equal(reply.details.errorInfo?.reason, reason, reply.message);
   assert.equal(REASONS[reason as keyof typeof REASONS]?.code, reply.code, `${reason} is not catalogued with ${code}`);
   assert.equal(reply.details.message, reply.message);
-  assert.doesNotMatch(reply.message, /Received a second|Received no request|larger than max|Error deserializing|Failed to decompress|Invalid grpc-timeout|does not implement|Health status unknown/);
+  assert.doesNotMatch(
+    reply.message,
+    /Received a second|Received no request|larger than max|Error deserializing|Failed to decompress|Invalid grpc-timeout|does not implement|Health status unknown/,
+  );
   assert.ok(Buffer.byteLength(reply.message) <= MAX_STATUS_MESSAGE_BYTES, `message of ${Buffer.byteLength(reply.message)} bytes`);
   if (message) assert.match(reply.message, message);
 }
@@ -76,7 +79,10 @@ describe('statuses for wire-level client mistakes', () => {
     await stillWorks(main);
     // Counted as the client's error, so it never trips a server-error alert.
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-    assert.match(metrics, /grpc_server_handled_total\{grpc_type="unary",grpc_service="cheesefarm\.v1\.CheeseService",grpc_method="Order",grpc_code="InvalidArgument"\} 1\n/);
+    assert.match(
+      metrics,
+      /grpc_server_handled_total\{grpc_type="unary",grpc_service="cheesefarm\.v1\.CheeseService",grpc_method="Order",grpc_code="InvalidArgument"\} 1\n/,
+    );
     assert.doesNotMatch(metrics, /grpc_server_handled_total\{[^}]*grpc_code="Internal"\} [1-9]/);
   });
 
@@ -132,7 +138,7 @@ describe('statuses for wire-level client mistakes', () => {
     await stillWorks(health);
   });
 
-  it('health listener: accepts the main listener\'s message size, and an unknown service name is echoed bounded', async () => {
+  it("health listener: accepts the main listener's message size, and an unknown service name is echoed bounded", async () => {
     // 5 MB: over grpc-js's default 4 MiB, under server.maxReceiveMessageBytes (6 MiB here).
     const reply = await rawCall(health, CHECK, { body: grpcFrame(healthCheckRequest('s'.repeat(5_000_000))), timeoutMs: 10_000 });
     assertOwnStatus(reply, 'NOT_FOUND', 'HEALTH_SERVICE_UNKNOWN', /knows no service named "s+" \.\.\. and \d+ more characters/);
@@ -147,7 +153,11 @@ describe('statuses for wire-level client mistakes', () => {
   });
 
   it('health listener: an unknown method is UNIMPLEMENTED with details', async () => {
-    assertOwnStatus(await rawCall(health, '/cheesefarm.v1.CheeseService/Order', { body: grpcFrame(Buffer.alloc(0)) }), 'UNIMPLEMENTED', 'METHOD_NOT_FOUND');
+    assertOwnStatus(
+      await rawCall(health, '/cheesefarm.v1.CheeseService/Order', { body: grpcFrame(Buffer.alloc(0)) }),
+      'UNIMPLEMENTED',
+      'METHOD_NOT_FOUND',
+    );
     await stillWorks(health);
   });
 });

@@ -10,8 +10,17 @@ import { createLogger } from '../../src/logging/logger.js';
 function finishedCall(overrides: Partial<Record<keyof GatewayCall | 'unnamed', unknown>>): GatewayCall {
   return {
     method: methodNames('/gatehouse.tts.v1.TextToSpeech/ListVoices', false, false),
-    code: 0, startMs: 0, details: undefined, messagesIn: 1, messagesOut: 1, bytesIn: 4, bytesOut: 195,
-    peer: undefined, principal: undefined, traceId: undefined, internalError: undefined,
+    code: 0,
+    startMs: 0,
+    details: undefined,
+    messagesIn: 1,
+    messagesOut: 1,
+    bytesIn: 4,
+    bytesOut: 195,
+    peer: undefined,
+    principal: undefined,
+    traceId: undefined,
+    internalError: undefined,
     getConnectionInfo: () => ({ remoteAddress: '127.0.0.1', remotePort: 40000, localAddress: '127.0.0.1', localPort: 50051 }),
     ...overrides,
   } as unknown as GatewayCall;
@@ -27,10 +36,22 @@ function linesFor(sink: AccessLogSink, lines: string[], calls: GatewayCall[], by
   return lines.splice(0);
 }
 
-const certificatePeer: PeerIdentity = Object.freeze({ identity: 'spiffe://gatehouse.test/client/bob', source: 'uri', sans: [], thumbprintS256: 'y', notAfter: new Date(0) });
+const certificatePeer: PeerIdentity = Object.freeze({
+  identity: 'spiffe://gatehouse.test/client/bob',
+  source: 'uri',
+  sans: [],
+  thumbprintS256: 'y',
+  notAfter: new Date(0),
+});
 
 describe('access log line (issue 10: serialised by hand on the hot path)', () => {
-  const peer = Object.freeze({ identity: 'spiffe://gatehouse.test/client/alice', source: 'uri', sans: [], thumbprintS256: 'x', notAfter: new Date(0) });
+  const peer = Object.freeze({
+    identity: 'spiffe://gatehouse.test/client/alice',
+    source: 'uri',
+    sans: [],
+    thumbprintS256: 'x',
+    notAfter: new Date(0),
+  });
   const calls = () => [
     finishedCall({}),
     finishedCall({ peer, principal: { subject: 'alice "the" \\ admin\u2028', scopes: new Set() }, traceId: '0af7651916cd43dd8448eb211c80319c' }),
@@ -49,7 +70,11 @@ describe('access log line (issue 10: serialised by hand on the hot path)', () =>
     const logger = createLogger({ level: 'debug', write: (line) => slowLines.push(line), nowMs: () => 0 });
     // The same logger without the fast-path methods: the step falls back to building fields.
     const generic: AccessLogSink = {
-      debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error, enabled: logger.enabled,
+      debug: logger.debug,
+      info: logger.info,
+      warn: logger.warn,
+      error: logger.error,
+      enabled: logger.enabled,
     };
     for (const bytes of [true, false]) {
       const viaFast = linesFor(fast, fastLines, calls(), bytes);
@@ -61,7 +86,7 @@ describe('access log line (issue 10: serialised by hand on the hot path)', () =>
     }
   });
 
-  it('keeps child loggers\' fields, names unauthenticated calls by certificate and never writes a credential', () => {
+  it("keeps child loggers' fields, names unauthenticated calls by certificate and never writes a credential", () => {
     const lines: string[] = [];
     const logger = createLogger({ level: 'info', write: (line) => lines.push(line) }).child({ worker: 3 });
     const [, withSubject, unnamed, routed, secret] = linesFor(logger, lines, calls());

@@ -4,9 +4,9 @@ import { decodeAlaw, decodeMulaw, encodeAlaw, encodeMulaw, alawDecodeSample, mul
 import alawmulawModule from 'alawmulaw';
 
 // alawmulaw is a UMD bundle; depending on the loader its namespace is the default export or nested in it.
-const alawmulaw = ((alawmulawModule as unknown as { mulaw?: unknown }).mulaw
+const alawmulaw = (alawmulawModule as unknown as { mulaw?: unknown }).mulaw
   ? alawmulawModule
-  : (alawmulawModule as unknown as { default: typeof alawmulawModule }).default);
+  : (alawmulawModule as unknown as { default: typeof alawmulawModule }).default;
 
 const everySample = Int16Array.from({ length: 65536 }, (_, i) => i - 32768);
 const everyByte = Uint8Array.from({ length: 256 }, (_, i) => i);
@@ -27,7 +27,10 @@ test('A-law decoding matches the reference; encoding is within one step of it', 
 });
 
 test('round trips keep speech-level error small and the sign right', () => {
-  for (const [enc, dec] of [[encodeMulaw, decodeMulaw], [encodeAlaw, decodeAlaw]] as const) {
+  for (const [enc, dec] of [
+    [encodeMulaw, decodeMulaw],
+    [encodeAlaw, decodeAlaw],
+  ] as const) {
     const back = dec(enc(everySample));
     for (let i = 0; i < everySample.length; i += 7) {
       const s = everySample[i]!;

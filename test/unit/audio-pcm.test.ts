@@ -1,8 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  applyGainDb, bufferToPcm16, clampPcm16, concatPcm16, dbToGain, float32ToPcm16, pcm16ToBuffer, pcm16ToFloat32, peak,
-  peakDbfs, rms, rmsDbfs,
+  applyGainDb,
+  bufferToPcm16,
+  clampPcm16,
+  concatPcm16,
+  dbToGain,
+  float32ToPcm16,
+  pcm16ToBuffer,
+  pcm16ToFloat32,
+  peak,
+  peakDbfs,
+  rms,
+  rmsDbfs,
 } from '../../src/audio/pcm.js';
 
 test('pcm16ToBuffer writes little-endian and bufferToPcm16 reads it back', () => {

@@ -24,7 +24,16 @@ function toneAmplitude(s: Int16Array, rateHz: number, freqHz: number): number {
   return (2 * Math.hypot(re, im)) / (to - from);
 }
 
-const PAIRS: [number, number][] = [[22050, 8000], [22050, 16000], [22050, 24000], [22050, 48000], [16000, 8000], [8000, 16000], [48000, 22050], [16000, 22050]];
+const PAIRS: [number, number][] = [
+  [22050, 8000],
+  [22050, 16000],
+  [22050, 24000],
+  [22050, 48000],
+  [16000, 8000],
+  [8000, 16000],
+  [48000, 22050],
+  [16000, 22050],
+];
 
 for (const [from, to] of PAIRS) {
   test(`a 440 Hz tone survives ${from} -> ${to} Hz with its level and phase`, () => {

@@ -71,6 +71,10 @@ test('malformed WAV input throws AudioFormatError with a readable message', () =
   float.writeUInt16LE(32, 34);
   cases.push([float, /format code 3 with 32 bits per sample/]);
   for (const [buf, re] of cases) {
-    assert.throws(() => parseWav(buf), (err: unknown) => err instanceof AudioFormatError && re.test(err.message), re.source);
+    assert.throws(
+      () => parseWav(buf),
+      (err: unknown) => err instanceof AudioFormatError && re.test(err.message),
+      re.source,
+    );
   }
 });

@@ -32,7 +32,10 @@ test('boundList lists the first items and counts the rest', () => {
 });
 
 test('a GatehouseError bounds its message, violations and metadata, so its status and details stay small', () => {
-  const violations = Array.from({ length: 3000 }, (_, i) => ({ field: `config.speech_contexts[0].phrases[${i}]`, description: `is too long: ${'w'.repeat(5000)}` }));
+  const violations = Array.from({ length: 3000 }, (_, i) => ({
+    field: `config.speech_contexts[0].phrases[${i}]`,
+    description: `is too long: ${'w'.repeat(5000)}`,
+  }));
   const error = invalidFields(violations, 'config');
   assert.ok(Buffer.byteLength(error.message) <= MAX_STATUS_MESSAGE_BYTES, `${Buffer.byteLength(error.message)} bytes`);
   assert.match(error.message, /^config has 3000 problems: /);

@@ -15,7 +15,10 @@ const protoTypes = () => {
   root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : PROTO_DIR + target);
   root.loadSync('cheesefarm/v1/cheese.proto');
   const values = root.lookupEnum('cheesefarm.v1.CheeseType').values;
-  return Object.entries(values).sort((a, b) => a[1] - b[1]).map(([name]) => name).filter((name) => name !== 'CHEESE_TYPE_UNSPECIFIED');
+  return Object.entries(values)
+    .sort((a, b) => a[1] - b[1])
+    .map(([name]) => name)
+    .filter((name) => name !== 'CHEESE_TYPE_UNSPECIFIED');
 };
 
 test('CHEESE_TYPES is the proto enum without UNSPECIFIED, in proto order, and not empty', () => {

@@ -18,7 +18,9 @@ describe('external benchmark: one chain layer alone', () => {
   const files = makeBenchFiles();
   after(() => rmSync(files.dir, { recursive: true, force: true }));
   const deps = () => ({
-    config: benchGatewayConfig(files), registry: new Registry(), logger: createLogger({ level: 'silent' }),
+    config: benchGatewayConfig(files),
+    registry: new Registry(),
+    logger: createLogger({ level: 'silent' }),
     // The bench config's policy names the bench stream service, so the listener must host it, as the bench gateway does.
     services: [{ name: BENCH_STREAM_SERVICE, definition: benchStreamDefinition() }],
   });
@@ -27,7 +29,7 @@ describe('external benchmark: one chain layer alone', () => {
     assert.equal(chainWith('all'), undefined);
     assert.deepEqual(chainWith('none'), []);
     const covered = CHAIN_LAYERS.flatMap((layer) => chainWith(layer) ?? []);
-    assert.deepEqual([...covered].sort(), [...STEP_NAMES].sort(), 'the layers do not cover the chain\'s steps exactly once');
+    assert.deepEqual([...covered].sort(), [...STEP_NAMES].sort(), "the layers do not cover the chain's steps exactly once");
     for (const layer of CHAIN_LAYERS) {
       const chain = buildInterceptorChain({ ...deps(), steps: chainWith(layer) });
       assert.equal(typeof chain.interceptor, 'function', layer);

@@ -7,11 +7,26 @@ import { allServers } from '../../bench/external/servers.js';
 /** The external benchmark's arithmetic: ratios within a round, medians over rounds, CPU per OK call, failures shown. */
 
 const load = (callsPerSec: number, serverCpuTicks: number, extra: Partial<LoadResult> = {}): LoadResult => ({
-  calls: callsPerSec * 2, ok: callsPerSec * 2, errors: {}, seconds: 2, callsPerSec, p50Ms: 1, p99Ms: 2, messages: callsPerSec * 2,
-  serverCpuTicks, clientCpuTicks: 50, connections: 10, inFlight: 100, ...extra,
+  calls: callsPerSec * 2,
+  ok: callsPerSec * 2,
+  errors: {},
+  seconds: 2,
+  callsPerSec,
+  p50Ms: 1,
+  p99Ms: 2,
+  messages: callsPerSec * 2,
+  serverCpuTicks,
+  clientCpuTicks: 50,
+  connections: 10,
+  inFlight: 100,
+  ...extra,
 });
 const sample = (server: string, round: number, loaded: LoadResult): Sample => ({
-  round, server, loaded, rssIdleBytes: 100 * 2 ** 20, rssAfterBytes: 120 * 2 ** 20,
+  round,
+  server,
+  loaded,
+  rssIdleBytes: 100 * 2 ** 20,
+  rssAfterBytes: 120 * 2 ** 20,
 });
 
 describe('external benchmark report', () => {
@@ -24,9 +39,12 @@ describe('external benchmark report', () => {
     const servers = allServers().filter((s) => s.name === 'bare' || s.name === 'gateway');
     // Round 2 ran on a slower machine for both: the per-round ratio stays 0.5 where a ratio of medians would not.
     const samples = [
-      sample('bare', 1, load(1000, 200)), sample('gateway', 1, load(500, 200)),
-      sample('bare', 2, load(600, 120)), sample('gateway', 2, load(300, 120)),
-      sample('bare', 3, load(1000, 200)), sample('gateway', 3, load(500, 200)),
+      sample('bare', 1, load(1000, 200)),
+      sample('gateway', 1, load(500, 200)),
+      sample('bare', 2, load(600, 120)),
+      sample('gateway', 2, load(300, 120)),
+      sample('bare', 3, load(1000, 200)),
+      sample('gateway', 3, load(500, 200)),
     ];
     const [bare, gateway] = summarize(samples, servers, 100);
     assert.deepEqual(gateway!.ratioToBare, { median: 0.5, min: 0.5, max: 0.5 });

@@ -12,9 +12,21 @@ import { connect, constants as h2, type ServerHttp2Stream } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { makeTemporaryDevCertificates } from '../../certs/dev-certificates.js';
 import {
-  asServerInterceptingCall, checkRequestBytes, configureHttp2Servers, credentialsTls, GRPC_JS_STATUS_TEXTS, GRPC_JS_VERSION, hookHttp2Servers, http2StreamOf,
-  messageSize, observeWireStatus, recordMessageSizes, wordUnknownMethodStatus,
-  type InterceptingServerListener, type PartialStatus, type WireStatusObserver,
+  asServerInterceptingCall,
+  checkRequestBytes,
+  configureHttp2Servers,
+  credentialsTls,
+  GRPC_JS_STATUS_TEXTS,
+  GRPC_JS_VERSION,
+  hookHttp2Servers,
+  http2StreamOf,
+  messageSize,
+  observeWireStatus,
+  recordMessageSizes,
+  wordUnknownMethodStatus,
+  type InterceptingServerListener,
+  type PartialStatus,
+  type WireStatusObserver,
 } from '../../interceptors/grpc-compat.js';
 
 const SERVICE = 'compat.v1.Echo';
@@ -25,8 +37,13 @@ const decode = (bytes: Buffer): unknown => {
   return JSON.parse(text) as unknown;
 };
 const method = (name: string): grpc.MethodDefinition<unknown, unknown> => ({
-  path: `/${SERVICE}/${name}`, requestStream: false, responseStream: false,
-  requestSerialize: encode, requestDeserialize: decode, responseSerialize: encode, responseDeserialize: decode,
+  path: `/${SERVICE}/${name}`,
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: encode,
+  requestDeserialize: decode,
+  responseSerialize: encode,
+  responseDeserialize: decode,
 });
 const definition = { Echo: method('Echo'), Big: method('Big') };
 
@@ -39,21 +56,52 @@ class Probe implements grpc.ServerInterceptingCallInterface, InterceptingServerL
     Probe.seen.push(status);
     return status.code === grpc.status.OK ? status : { ...status, details: `rewritten: ${status.details}` };
   }
-  start(listener: InterceptingServerListener) { this.listener = listener; this.base.start(this); }
-  sendMetadata(m: grpc.Metadata) { this.base.sendMetadata(m); }
-  sendMessage(m: unknown, cb: () => void) { this.base.sendMessage(m, cb); }
-  sendStatus(s: PartialStatus) { this.base.sendStatus(s); }
-  startRead() { this.base.startRead(); }
-  getPeer() { return this.base.getPeer(); }
-  getDeadline() { return this.base.getDeadline(); }
-  getHost() { return this.base.getHost(); }
-  getAuthContext() { return this.base.getAuthContext(); }
-  getConnectionInfo() { return this.base.getConnectionInfo(); }
-  getMetricsRecorder() { return this.base.getMetricsRecorder(); }
-  onReceiveMetadata(m: grpc.Metadata) { this.listener.onReceiveMetadata(m); }
-  onReceiveMessage(m: unknown) { this.listener.onReceiveMessage(m); }
-  onReceiveHalfClose() { this.listener.onReceiveHalfClose(); }
-  onCancel() { this.listener.onCancel(); }
+  start(listener: InterceptingServerListener) {
+    this.listener = listener;
+    this.base.start(this);
+  }
+  sendMetadata(m: grpc.Metadata) {
+    this.base.sendMetadata(m);
+  }
+  sendMessage(m: unknown, cb: () => void) {
+    this.base.sendMessage(m, cb);
+  }
+  sendStatus(s: PartialStatus) {
+    this.base.sendStatus(s);
+  }
+  startRead() {
+    this.base.startRead();
+  }
+  getPeer() {
+    return this.base.getPeer();
+  }
+  getDeadline() {
+    return this.base.getDeadline();
+  }
+  getHost() {
+    return this.base.getHost();
+  }
+  getAuthContext() {
+    return this.base.getAuthContext();
+  }
+  getConnectionInfo() {
+    return this.base.getConnectionInfo();
+  }
+  getMetricsRecorder() {
+    return this.base.getMetricsRecorder();
+  }
+  onReceiveMetadata(m: grpc.Metadata) {
+    this.listener.onReceiveMetadata(m);
+  }
+  onReceiveMessage(m: unknown) {
+    this.listener.onReceiveMessage(m);
+  }
+  onReceiveHalfClose() {
+    this.listener.onReceiveHalfClose();
+  }
+  onCancel() {
+    this.listener.onCancel();
+  }
 }
 
 describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
@@ -70,12 +118,14 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
   before(async () => {
     server = new grpc.Server({
       'grpc.max_receive_message_length': 64,
-      interceptors: [(_descriptor, call) => {
-        observed = observeWireStatus(call);
-        streamsOfCalls.push(http2StreamOf(call));
-        sessionsOfCalls.push(http2StreamOf(call)?.session); // a closed stream no longer names its session
-        return asServerInterceptingCall(new Probe(call));
-      }],
+      interceptors: [
+        (_descriptor, call) => {
+          observed = observeWireStatus(call);
+          streamsOfCalls.push(http2StreamOf(call));
+          sessionsOfCalls.push(http2StreamOf(call)?.session); // a closed stream no longer names its session
+          return asServerInterceptingCall(new Probe(call));
+        },
+      ],
     });
     recordMessageSizes(server);
     unknownWorded = wordUnknownMethodStatus(server, (status) => ({ ...status, details: `worded: ${status.details}` }));
@@ -96,7 +146,8 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
       Big: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => callback(null, {}),
     });
     port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
   });
   after(() => server?.forceShutdown());
 
@@ -107,8 +158,12 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
       session.on('error', reject);
       const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
       let status: Record<string, unknown> = {};
-      stream.on('response', (h) => { if (h['grpc-status'] !== undefined) status = h; });
-      stream.on('trailers', (t) => { status = t; });
+      stream.on('response', (h) => {
+        if (h['grpc-status'] !== undefined) status = h;
+      });
+      stream.on('trailers', (t) => {
+        status = t;
+      });
       stream.on('close', () => {
         session.close();
         resolve({ code: Number(status['grpc-status']), message: decodeURIComponent(String(status['grpc-message'] ?? '')) });
@@ -123,9 +178,17 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
 
   it(`is the pinned grpc-js (${GRPC_JS_VERSION}), exactly, in package.json and node_modules`, async () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
-    assert.equal(pkg.dependencies['@grpc/grpc-js'], GRPC_JS_VERSION, 'package.json must pin @grpc/grpc-js exactly: grpc-compat.ts depends on its internals');
+    assert.equal(
+      pkg.dependencies['@grpc/grpc-js'],
+      GRPC_JS_VERSION,
+      'package.json must pin @grpc/grpc-js exactly: grpc-compat.ts depends on its internals',
+    );
     const installed = (await import('@grpc/grpc-js/package.json', { with: { type: 'json' } })).default.version;
-    assert.equal(installed, GRPC_JS_VERSION, 'the installed grpc-js is not the one grpc-compat.ts was checked against: re-check every assumption in it');
+    assert.equal(
+      installed,
+      GRPC_JS_VERSION,
+      'the installed grpc-js is not the one grpc-compat.ts was checked against: re-check every assumption in it',
+    );
   });
 
   it('assumption 1: an interceptor may return any object implementing ServerInterceptingCallInterface', async () => {
@@ -133,30 +196,33 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
     assert.equal(reply.code, grpc.status.OK, 'a call through a plain call object failed');
   });
 
-  it('assumption 2: grpc-js\'s base call is recognised, and its own statuses reach the listener (rewritable) before they are written', async () => {
+  it("assumption 2: grpc-js's base call is recognised, and its own statuses reach the listener (rewritable) before they are written", async () => {
     Probe.seen = [];
     const tooBig = await raw(`/${SERVICE}/Big`, {}, encode({ pad: 'x'.repeat(100) }));
     assert.equal(observed, true, 'observeWireStatus no longer recognises BaseServerInterceptingCall (name, sendStatus, checkCancelled, listener)');
     assert.equal(tooBig.code, grpc.status.RESOURCE_EXHAUSTED);
     assert.match(tooBig.message, /^rewritten: /, 'the status grpc-js wrote itself did not go through the observer');
-    assert.ok(Probe.seen.some((s) => s.code === grpc.status.RESOURCE_EXHAUSTED), 'the observer did not see grpc-js\'s own status');
+    assert.ok(
+      Probe.seen.some((s) => s.code === grpc.status.RESOURCE_EXHAUSTED),
+      "the observer did not see grpc-js's own status",
+    );
   });
 
-  it('assumption 9: a call\'s HTTP/2 stream is the one its request arrived on, and its session is the connection', async () => {
+  it("assumption 9: a call's HTTP/2 stream is the one its request arrived on, and its session is the connection", async () => {
     streamsSeen.length = 0;
     streamsOfCalls.length = 0;
     sessionsOfCalls.length = 0;
     await raw(`/${SERVICE}/Echo`, {}, encode({ a: 1 }));
     await raw(`/${SERVICE}/Echo`, {}, encode({ a: 2 }));
     assert.equal(streamsOfCalls.length, 2);
-    assert.ok(streamsOfCalls[0] !== undefined, 'http2StreamOf found no HTTP/2 stream on grpc-js\'s base call (its `stream` field)');
+    assert.ok(streamsOfCalls[0] !== undefined, "http2StreamOf found no HTTP/2 stream on grpc-js's base call (its `stream` field)");
     assert.equal(streamsOfCalls[0], streamsSeen[0], 'http2StreamOf is not the stream the request arrived on');
     assert.equal(streamsOfCalls[1], streamsSeen[1]);
     assert.ok(sessionsOfCalls[0] !== undefined, 'the stream of a call in progress has no session');
     assert.notEqual(sessionsOfCalls[0], sessionsOfCalls[1], 'each connection (raw() opens one per call) must have its own session');
   });
 
-  it('assumption 5: grpc-js\'s own status texts are the ones src/status/ matches', async () => {
+  it("assumption 5: grpc-js's own status texts are the ones src/status/ matches", async () => {
     Probe.seen = [];
     await raw(`/${SERVICE}/Big`, {}, encode({ pad: 'x'.repeat(100) }));
     await raw(`/${SERVICE}/Echo`, {}, Buffer.from('undecodable'));
@@ -164,7 +230,10 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
     await raw(`/${SERVICE}/Echo`, { 'grpc-encoding': 'gzip' }, Buffer.from([1]));
     const texts = Probe.seen.map((s) => s.details ?? '');
     const expect = (name: keyof typeof GRPC_JS_STATUS_TEXTS) =>
-      assert.ok(texts.some((t) => GRPC_JS_STATUS_TEXTS[name].test(t)), `no grpc-js status matched GRPC_JS_STATUS_TEXTS.${name}; saw ${JSON.stringify(texts)}`);
+      assert.ok(
+        texts.some((t) => GRPC_JS_STATUS_TEXTS[name].test(t)),
+        `no grpc-js status matched GRPC_JS_STATUS_TEXTS.${name}; saw ${JSON.stringify(texts)}`,
+      );
     expect('receivedTooLarge');
     expect('undecodable');
     expect('badTimeout');
@@ -177,7 +246,7 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
     assert.equal(rawAuthorization.length, 1, 'the stream hook did not run before grpc-js handled the stream');
   });
 
-  it('assumption 4: Server.register carries every method\'s (de)serializers, so message sizes are known', async () => {
+  it("assumption 4: Server.register carries every method's (de)serializers, so message sizes are known", async () => {
     sizes.length = 0;
     await raw(`/${SERVICE}/Echo`, {}, encode({ hello: 'world' }));
     assert.equal(sizes[0], encode({ hello: 'world' }).length, 'the request size was not recorded');
@@ -195,11 +264,22 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
 
   it('a stream refused in the hook is never served by grpc-js (the drain relies on it)', async () => {
     const refusing = new grpc.Server();
-    hookHttp2Servers(refusing, { onStream(stream) { stream.close(h2.NGHTTP2_REFUSED_STREAM); } });
+    hookHttp2Servers(refusing, {
+      onStream(stream) {
+        stream.close(h2.NGHTTP2_REFUSED_STREAM);
+      },
+    });
     let served = 0;
-    refusing.addService(definition, { Echo: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => { served++; cb(null, {}); }, Big: () => undefined });
+    refusing.addService(definition, {
+      Echo: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => {
+        served++;
+        cb(null, {});
+      },
+      Big: () => undefined,
+    });
     const refusedPort = await new Promise<number>((resolve, reject) =>
-      refusing.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+      refusing.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     const session = connect(`http://127.0.0.1:${refusedPort}`);
     const code = await new Promise<number>((resolve) => {
       const stream = session.request({ ':method': 'POST', ':path': `/${SERVICE}/Echo`, 'content-type': 'application/grpc', te: 'trailers' });
@@ -217,11 +297,15 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
     const server = new grpc.Server();
     setUp(server);
     server.addService(definition, {
-      Echo: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => { onEcho(); cb(null, { echo: call.request }); },
+      Echo: (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        onEcho();
+        cb(null, { echo: call.request });
+      },
       Big: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, {}),
     });
     const boundPort = await new Promise<number>((resolve, reject) =>
-      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+    );
     return { server, port: boundPort };
   }
 
@@ -241,7 +325,13 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
       // 20 extra headers exceed the 8 pairs: Node refuses the stream itself, so grpc-js never serves it.
       const extra = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`x-pad-${i}`, 'v']));
       const code = await new Promise<number>((resolve) => {
-        const stream = session.request({ ':method': 'POST', ':path': `/${SERVICE}/Echo`, 'content-type': 'application/grpc', te: 'trailers', ...extra });
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': `/${SERVICE}/Echo`,
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          ...extra,
+        });
         stream.on('close', () => resolve(stream.rstCode));
         stream.on('error', () => undefined);
         stream.end(Buffer.from([0, 0, 0, 0, 2, 0x7b, 0x7d]));
@@ -253,34 +343,55 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
     }
   });
 
-  it('assumption 8: a request-bytes check added through addService runs before decoding, and a refusal is grpc-js\'s undecodable status', async () => {
+  it("assumption 8: a request-bytes check added through addService runs before decoding, and a refusal is grpc-js's undecodable status", async () => {
     const paths: string[] = [];
     let served = 0;
-    const { server: checking, port: checkingPort } = await serve((s) => checkRequestBytes(s, (path) => {
-      paths.push(path);
-      return path.endsWith('/Echo') ? (bytes) => { if (bytes.toString() === '"refuse"') throw new Error('refused by the check'); } : undefined;
-    }), () => { served++; });
-    const call = (body: Buffer) => new Promise<{ code: number; message: string }>((resolve, reject) => {
-      const session = connect(`http://127.0.0.1:${checkingPort}`);
-      session.on('error', reject);
-      const stream = session.request({ ':method': 'POST', ':path': `/${SERVICE}/Echo`, 'content-type': 'application/grpc', te: 'trailers' });
-      let status: Record<string, unknown> = {};
-      stream.on('response', (h) => { if (h['grpc-status'] !== undefined) status = h; });
-      stream.on('trailers', (t) => { status = t; });
-      stream.on('close', () => { session.close(); resolve({ code: Number(status['grpc-status']), message: decodeURIComponent(String(status['grpc-message'] ?? '')) }); });
-      stream.resume();
-      const frame = Buffer.alloc(5 + body.length);
-      frame.writeUInt32BE(body.length, 1);
-      body.copy(frame, 5);
-      stream.end(frame);
-    });
+    const { server: checking, port: checkingPort } = await serve(
+      (s) =>
+        checkRequestBytes(s, (path) => {
+          paths.push(path);
+          return path.endsWith('/Echo')
+            ? (bytes) => {
+                if (bytes.toString() === '"refuse"') throw new Error('refused by the check');
+              }
+            : undefined;
+        }),
+      () => {
+        served++;
+      },
+    );
+    const call = (body: Buffer) =>
+      new Promise<{ code: number; message: string }>((resolve, reject) => {
+        const session = connect(`http://127.0.0.1:${checkingPort}`);
+        session.on('error', reject);
+        const stream = session.request({ ':method': 'POST', ':path': `/${SERVICE}/Echo`, 'content-type': 'application/grpc', te: 'trailers' });
+        let status: Record<string, unknown> = {};
+        stream.on('response', (h) => {
+          if (h['grpc-status'] !== undefined) status = h;
+        });
+        stream.on('trailers', (t) => {
+          status = t;
+        });
+        stream.on('close', () => {
+          session.close();
+          resolve({ code: Number(status['grpc-status']), message: decodeURIComponent(String(status['grpc-message'] ?? '')) });
+        });
+        stream.resume();
+        const frame = Buffer.alloc(5 + body.length);
+        frame.writeUInt32BE(body.length, 1);
+        body.copy(frame, 5);
+        stream.end(frame);
+      });
     try {
       assert.deepEqual(paths.sort(), [`/${SERVICE}/Big`, `/${SERVICE}/Echo`], 'checkFor was not asked once per method at addService');
       assert.equal((await call(encode('fine'))).code, grpc.status.OK);
       assert.equal(served, 1);
       const refused = await call(encode('refuse'));
       assert.notEqual(refused.code, grpc.status.OK);
-      assert.ok(GRPC_JS_STATUS_TEXTS.undecodable.test(refused.message), `a throwing check no longer ends the call as undecodable: ${refused.message}`);
+      assert.ok(
+        GRPC_JS_STATUS_TEXTS.undecodable.test(refused.message),
+        `a throwing check no longer ends the call as undecodable: ${refused.message}`,
+      );
       assert.equal(served, 1, 'the handler ran for refused bytes');
     } finally {
       checking.forceShutdown();
@@ -290,12 +401,20 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
   it('assumption 9: secure server credentials give their TLS options (certificate, key, CA, client-certificate policy)', async () => {
     const certs = makeTemporaryDevCertificates();
     try {
-      const credentials = grpc.ServerCredentials.createSsl(readFileSync(certs.caCert),
-        [{ cert_chain: readFileSync(certs.serverCert), private_key: readFileSync(certs.serverKey) }], true);
+      const credentials = grpc.ServerCredentials.createSsl(
+        readFileSync(certs.caCert),
+        [{ cert_chain: readFileSync(certs.serverCert), private_key: readFileSync(certs.serverKey) }],
+        true,
+      );
       const tls = credentialsTls(credentials);
       assert.ok(tls, 'ServerCredentials no longer has _isSecure/_getConstructorOptions/_getSecureContextOptions/_addWatcher/_removeWatcher');
       assert.equal(tls.serverOptions.requestCert, true, 'the client-certificate policy is not in _getConstructorOptions');
-      const options = await new Promise<Record<string, unknown>>((resolve) => { const stop = tls.watch((o) => { stop(); resolve(o); }); });
+      const options = await new Promise<Record<string, unknown>>((resolve) => {
+        const stop = tls.watch((o) => {
+          stop();
+          resolve(o);
+        });
+      });
       for (const key of ['cert', 'key', 'ca']) assert.ok(options[key], `_getSecureContextOptions has no ${key}`);
       assert.equal(credentialsTls(grpc.ServerCredentials.createInsecure()), undefined);
     } finally {

@@ -13,17 +13,36 @@ class FakeBase {
   listener!: { onReceiveMetadata(m: grpc.Metadata): void; onReceiveMessage(m: unknown): void; onCancel(): void };
   written: number[] = [];
   constructor(private readonly deadlineMs = Infinity) {}
-  start(listener: FakeBase['listener']) { this.listener = listener; listener.onReceiveMetadata(new grpc.Metadata()); }
+  start(listener: FakeBase['listener']) {
+    this.listener = listener;
+    listener.onReceiveMetadata(new grpc.Metadata());
+  }
   sendMetadata() {}
-  sendMessage(_message: unknown, callback: () => void) { callback(); }
-  sendStatus(status: { code: number }) { this.written.push(status.code); }
+  sendMessage(_message: unknown, callback: () => void) {
+    callback();
+  }
+  sendStatus(status: { code: number }) {
+    this.written.push(status.code);
+  }
   startRead() {}
-  getPeer() { return '127.0.0.1:1'; }
-  getDeadline() { return this.deadlineMs; }
-  getHost() { return 'localhost'; }
-  getAuthContext() { return {}; }
-  getConnectionInfo() { return {}; }
-  getMetricsRecorder() { return undefined; }
+  getPeer() {
+    return '127.0.0.1:1';
+  }
+  getDeadline() {
+    return this.deadlineMs;
+  }
+  getHost() {
+    return 'localhost';
+  }
+  getAuthContext() {
+    return {};
+  }
+  getConnectionInfo() {
+    return {};
+  }
+  getMetricsRecorder() {
+    return undefined;
+  }
 }
 
 function setUp() {
@@ -48,7 +67,10 @@ describe('metrics step', () => {
     const { registry } = setUp();
     const text = await registry.metrics();
     assert.equal(text.match(/^grpc_server_handled_total\{/gm)?.length, 17);
-    assert.match(text, /grpc_server_handled_total\{grpc_type="unary",grpc_service="test\.v1\.Svc",grpc_method="Get",grpc_code="DeadlineExceeded"\} 0/);
+    assert.match(
+      text,
+      /grpc_server_handled_total\{grpc_type="unary",grpc_service="test\.v1\.Svc",grpc_method="Get",grpc_code="DeadlineExceeded"\} 0/,
+    );
     assert.match(text, /grpc_server_started_total\{grpc_type="unary",grpc_service="test\.v1\.Svc",grpc_method="Get"\} 0/);
     assert.match(text, /grpc_server_handling_seconds_bucket\{grpc_type="unary",grpc_service="test\.v1\.Svc",grpc_method="Get",le="0\.005"\} 0/);
     assert.match(text, /grpc_server_handling_seconds_bucket\{grpc_type="unary",grpc_service="test\.v1\.Svc",grpc_method="Get",le="\+Inf"\} 0/);

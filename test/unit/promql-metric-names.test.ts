@@ -38,7 +38,10 @@ test('Grafana variables, strings, comments and __name__ selectors', () => {
 });
 
 test('Grafana variable queries unwrap to their PromQL', () => {
-  assert.equal(promqlInGrafanaVariableQuery('label_values(grpc_server_started_total{job="gatehouse"}, namespace)'), 'grpc_server_started_total{job="gatehouse"}');
+  assert.equal(
+    promqlInGrafanaVariableQuery('label_values(grpc_server_started_total{job="gatehouse"}, namespace)'),
+    'grpc_server_started_total{job="gatehouse"}',
+  );
   assert.equal(promqlInGrafanaVariableQuery('label_values(namespace)'), undefined);
   assert.equal(promqlInGrafanaVariableQuery('query_result(topk(5, foo))'), 'topk(5, foo)');
 });
@@ -49,21 +52,37 @@ test('dashboard and rules queries are all found, rows and variables included', (
       { title: 'A', targets: [{ expr: 'a_total' }, { expr: '' }] },
       { type: 'row', title: 'R', panels: [{ title: 'B', targets: [{ expr: 'b' }] }] },
     ],
-    templating: { list: [{ name: 'ns', type: 'query', query: { query: 'label_values(c, namespace)' } }, { name: 'ds', type: 'datasource', query: 'prometheus' }] },
+    templating: {
+      list: [
+        { name: 'ns', type: 'query', query: { query: 'label_values(c, namespace)' } },
+        { name: 'ds', type: 'datasource', query: 'prometheus' },
+      ],
+    },
   };
-  assert.deepEqual(dashboardQueries(dashboard).map((q) => q.expr), ['a_total', 'b', 'c']);
-  const rules = { groups: [{ rules: [{ alert: 'X', expr: 'x > 1' }, { record: 'y:rate', expr: 'rate(y[5m])' }] }] };
-  assert.deepEqual(ruleExpressions(rules).map((q) => q.where), ['rule X', 'rule y:rate']);
+  assert.deepEqual(
+    dashboardQueries(dashboard).map((q) => q.expr),
+    ['a_total', 'b', 'c'],
+  );
+  const rules = {
+    groups: [
+      {
+        rules: [
+          { alert: 'X', expr: 'x > 1' },
+          { record: 'y:rate', expr: 'rate(y[5m])' },
+        ],
+      },
+    ],
+  };
+  assert.deepEqual(
+    ruleExpressions(rules).map((q) => q.where),
+    ['rule X', 'rule y:rate'],
+  );
 });
 
 test('series suffixes map to histograms only when the base is a histogram', () => {
-  const exported = exportedMetricTypes([
-    '# HELP h_seconds a histogram',
-    '# TYPE h_seconds histogram',
-    '# TYPE c_total counter',
-    '# TYPE q summary',
-    'c_total 3',
-  ].join('\n'));
+  const exported = exportedMetricTypes(
+    ['# HELP h_seconds a histogram', '# TYPE h_seconds histogram', '# TYPE c_total counter', '# TYPE q summary', 'c_total 3'].join('\n'),
+  );
   assert.equal(exportedNameFor('h_seconds_bucket', exported), 'h_seconds');
   assert.equal(exportedNameFor('h_seconds_count', exported), 'h_seconds');
   assert.equal(exportedNameFor('c_total', exported), 'c_total');

@@ -27,9 +27,18 @@ describe('JWKS source', () => {
   it('rate-limits refetches for unknown kids, and shares one fetch between concurrent callers', async () => {
     let nowMs = 1_000_000;
     const { calls, fetcher } = fakeIssuer([{ keys: [jwk('a')] }, { keys: [jwk('a'), jwk('b')] }]);
-    const source = createJwksSource({ url: 'https://issuer.test/jwks', fetch: fetcher, nowMs: () => nowMs, minRefetchIntervalMs: 30_000, refreshIntervalMs: 3_600_000 });
+    const source = createJwksSource({
+      url: 'https://issuer.test/jwks',
+      fetch: fetcher,
+      nowMs: () => nowMs,
+      minRefetchIntervalMs: 30_000,
+      refreshIntervalMs: 3_600_000,
+    });
     assert.equal(await source.start(), true);
-    assert.deepEqual(source.keys().map((k) => k.kid), ['a']);
+    assert.deepEqual(
+      source.keys().map((k) => k.kid),
+      ['a'],
+    );
     assert.equal(source.refetchForUnknownKid(), undefined, 'too soon after the first fetch');
     nowMs += 30_000;
     const first = source.refetchForUnknownKid();
@@ -37,7 +46,10 @@ describe('JWKS source', () => {
     assert.ok(first && second);
     await Promise.all([first, second]);
     assert.equal(calls.length, 2, 'two callers, one fetch');
-    assert.deepEqual(source.keys().map((k) => k.kid), ['a', 'b']);
+    assert.deepEqual(
+      source.keys().map((k) => k.kid),
+      ['a', 'b'],
+    );
     assert.equal(source.refetchForUnknownKid(), undefined);
     source.close();
   });
@@ -46,16 +58,28 @@ describe('JWKS source', () => {
     let nowMs = 0;
     const problems: string[] = [];
     const { fetcher } = fakeIssuer([{ keys: [jwk('a')] }, new Error('connection refused'), { keys: [{ kty: 'oct', k: 'AAAA', kid: 'x' }] }]);
-    const source = createJwksSource({ url: 'https://issuer.test/jwks', fetch: fetcher, nowMs: () => nowMs, minRefetchIntervalMs: 0, onProblem: (p) => problems.push(p) });
+    const source = createJwksSource({
+      url: 'https://issuer.test/jwks',
+      fetch: fetcher,
+      nowMs: () => nowMs,
+      minRefetchIntervalMs: 0,
+      onProblem: (p) => problems.push(p),
+    });
     await source.start();
     let changes = 0;
     source.onChange(() => changes++);
     await source.refetchForUnknownKid();
     nowMs += 1;
     await source.refetchForUnknownKid();
-    assert.deepEqual(source.keys().map((k) => k.kid), ['a']);
+    assert.deepEqual(
+      source.keys().map((k) => k.kid),
+      ['a'],
+    );
     assert.equal(changes, 0);
-    assert.ok(problems.some((p) => /connection refused; keeping the 1 keys/.test(p)), problems.join('\n'));
+    assert.ok(
+      problems.some((p) => /connection refused; keeping the 1 keys/.test(p)),
+      problems.join('\n'),
+    );
     assert.ok(problems.some((p) => /no usable key/.test(p)));
     source.close();
   });
@@ -71,7 +95,9 @@ describe('JWKS source', () => {
 
 describe('certificate checks and reloading', () => {
   let certs: DevCertificateSet;
-  before(() => { certs = makeTemporaryDevCertificates(); });
+  before(() => {
+    certs = makeTemporaryDevCertificates();
+  });
   after(() => rmSync(certs.dir, { recursive: true, force: true }));
 
   it('accepts a good pair and refuses half-written, mismatched and expired ones', () => {
@@ -125,6 +151,16 @@ describe('certificate checks and reloading', () => {
     assert.equal(withCa.reloadNow(), 'reloaded');
     assert.ok(lines.some((l) => l.msg === 'client CA reloaded' && l.certificates === 2));
     withCa.close();
-    assert.throws(() => createReloadingCredentials({ certFile: certs.expired.cert, keyFile: certs.expired.key, reloadIntervalMs: 0, registry: new Registry(), logger }), /expired/);
+    assert.throws(
+      () =>
+        createReloadingCredentials({
+          certFile: certs.expired.cert,
+          keyFile: certs.expired.key,
+          reloadIntervalMs: 0,
+          registry: new Registry(),
+          logger,
+        }),
+      /expired/,
+    );
   });
 });

@@ -14,10 +14,18 @@ const ALICE = 'spiffe://gatehouse.dev/client/alice';
 const BOB = 'spiffe://gatehouse.dev/client/bob';
 const PATHS = ['/pkg.Svc/Read', '/pkg.Svc/Write', '/pkg.Other/Do', '/grpc.health.v1.Health/Check'];
 
-const peer = (identity: string, thumbprint = 't'.repeat(43)): PeerIdentity =>
-  ({ identity, source: 'uri', sans: [identity], thumbprintS256: thumbprint, notAfter: new Date(0) });
-const principal = (subject: string, scopes: string[], boundThumbprint?: string): TokenPrincipal =>
-  ({ subject, scopes: new Set(scopes), boundThumbprint });
+const peer = (identity: string, thumbprint = 't'.repeat(43)): PeerIdentity => ({
+  identity,
+  source: 'uri',
+  sans: [identity],
+  thumbprintS256: thumbprint,
+  notAfter: new Date(0),
+});
+const principal = (subject: string, scopes: string[], boundThumbprint?: string): TokenPrincipal => ({
+  subject,
+  scopes: new Set(scopes),
+  boundThumbprint,
+});
 
 describe('identity patterns', () => {
   it('* stays within a path segment, ** crosses them, everything else is literal', () => {
@@ -94,21 +102,28 @@ describe('access policy', () => {
   });
 
   it('lists every mistake at once: unknown services and methods, exempt services, contradictions', () => {
-    assert.throws(() => compileAccessPolicy({
-      services: {
-        'pkg.Nope': {},
-        'pkg.Svc': { methods: { Delete: {} }, requireToken: false, scopes: ['x'] },
-        'grpc.health.v1.Health': {},
+    assert.throws(
+      () =>
+        compileAccessPolicy(
+          {
+            services: {
+              'pkg.Nope': {},
+              'pkg.Svc': { methods: { Delete: {} }, requireToken: false, scopes: ['x'] },
+              'grpc.health.v1.Health': {},
+            },
+          },
+          { methodPaths: PATHS, exemptServices: ['grpc.health.v1.Health'] },
+        ),
+      (error: unknown) => {
+        assert.ok(error instanceof AccessPolicyError);
+        assert.equal(error.problems.length, 5, error.message);
+        assert.match(error.message, /pkg.Nope: no such service/);
+        assert.match(error.message, /pkg.Svc has no method Delete \(it has Read, Write\)/);
+        assert.match(error.message, /grpc.health.v1.Health: exempt/);
+        assert.match(error.message, /\/pkg.Svc\/Read: scopes are required but requireToken is false/);
+        return true;
       },
-    }, { methodPaths: PATHS, exemptServices: ['grpc.health.v1.Health'] }), (error: unknown) => {
-      assert.ok(error instanceof AccessPolicyError);
-      assert.equal(error.problems.length, 5, error.message);
-      assert.match(error.message, /pkg.Nope: no such service/);
-      assert.match(error.message, /pkg.Svc has no method Delete \(it has Read, Write\)/);
-      assert.match(error.message, /grpc.health.v1.Health: exempt/);
-      assert.match(error.message, /\/pkg.Svc\/Read: scopes are required but requireToken is false/);
-      return true;
-    });
+    );
     // A service that exists in the protos but is not hosted now may be named.
     assert.doesNotThrow(() => compileAccessPolicy({ services: { 'pkg.Later': {} } }, { methodPaths: PATHS, knownMethodPaths: ['/pkg.Later/Go'] }));
   });
@@ -120,12 +135,17 @@ describe('policy file', () => {
     const document = loadPolicyDocument(config.policy);
     const scopes = scopesInPolicy(document);
     assert.deepEqual(scopes, ['cheese.order', 'cheese.read', 'stt.recognize', 'tts.synthesize']);
-    const paths = ['Order', 'GetOrder', 'ListOrders', 'WatchOrders', 'PlaceOrders'].map((m) => `/cheesefarm.v1.CheeseService/${m}`)
+    const paths = ['Order', 'GetOrder', 'ListOrders', 'WatchOrders', 'PlaceOrders']
+      .map((m) => `/cheesefarm.v1.CheeseService/${m}`)
       .concat(['/gatehouse.tts.v1.TextToSpeech/Synthesize', '/gatehouse.stt.v1.SpeechToText/StreamingRecognize']);
     const policy = compileAccessPolicy(document, { methodPaths: paths, allowedIdentities: config.auth.allowedIdentities });
     for (const path of paths) {
-      for (const who of [ALICE, BOB]) assert.equal(checkAccess(policy.ruleFor(path)!, peer(who), principal(who, scopes)), undefined, `${who} ${path}`);
-      assert.equal(checkAccess(policy.ruleFor(path)!, peer('spiffe://gatehouse.dev/client/mallory/x'), principal(ALICE, scopes))?.reason, 'IDENTITY_NOT_ALLOWED');
+      for (const who of [ALICE, BOB])
+        assert.equal(checkAccess(policy.ruleFor(path)!, peer(who), principal(who, scopes)), undefined, `${who} ${path}`);
+      assert.equal(
+        checkAccess(policy.ruleFor(path)!, peer('spiffe://gatehouse.dev/client/mallory/x'), principal(ALICE, scopes))?.reason,
+        'IDENTITY_NOT_ALLOWED',
+      );
     }
   });
 
@@ -137,11 +157,14 @@ describe('policy file', () => {
       const merged = loadPolicyDocument({ file, services: { 'c.D': { scopes: ['y'] } } });
       assert.deepEqual(merged.services, { 'a.B': { scopes: ['x'] }, 'c.D': { scopes: ['y'] } });
       writeFileSync(file, 'services:\n  bad name: {}\n  a.B: { scopes: ["has space"], surprise: 1 }\n');
-      assert.throws(() => loadPolicyDocument({ file }), (error: unknown) => {
-        assert.ok(error instanceof ConfigError);
-        assert.ok(error.problems.length >= 3, error.message);
-        return true;
-      });
+      assert.throws(
+        () => loadPolicyDocument({ file }),
+        (error: unknown) => {
+          assert.ok(error instanceof ConfigError);
+          assert.ok(error.problems.length >= 3, error.message);
+          return true;
+        },
+      );
       assert.throws(() => loadPolicyDocument({ file: join(dir, 'missing.yaml') }), /does not exist/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

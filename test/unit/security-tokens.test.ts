@@ -65,17 +65,23 @@ describe('verification keys', () => {
   it('reads a JWKS: infers EC algorithms, refuses symmetric keys, reports bad entries without losing good ones', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
-    const { keys, problems } = keysFromJwks({
-      keys: [
-        { ...ec, kid: 'ec' },
-        { ...rsa, kid: 'rsa', alg: 'PS256' },
-        { kty: 'oct', k: SECRET.toString('base64url'), kid: 'oct' },
-        { ...ec, kid: 'enc', use: 'enc' },
-        { ...ec },
-        { ...ec, kid: '../../x' },
-      ],
-    }, 'test.jwks');
-    assert.deepEqual(keys.map((k) => `${k.kid}:${k.alg}`), ['ec:ES256', 'rsa:PS256']);
+    const { keys, problems } = keysFromJwks(
+      {
+        keys: [
+          { ...ec, kid: 'ec' },
+          { ...rsa, kid: 'rsa', alg: 'PS256' },
+          { kty: 'oct', k: SECRET.toString('base64url'), kid: 'oct' },
+          { ...ec, kid: 'enc', use: 'enc' },
+          { ...ec },
+          { ...ec, kid: '../../x' },
+        ],
+      },
+      'test.jwks',
+    );
+    assert.deepEqual(
+      keys.map((k) => `${k.kid}:${k.alg}`),
+      ['ec:ES256', 'rsa:PS256'],
+    );
     assert.equal(problems.length, 4);
     assert.ok(problems.some((p) => /symmetric keys do not belong in a JWKS/.test(p)));
     assert.throws(() => jwkVerificationKey({ ...ec, kid: 'x', alg: 'HS256' }, 's'), /unsupported algorithm HS256/);
@@ -99,7 +105,7 @@ describe('token cache', () => {
     assert.equal(off.get('a', 0), undefined);
   });
 
-  it('tries a connection\'s last entry first, and never one that expired, was evicted, replaced or cleared', () => {
+  it("tries a connection's last entry first, and never one that expired, was evicted, replaced or cleared", () => {
     const cache = createTokenCache<number>(2);
     const connection = {};
     const other = {};
@@ -107,7 +113,7 @@ describe('token cache', () => {
     const token = (text: string) => [...text].join('');
     cache.set('a', 1, 100);
     assert.equal(cache.get(token('a'), 0, connection), 1);
-    assert.equal(cache.get(token('a'), 0, connection), 1, 'from the connection\'s memo');
+    assert.equal(cache.get(token('a'), 0, connection), 1, "from the connection's memo");
     assert.equal(cache.get(token('b'), 0, connection), undefined, 'another token on the same connection is looked up');
     assert.equal(cache.get(token('a'), 100, connection), undefined, 'expired');
     assert.equal(cache.get(token('a'), 0, other), undefined, 'the expired entry was dropped for everyone');
@@ -127,11 +133,20 @@ describe('token cache', () => {
 
 describe('token verifier', () => {
   const hs = hmacVerificationKey('hs', 'HS256', SECRET);
-  const base = (overrides: Partial<TokenVerifierOptions> = {}) => createTokenVerifier({
-    keys: createKeyStore({ keys: [hs] }), issuer: 'iss', audience: 'aud', nowMs: () => NOW_SEC * 1000, ...overrides,
-  });
+  const base = (overrides: Partial<TokenVerifierOptions> = {}) =>
+    createTokenVerifier({
+      keys: createKeyStore({ keys: [hs] }),
+      issuer: 'iss',
+      audience: 'aud',
+      nowMs: () => NOW_SEC * 1000,
+      ...overrides,
+    });
   const sign = (claims: Record<string, unknown> = {}, options: jwt.SignOptions = {}) =>
-    jwt.sign({ iss: 'iss', aud: 'aud', sub: 'alice', iat: NOW_SEC, exp: NOW_SEC + 60, ...claims }, SECRET, { algorithm: 'HS256', keyid: 'hs', ...options });
+    jwt.sign({ iss: 'iss', aud: 'aud', sub: 'alice', iat: NOW_SEC, exp: NOW_SEC + 60, ...claims }, SECRET, {
+      algorithm: 'HS256',
+      keyid: 'hs',
+      ...options,
+    });
   const signWithoutKid = () => jwt.sign({ iss: 'iss', aud: 'aud', sub: 'alice', iat: NOW_SEC, exp: NOW_SEC + 60 }, SECRET, { algorithm: 'HS256' });
   const verify = (verifier: ReturnType<typeof createTokenVerifier>, token: string) => {
     const result = verifier.verify(token);
@@ -166,7 +181,16 @@ describe('token verifier', () => {
     assert.equal(failure(verifier, token).reason, 'TOKEN_EXPIRED');
 
     const listeners: (() => void)[] = [];
-    const source = { url: 'u', start: async () => true, keys: () => [], refetchForUnknownKid: () => undefined, onChange: (l: () => void) => { listeners.push(l); }, close: () => {} };
+    const source = {
+      url: 'u',
+      start: async () => true,
+      keys: () => [],
+      refetchForUnknownKid: () => undefined,
+      onChange: (l: () => void) => {
+        listeners.push(l);
+      },
+      close: () => {},
+    };
     const rotating = base({ keys: createKeyStore({ keys: [hs], jwks: [source] }) });
     const cached = verify(rotating, sign());
     assert.ok(!isAuthFailure(cached), `expected a principal, got ${JSON.stringify(cached)}`);
@@ -182,7 +206,10 @@ describe('token verifier', () => {
   it('applies the clock skew to exp and nbf', () => {
     const verifier = base({ clockSkewSec: 60 });
     assert.ok(!isAuthFailure(verify(verifier, sign({ iat: NOW_SEC - 120, exp: NOW_SEC - 30 }))));
-    assert.equal(failure(verifier, sign({ iat: NOW_SEC - 200, exp: NOW_SEC - 61 })).message, `token expired at ${new Date((NOW_SEC - 61) * 1000).toISOString().replace('.000Z', 'Z')}`);
+    assert.equal(
+      failure(verifier, sign({ iat: NOW_SEC - 200, exp: NOW_SEC - 61 })).message,
+      `token expired at ${new Date((NOW_SEC - 61) * 1000).toISOString().replace('.000Z', 'Z')}`,
+    );
     assert.ok(!isAuthFailure(verify(verifier, sign({ nbf: NOW_SEC + 30 }))));
     assert.equal(failure(verifier, sign({ nbf: NOW_SEC + 90 })).reason, 'TOKEN_NOT_YET_VALID');
   });
@@ -191,7 +218,10 @@ describe('token verifier', () => {
     const noExp = jwt.sign({ iss: 'iss', aud: 'aud', sub: 'alice' }, SECRET, { algorithm: 'HS256', keyid: 'hs' });
     assert.equal(failure(base(), noExp).reason, 'TOKEN_EXP_MISSING');
     assert.ok(!isAuthFailure(verify(base({ requireExp: false }), noExp)));
-    assert.equal(failure(base({ maxTokenLifetimeSec: 3600 }), sign({ exp: NOW_SEC + 7200 })).message, 'token lifetime is 7200 s; the limit is 3600 s');
+    assert.equal(
+      failure(base({ maxTokenLifetimeSec: 3600 }), sign({ exp: NOW_SEC + 7200 })).message,
+      'token lifetime is 7200 s; the limit is 3600 s',
+    );
     assert.equal(failure(base({ typ: 'at+jwt' }), sign()).reason, 'TOKEN_TYPE_INVALID');
     assert.ok(!isAuthFailure(verify(base({ typ: 'at+jwt' }), sign({}, { header: { alg: 'HS256', typ: 'application/AT+JWT' } }))));
   });
@@ -201,10 +231,15 @@ describe('token verifier', () => {
     const capped = base({ maxTokenLifetimeSec: 3600 });
     // exp +10 years with iat +1 year, and iat = exp - 600: both used to pass as "lifetime 9 years" or "600 s".
     assert.equal(failure(capped, sign({ iat: NOW_SEC + YEAR, exp: NOW_SEC + 10 * YEAR })).reason, 'TOKEN_CLAIMS_INVALID');
-    assert.equal(failure(base(), sign({ iat: NOW_SEC + YEAR, exp: NOW_SEC + 10 * YEAR })).message,
-      `token iat ${new Date((NOW_SEC + YEAR) * 1000).toISOString().replace('.000Z', 'Z')} is in the future (clock skew allowed: 60 s)`);
+    assert.equal(
+      failure(base(), sign({ iat: NOW_SEC + YEAR, exp: NOW_SEC + 10 * YEAR })).message,
+      `token iat ${new Date((NOW_SEC + YEAR) * 1000).toISOString().replace('.000Z', 'Z')} is in the future (clock skew allowed: 60 s)`,
+    );
     assert.equal(failure(capped, sign({ iat: NOW_SEC + 10 * YEAR - 600, exp: NOW_SEC + 10 * YEAR })).reason, 'TOKEN_CLAIMS_INVALID');
-    assert.equal(failure(capped, sign({ iat: NOW_SEC - 600, exp: NOW_SEC + 10 * YEAR })).message, `token lifetime is ${10 * YEAR} s; the limit is 3600 s`);
+    assert.equal(
+      failure(capped, sign({ iat: NOW_SEC - 600, exp: NOW_SEC + 10 * YEAR })).message,
+      `token lifetime is ${10 * YEAR} s; the limit is 3600 s`,
+    );
     // jsonwebtoken's sign refuses such iat values, so these tokens are put together and signed by hand.
     const signRaw = (claims: Record<string, unknown>) => {
       const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -230,7 +265,10 @@ describe('token verifier', () => {
     assert.equal(failure(verifier, sign({}, { header: { alg: 'HS256', crit: ['exp'] } as jwt.JwtHeader })).reason, 'TOKEN_MALFORMED');
     assert.equal(failure(verifier, sign({}, { keyid: 'other' })).message, 'token kid other is not among the configured keys');
     assert.equal(failure(verifier, sign({}, { keyid: '../hs' })).reason, 'TOKEN_KID_INVALID');
-    assert.equal(failure(verifier, jwt.sign({ sub: 'a' }, SECRET, { algorithm: 'HS384', keyid: 'hs' })).message, 'token alg HS384 is not the HS256 pinned for key hs');
+    assert.equal(
+      failure(verifier, jwt.sign({ sub: 'a' }, SECRET, { algorithm: 'HS384', keyid: 'hs' })).message,
+      'token alg HS384 is not the HS256 pinned for key hs',
+    );
     assert.equal(failure(verifier, 'a.b').reason, 'TOKEN_MALFORMED');
     assert.equal(failure(verifier, 'a.b.c.d').reason, 'TOKEN_MALFORMED');
   });
@@ -267,7 +305,9 @@ describe('token verifier', () => {
         for (const l of listeners) l();
         return Promise.resolve();
       },
-      onChange: (l: () => void) => { listeners.push(l); },
+      onChange: (l: () => void) => {
+        listeners.push(l);
+      },
       close: () => {},
     };
     const verifier = base({ keys: createKeyStore({ keys: [hs], jwks: [source] }) });

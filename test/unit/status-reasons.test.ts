@@ -53,7 +53,8 @@ function sourceFiles(dir: string): string[] {
 /** A string literal, seen through `as`, `satisfies`, `!` and parentheses; undefined for anything else. */
 function literal(node: ts.Expression): ts.StringLiteralLike | undefined {
   let inner: ts.Expression = node;
-  while (ts.isAsExpression(inner) || ts.isSatisfiesExpression(inner) || ts.isParenthesizedExpression(inner) || ts.isNonNullExpression(inner)) inner = inner.expression;
+  while (ts.isAsExpression(inner) || ts.isSatisfiesExpression(inner) || ts.isParenthesizedExpression(inner) || ts.isNonNullExpression(inner))
+    inner = inner.expression;
   return ts.isStringLiteralLike(inner) && REASON_SHAPE.test(inner.text) ? inner : undefined;
 }
 
@@ -64,8 +65,11 @@ function reasonUses(path: string): ReasonUse[] {
   const where = (node: ts.Node) => `${relative(ROOT, path)}:${source.getLineAndCharacterOfPosition(node.getStart()).line + 1}`;
   const visit = (node: ts.Node): void => {
     if ((ts.isCallExpression(node) || ts.isNewExpression(node)) && node.arguments?.length) {
-      const callee = ts.isIdentifier(node.expression) ? node.expression.text
-        : ts.isPropertyAccessExpression(node.expression) ? node.expression.name.text : '';
+      const callee = ts.isIdentifier(node.expression)
+        ? node.expression.text
+        : ts.isPropertyAccessExpression(node.expression)
+          ? node.expression.name.text
+          : '';
       const first = literal(node.arguments[0]!);
       if (callee in REASON_TAKERS && first) {
         uses.push({ reason: first.text, code: REASON_TAKERS[callee], where: where(first) });
@@ -95,7 +99,15 @@ const catalogue = REASONS as Readonly<Record<string, { code: Status; http: numbe
 
 test('the scan sees reasons in services, status mapping and interceptors (it cannot pass by finding nothing)', () => {
   const found = new Set(uses.map((u) => u.reason));
-  for (const known of ['ORDER_NOT_FOUND', 'ENGINE_BUSY', 'ENGINE_WORKER_FAILED', 'REQUEST_UNDECODABLE', 'RATE_LIMITED', 'TOKEN_EXPIRED', 'SCOPE_MISSING']) {
+  for (const known of [
+    'ORDER_NOT_FOUND',
+    'ENGINE_BUSY',
+    'ENGINE_WORKER_FAILED',
+    'REQUEST_UNDECODABLE',
+    'RATE_LIMITED',
+    'TOKEN_EXPIRED',
+    'SCOPE_MISSING',
+  ]) {
     assert.ok(found.has(known), `the scan missed ${known}`);
   }
 });
@@ -105,7 +117,11 @@ test('every reason used in code is catalogued, with the code it is used with', (
     const entry = catalogue[use.reason];
     assert.ok(entry, `${use.where}: reason ${use.reason} is not in src/status/reasons.ts`);
     if (use.code !== undefined) {
-      assert.equal(Status[entry.code], Status[use.code], `${use.where}: ${use.reason} is used with ${Status[use.code]}, catalogued as ${Status[entry.code]}`);
+      assert.equal(
+        Status[entry.code],
+        Status[use.code],
+        `${use.where}: ${use.reason} is used with ${Status[use.code]}, catalogued as ${Status[entry.code]}`,
+      );
     }
   }
 });
@@ -126,7 +142,10 @@ test('every entry is well-formed: a sendable code, its HTTP status, a one-line m
     assert.ok(entry.code !== Status.OK && entry.code !== Status.UNKNOWN, `${reason} has code ${Status[entry.code]}`);
     // The code's usual HTTP status, or a more precise one of the same kind (413 for a request too large).
     const usual = HTTP_STATUS_FOR_CODE[entry.code]!;
-    assert.ok(entry.http === usual || Math.floor(entry.http / 100) === Math.floor(usual / 100), `${reason}: HTTP ${entry.http} for ${Status[entry.code]}`);
+    assert.ok(
+      entry.http === usual || Math.floor(entry.http / 100) === Math.floor(usual / 100),
+      `${reason}: HTTP ${entry.http} for ${Status[entry.code]}`,
+    );
     assert.equal(typeof entry.retryable, 'boolean');
     assert.ok(entry.meaning.length > 10 && !entry.meaning.includes('\n'), `${reason}: meaning ${JSON.stringify(entry.meaning)}`);
   }
@@ -138,6 +157,6 @@ test('every entry is well-formed: a sendable code, its HTTP status, a one-line m
 
 test('README.md shows the table generated from the catalogue (npm run gen:reasons)', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  assert.equal(readme, withReasonTable(readme), 'README.md\'s reason table is out of date: run `npm run gen:reasons`');
+  assert.equal(readme, withReasonTable(readme), "README.md's reason table is out of date: run `npm run gen:reasons`");
   for (const reason of Object.keys(catalogue)) assert.ok(readme.includes(`| \`${reason}\` |`), `README lacks ${reason}`);
 });

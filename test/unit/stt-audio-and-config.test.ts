@@ -15,8 +15,14 @@ const RAW = readFileSync('/usr/share/pocketsphinx/test/data/goforward.raw');
 const SAMPLES = new Int16Array(RAW.buffer.slice(RAW.byteOffset, RAW.byteOffset + RAW.length));
 
 const base: RecognitionConfig__Output = {
-  encoding: 'LINEAR16', sampleRateHertz: 16000, audioChannelCount: 0, languageCode: '', maxAlternatives: 0,
-  enableWordTimeOffsets: false, speechContexts: [], grammarJsgf: '',
+  encoding: 'LINEAR16',
+  sampleRateHertz: 16000,
+  audioChannelCount: 0,
+  languageCode: '',
+  maxAlternatives: 0,
+  enableWordTimeOffsets: false,
+  speechContexts: [],
+  grammarJsgf: '',
 };
 
 describe('STT config section', () => {
@@ -36,19 +42,32 @@ describe('RecognitionConfig validation', () => {
   });
 
   it('lists every violation in one INVALID_ARGUMENT', () => {
-    assert.throws(() => validateRecognitionConfig({ ...base, sampleRateHertz: 7, audioChannelCount: 2, languageCode: 'de-DE', maxAlternatives: 12 }, 'streaming_config.config'), (e: unknown) => {
-      assert.ok(e instanceof GatehouseError, `expected a GatehouseError, got ${String(e)}`);
-      assert.equal(e.code, status.INVALID_ARGUMENT);
-      assert.deepEqual(e.details.fieldViolations?.map((v) => v.field), [
-        'streaming_config.config.sample_rate_hertz',
-        'streaming_config.config.audio_channel_count',
-        'streaming_config.config.language_code',
-        'streaming_config.config.max_alternatives',
-      ]);
-      assert.match(e.message, /4 problems/);
-      return true;
-    });
-    assert.throws(() => validateRecognitionConfig(null, 'config'), (e: unknown) => e instanceof GatehouseError && e.code === status.INVALID_ARGUMENT && /config is required/.test(e.message));
+    assert.throws(
+      () =>
+        validateRecognitionConfig(
+          { ...base, sampleRateHertz: 7, audioChannelCount: 2, languageCode: 'de-DE', maxAlternatives: 12 },
+          'streaming_config.config',
+        ),
+      (e: unknown) => {
+        assert.ok(e instanceof GatehouseError, `expected a GatehouseError, got ${String(e)}`);
+        assert.equal(e.code, status.INVALID_ARGUMENT);
+        assert.deepEqual(
+          e.details.fieldViolations?.map((v) => v.field),
+          [
+            'streaming_config.config.sample_rate_hertz',
+            'streaming_config.config.audio_channel_count',
+            'streaming_config.config.language_code',
+            'streaming_config.config.max_alternatives',
+          ],
+        );
+        assert.match(e.message, /4 problems/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => validateRecognitionConfig(null, 'config'),
+      (e: unknown) => e instanceof GatehouseError && e.code === status.INVALID_ARGUMENT && /config is required/.test(e.message),
+    );
   });
 });
 
@@ -63,7 +82,10 @@ describe('audio to 16 kHz', () => {
       const { samples } = await decodeClipTo16k(bytes, enc, rate);
       assert.ok(Math.abs(samples.length - SAMPLES.length) < 400, `${enc}: ${samples.length}`);
     }
-    await assert.rejects(decodeClipTo16k(RAW, 'LINEAR16', 4000), (e: unknown) => e instanceof AudioFormatError && /4000 Hz is not supported/.test(e.message));
+    await assert.rejects(
+      decodeClipTo16k(RAW, 'LINEAR16', 4000),
+      (e: unknown) => e instanceof AudioFormatError && /4000 Hz is not supported/.test(e.message),
+    );
   });
 
   it('streams: a WAV header in the first chunk, odd chunks refused, resampling across chunk edges', async () => {
@@ -77,7 +99,11 @@ describe('audio to 16 kHz', () => {
     await odd.push(RAW.subarray(0, 100));
     await assert.rejects(odd.push(RAW.subarray(0, 101)), /message 2 has 101 bytes/);
     const mu = new StreamAudioDecoder('MULAW', 8000);
-    const bytes = encodeAudio(SAMPLES.filter((_, i) => i % 2 === 0), 8000, 'MULAW');
+    const bytes = encodeAudio(
+      SAMPLES.filter((_, i) => i % 2 === 0),
+      8000,
+      'MULAW',
+    );
     let m = 0;
     for (let i = 0; i < bytes.length; i += 799) m += (await mu.push(bytes.subarray(i, i + 799))).length;
     m += (await mu.end()).length;

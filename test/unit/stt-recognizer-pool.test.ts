@@ -11,7 +11,10 @@ import {
 } from '../../src/engines/pocketsphinx/index.js';
 import { WorkerPoolError } from '../../src/engines/worker-pool/index.js';
 
-const poolError = (kind: WorkerPoolError['kind'], pattern = /./) => (e: unknown) => e instanceof WorkerPoolError && e.kind === kind && pattern.test(e.message);
+const poolError =
+  (kind: WorkerPoolError['kind'], pattern = /./) =>
+  (e: unknown) =>
+    e instanceof WorkerPoolError && e.kind === kind && pattern.test(e.message);
 
 const GOFORWARD = '/usr/share/pocketsphinx/test/data/goforward.raw';
 
@@ -71,9 +74,20 @@ describe('PocketSphinx recognizer pool', () => {
       assert.equal(finals.length, 1);
       const u = finals[0]!;
       assert.equal(u.transcript, 'go forward ten meters');
-      assert.deepEqual(u.words.map((w) => w.word), ['go', 'forward', 'ten', 'meters']);
+      assert.deepEqual(
+        u.words.map((w) => w.word),
+        ['go', 'forward', 'ten', 'meters'],
+      );
       // Same segmentation as `pocketsphinx_continuous -time yes` prints for this file (frames of 10 ms).
-      assert.deepEqual(u.words.map((w) => [w.startMs, w.endMs]), [[460, 640], [640, 1170], [1170, 1530], [1530, 2120]]);
+      assert.deepEqual(
+        u.words.map((w) => [w.startMs, w.endMs]),
+        [
+          [460, 640],
+          [640, 1170],
+          [1170, 1530],
+          [1530, 2120],
+        ],
+      );
       for (const w of u.words) assert.ok(w.confidence > 0 && w.confidence <= 1, `${w.word} confidence ${w.confidence}`);
       assert.ok(u.confidence > 0.5 && u.confidence <= 1);
       assert.ok(session.decodeMs > 0 && Math.abs(session.audioMs - 2786.25) < 0.01);
@@ -90,7 +104,11 @@ describe('PocketSphinx recognizer pool', () => {
         await session.begin({});
         const finals = await recognizeAll(session, audio);
         // Three empty answers would also be "the same answer": each session must really hear the words.
-        assert.deepEqual(finals.map((u) => u.transcript), ['go forward ten meters'], `session ${i}`);
+        assert.deepEqual(
+          finals.map((u) => u.transcript),
+          ['go forward ten meters'],
+          `session ${i}`,
+        );
         results.push(JSON.stringify(finals[0]));
       } finally {
         session.release();
@@ -190,7 +208,7 @@ describe('PocketSphinx recognizer pool', () => {
     await session.begin({ interimResults: true });
     const pending = session.process(long);
     setTimeout(() => ac.abort(), 50);
-    await assert.rejects(pending, (e: unknown) => e === ac.signal.reason, 'the call fails with its signal\'s reason');
+    await assert.rejects(pending, (e: unknown) => e === ac.signal.reason, "the call fails with its signal's reason");
     // Decoding all of it takes seconds; stopping takes one block plus a reset (bounded loosely: the CI machine is shared).
     const replaced = pool.stats().replaced;
     const ms = await untilIdle(pool, 2, 5000);

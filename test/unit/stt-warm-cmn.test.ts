@@ -47,7 +47,10 @@ describe('PocketSphinx warm cepstral mean', () => {
   after(() => decoder.close());
 
   it('starts from the mean measured on real speech for this model, not the model default', () => {
-    assert.deepEqual(Array.from(decoder.cmnPrior!, (x) => Math.round(x * 100) / 100), CMN_PRIORS[0]!.mean);
+    assert.deepEqual(
+      Array.from(decoder.cmnPrior!, (x) => Math.round(x * 100) / 100),
+      CMN_PRIORS[0]!.mean,
+    );
     assert.notEqual(Math.round(decoder.cmnPrior![0]!), 41, 'c0 of the model default -cmninit');
   });
 
@@ -59,7 +62,10 @@ describe('PocketSphinx warm cepstral mean', () => {
 
   it("never carries one caller's audio into the next caller's result", () => {
     // Unary brings the whole audio in one block; streaming brings 100 ms chunks.
-    for (const [config, chunk] of [[{ measureCmn: true }, Infinity], [{}, 1600]] as [SessionConfig, number][]) {
+    for (const [config, chunk] of [
+      [{ measureCmn: true }, Infinity],
+      [{}, 1600],
+    ] as [SessionConfig, number][]) {
       const first = stable(recognise(tenOfClubs, config, chunk));
       // A long clip from another speaker and channel moves the live mean a long way...
       recognise(librivox, config, chunk);

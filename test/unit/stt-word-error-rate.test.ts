@@ -16,7 +16,13 @@ describe('word error rate', () => {
   });
 
   it('pools errors over a corpus', () => {
-    assert.equal(wordErrorRate([{ reference: 'a b c d', hypothesis: 'a b c d' }, { reference: 'e f', hypothesis: 'e' }]), 1 / 6);
+    assert.equal(
+      wordErrorRate([
+        { reference: 'a b c d', hypothesis: 'a b c d' },
+        { reference: 'e f', hypothesis: 'e' },
+      ]),
+      1 / 6,
+    );
     assert.equal(wordErrorRate([]), 0);
   });
 });

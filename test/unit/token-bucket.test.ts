@@ -8,7 +8,10 @@ describe('token buckets', () => {
     let nowMs = 0;
     const buckets = createTokenBuckets({ nowMs: () => nowMs });
     const limit = { requestsPerSecond: 2, burst: 3 };
-    assert.deepEqual([1, 2, 3].map(() => buckets.take('alice', limit).allowed), [true, true, true]);
+    assert.deepEqual(
+      [1, 2, 3].map(() => buckets.take('alice', limit).allowed),
+      [true, true, true],
+    );
     const refused = buckets.take('alice', limit);
     assert.equal(refused.allowed, false);
     assert.equal(!refused.allowed && refused.retryAfterMs, 500);
@@ -19,7 +22,11 @@ describe('token buckets', () => {
     assert.equal(buckets.take('alice', limit).allowed, true);
     assert.equal(buckets.take('bob', limit).allowed, true, 'buckets are per key');
     nowMs = 60_000;
-    assert.deepEqual([1, 2, 3, 4].map(() => buckets.take('alice', limit).allowed), [true, true, true, false], 'refill stops at the burst');
+    assert.deepEqual(
+      [1, 2, 3, 4].map(() => buckets.take('alice', limit).allowed),
+      [true, true, true, false],
+      'refill stops at the burst',
+    );
   });
 
   it('a rate of 0 is unlimited and keeps no bucket', () => {
@@ -49,8 +56,16 @@ describe('per-method settings', () => {
     '/gatehouse.tts.v1.TextToSpeech/Synthesize': { minBudgetMs: 50 },
   };
   it('method over service over defaults, field by field', () => {
-    assert.deepEqual(resolveMethodSettings('/cheesefarm.v1.CheeseService/Order', defaults, overrides), { defaultMs: 1000, maxMs: 600_000, minBudgetMs: 5 });
-    assert.deepEqual(resolveMethodSettings('/cheesefarm.v1.CheeseService/WatchOrders', defaults, overrides), { defaultMs: 0, maxMs: 0, minBudgetMs: 5 });
+    assert.deepEqual(resolveMethodSettings('/cheesefarm.v1.CheeseService/Order', defaults, overrides), {
+      defaultMs: 1000,
+      maxMs: 600_000,
+      minBudgetMs: 5,
+    });
+    assert.deepEqual(resolveMethodSettings('/cheesefarm.v1.CheeseService/WatchOrders', defaults, overrides), {
+      defaultMs: 0,
+      maxMs: 0,
+      minBudgetMs: 5,
+    });
     assert.deepEqual(resolveMethodSettings('/gatehouse.tts.v1.TextToSpeech/Synthesize', defaults, overrides), { ...defaults, minBudgetMs: 50 });
     assert.deepEqual(resolveMethodSettings('/grpc.health.v1.Health/Check', defaults, overrides), defaults);
   });

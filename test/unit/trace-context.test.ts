@@ -11,11 +11,31 @@ describe('incomingTraceId (the no-SDK path)', () => {
   it('accepts and refuses exactly what the W3C Trace Context propagator does', () => {
     const propagator = new W3CTraceContextPropagator();
     const cases = [
-      VALID, ` ${VALID} `, `ff${VALID.slice(2)}`, '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
-      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01', `${VALID}-x`, `01${VALID.slice(2)}-x`, `01${VALID.slice(2)}x`,
-      VALID.toUpperCase(), '', 'garbage', VALID.slice(0, -1), `0a${VALID.slice(2)}`, `${VALID.slice(0, 10)}g${VALID.slice(11)}`,
-      ` ${VALID}`, `${VALID} `, `  ${VALID}`, `${VALID}  `, `01${VALID.slice(2)}-x `, `01${VALID.slice(2)}-x y`,
-      `00${VALID.slice(2)} `, `00${VALID.slice(2)}-`, `01${VALID.slice(2)}-`, `${VALID}x`, `${VALID.slice(0, 35)}-${VALID.slice(36)}`,
+      VALID,
+      ` ${VALID} `,
+      `ff${VALID.slice(2)}`,
+      '00-00000000000000000000000000000000-00f067aa0ba902b7-01',
+      '00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01',
+      `${VALID}-x`,
+      `01${VALID.slice(2)}-x`,
+      `01${VALID.slice(2)}x`,
+      VALID.toUpperCase(),
+      '',
+      'garbage',
+      VALID.slice(0, -1),
+      `0a${VALID.slice(2)}`,
+      `${VALID.slice(0, 10)}g${VALID.slice(11)}`,
+      ` ${VALID}`,
+      `${VALID} `,
+      `  ${VALID}`,
+      `${VALID}  `,
+      `01${VALID.slice(2)}-x `,
+      `01${VALID.slice(2)}-x y`,
+      `00${VALID.slice(2)} `,
+      `00${VALID.slice(2)}-`,
+      `01${VALID.slice(2)}-`,
+      `${VALID}x`,
+      `${VALID.slice(0, 35)}-${VALID.slice(36)}`,
     ];
     for (const value of cases) {
       const metadata = new Metadata();

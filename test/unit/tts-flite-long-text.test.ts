@@ -35,7 +35,12 @@ describe('Flite with long text', () => {
       let chunks = 0;
       const result = await engine.synthesize(
         { voiceName: 'kal16', text: 'x'.repeat(1500), speakingRate: 1, pitchSemitones: 0 },
-        { onChunk: (s) => { samples += s.length; chunks++; } },
+        {
+          onChunk: (s) => {
+            samples += s.length;
+            chunks++;
+          },
+        },
       );
       assert.equal(result.sampleCount, samples);
       // Flite spells the letters: about 0.28 s of audio each.

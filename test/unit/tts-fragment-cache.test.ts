@@ -7,7 +7,11 @@ const samples = (n: number) => ({ samples: new Int16Array(n) });
 test('hits after the first miss; concurrent misses share one synthesis', async () => {
   const cache = new FragmentCache({ maxEntries: 10, maxBytes: 1e6 });
   let calls = 0;
-  const synth = async () => { calls++; await new Promise((r) => setTimeout(r, 10)); return samples(100); };
+  const synth = async () => {
+    calls++;
+    await new Promise((r) => setTimeout(r, 10));
+    return samples(100);
+  };
   const [a, b] = await Promise.all([cache.get('k', synth), cache.get('k', synth)]);
   assert.equal(calls, 1);
   assert.equal(a.outcome, 'miss');
@@ -27,7 +31,12 @@ test('evicts least recently used entries by count and by bytes; failures are not
   assert.deepEqual(cache.size(), { entries: 2, bytes: 400 });
   await cache.get('big', async () => samples(450)); // 900 bytes: nothing else fits beside it
   assert.deepEqual(cache.size(), { entries: 1, bytes: 900 });
-  await assert.rejects(cache.get('x', async () => { throw new Error('engine down'); }), /engine down/);
+  await assert.rejects(
+    cache.get('x', async () => {
+      throw new Error('engine down');
+    }),
+    /engine down/,
+  );
   assert.equal((await cache.get('x', async () => samples(1))).outcome, 'miss');
   const off = new FragmentCache({ maxEntries: 0, maxBytes: 1000 });
   await off.get('a', async () => samples(1));

@@ -22,7 +22,10 @@ function producedAt(s: Int16Array): number {
 }
 
 const run = (e: TtsEngine, request: FakeRequest, options: { signal?: AbortSignal; onChunk?: (s: Int16Array) => void | Promise<void> } = {}) =>
-  e.synthesize({ voiceName: 'fake', text: JSON.stringify(request), speakingRate: 1, pitchSemitones: 0 }, { onChunk: options.onChunk ?? (() => undefined), signal: options.signal });
+  e.synthesize(
+    { voiceName: 'fake', text: JSON.stringify(request), speakingRate: 1, pitchSemitones: 0 },
+    { onChunk: options.onChunk ?? (() => undefined), signal: options.signal },
+  );
 
 function rejectsWithKind(promise: Promise<unknown>, kind: WorkerPoolError['kind']): Promise<void> {
   return assert.rejects(promise, (err: unknown) => err instanceof WorkerPoolError && err.kind === kind && err.engine === 'fake');
@@ -35,10 +38,30 @@ test('delivers every chunk in order and reports counts', async () => {
   await e.start();
   assert.equal(e.voices()[0]!.naturalSampleRateHz, 1000);
   const seen: number[] = [];
-  const result = await run(e, { mode: 'ok', chunks: 10 }, { onChunk: (s) => { seen.push(s[0]!); } });
+  const result = await run(
+    e,
+    { mode: 'ok', chunks: 10 },
+    {
+      onChunk: (s) => {
+        seen.push(s[0]!);
+      },
+    },
+  );
   assert.deepEqual(seen, [...Array(10).keys()]);
   assert.equal(result.sampleCount, 80);
-  assert.deepEqual(e.stats(), { workers: 1, busy: 0, idle: 1, available: true, queued: 0, started: 1, completed: 1, cancelled: 0, failed: 0, replaced: 0, bufferedBytes: 0 });
+  assert.deepEqual(e.stats(), {
+    workers: 1,
+    busy: 0,
+    idle: 1,
+    available: true,
+    queued: 0,
+    started: 1,
+    completed: 1,
+    cancelled: 0,
+    failed: 0,
+    replaced: 0,
+    bufferedBytes: 0,
+  });
 });
 
 test('without a buffer, a slow consumer pauses the synthesiser instead of letting chunks pile up', async () => {
@@ -46,16 +69,23 @@ test('without a buffer, a slow consumer pauses the synthesiser instead of lettin
   await e.start();
   const consumedAt: number[] = [];
   const produced: number[] = [];
-  await run(e, { mode: 'ok', chunks: 12 }, {
-    onChunk: async (s) => {
-      produced.push(producedAt(s));
-      await sleep(40);
-      consumedAt.push(Date.now());
+  await run(
+    e,
+    { mode: 'ok', chunks: 12 },
+    {
+      onChunk: async (s) => {
+        produced.push(producedAt(s));
+        await sleep(40);
+        consumedAt.push(Date.now());
+      },
     },
-  });
+  );
   // With 2 chunks allowed in flight, chunk k cannot be produced before chunk k-3 was consumed.
   for (let k = 3; k < 12; k++) {
-    assert.ok(produced[k]! >= consumedAt[k - 3]! - 2, `chunk ${k} produced ${consumedAt[k - 3]! - produced[k]!} ms before chunk ${k - 3} was consumed`);
+    assert.ok(
+      produced[k]! >= consumedAt[k - 3]! - 2,
+      `chunk ${k} produced ${consumedAt[k - 3]! - produced[k]!} ms before chunk ${k - 3} was consumed`,
+    );
   }
 });
 
@@ -90,8 +120,10 @@ test('past maxPausedWorkers, a reader further behind than its buffer fails at on
   await sleep(200);
   assert.equal(e.stats().busy, 1, 'the first slow reader may pause its worker');
   const t0 = performance.now();
-  await assert.rejects(run(e, { mode: 'ok', chunks: 20 }, { onChunk: () => reading }), (err: unknown) =>
-    err instanceof WorkerPoolError && err.kind === 'idle' && /fell more than 32 bytes of audio behind/.test(err.message));
+  await assert.rejects(
+    run(e, { mode: 'ok', chunks: 20 }, { onChunk: () => reading }),
+    (err: unknown) => err instanceof WorkerPoolError && err.kind === 'idle' && /fell more than 32 bytes of audio behind/.test(err.message),
+  );
   assert.ok(performance.now() - t0 < 1000, 'the second fails at once');
   await assert.doesNotReject(run(e, { mode: 'ok', chunks: 3 }), 'the spared worker serves others');
   letRead();
@@ -118,14 +150,18 @@ test('aborting a running job stops it quickly and keeps the worker', async () =>
   const controller = new AbortController();
   let chunks = 0;
   const started = Date.now();
-  const job = run(e, { mode: 'ok', chunks: 100_000 }, {
-    signal: controller.signal,
-    onChunk: async () => {
-      chunks++;
-      if (chunks === 3) controller.abort(new Error('client went away'));
-      await sleep(1);
+  const job = run(
+    e,
+    { mode: 'ok', chunks: 100_000 },
+    {
+      signal: controller.signal,
+      onChunk: async () => {
+        chunks++;
+        if (chunks === 3) controller.abort(new Error('client went away'));
+        await sleep(1);
+      },
     },
-  });
+  );
   await assert.rejects(job, /client went away/);
   assert.ok(Date.now() - started < 1000);
   assert.ok(chunks <= 4, `${chunks} chunks delivered after abort`);
@@ -200,7 +236,10 @@ test('a full queue rejects new work as queue_full; stop fails what is left', asy
   const outcomes = Promise.allSettled([first, second]);
   await e.stop();
   const [a, b] = await outcomes;
-  assert.ok(a.status === 'rejected' && a.reason instanceof WorkerPoolError && a.reason.kind === 'stopped', `the running job ended with ${a.status === 'rejected' ? String(a.reason) : 'success'}`);
+  assert.ok(
+    a.status === 'rejected' && a.reason instanceof WorkerPoolError && a.reason.kind === 'stopped',
+    `the running job ended with ${a.status === 'rejected' ? String(a.reason) : 'success'}`,
+  );
   assert.ok(b.status === 'rejected' && b.reason instanceof WorkerPoolError && b.reason.kind === 'stopped');
   await rejectsWithKind(run(e, { mode: 'ok', chunks: 1 }), 'stopped');
 });

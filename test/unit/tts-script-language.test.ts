@@ -13,6 +13,14 @@ test('the language follows the script most letters are in; Latin, digits and uns
   assert.equal(languageForText('12345 !!!', 'en-US', all), 'en-US');
   assert.equal(languageForText('Καλημέρα', 'en-US', all), 'el');
   assert.equal(languageForText('你好', 'en-US', all), 'cmn');
-  assert.equal(languageForText('你好', 'en-US', (c) => c === 'yue'), 'yue', 'the next language of the row');
-  assert.equal(languageForText('Привет', 'en-US', () => false), 'en-US', 'no voice for the script');
+  assert.equal(
+    languageForText('你好', 'en-US', (c) => c === 'yue'),
+    'yue',
+    'the next language of the row',
+  );
+  assert.equal(
+    languageForText('Привет', 'en-US', () => false),
+    'en-US',
+    'no voice for the script',
+  );
 });

@@ -66,7 +66,7 @@ test('pauseAfterMs sets the silence at a join', () => {
   assert.ok(Math.abs(joined(340) - 1.34) < 0.025, `${joined(340)} s`);
 });
 
-test('a pause longer than the silence at the pieces\' edges is padded', () => {
+test("a pause longer than the silence at the pieces' edges is padded", () => {
   // eSpeak ends a piece right after its last sound: the pause after a comma must come from padding.
   const tight = (): Int16Array => piece(0, 300, 8000);
   const joined = splicePieces([{ samples: tight(), pauseAfterMs: 200 }, { samples: tight() }], { sampleRateHz: RATE, crossfadeMs: 0 });
@@ -82,7 +82,11 @@ test('a piece cut where the next one starts keeps its end, and the next piece it
   a.set(piece(0, 300, 8000));
   const b = new Int16Array(Math.round(0.34 * RATE));
   b.set(piece(0, 300, 8000), Math.round(0.04 * RATE));
-  const out = splicePieces([{ samples: a, cutAtNext: true, pauseAfterMs: 30 }, { samples: b }], { sampleRateHz: RATE, crossfadeMs: 12, contextMarginMs: 6 });
+  const out = splicePieces([{ samples: a, cutAtNext: true, pauseAfterMs: 30 }, { samples: b }], {
+    sampleRateHz: RATE,
+    crossfadeMs: 12,
+    contextMarginMs: 6,
+  });
   assert.equal(out.length, a.length + b.length - 2 * Math.round(0.006 * RATE), 'both whole, overlapping by the context kept beyond the cut');
   const uncut = splicePieces([{ samples: a, pauseAfterMs: 30 }, { samples: b }], { sampleRateHz: RATE, crossfadeMs: 12, contextMarginMs: 6 });
   assert.ok(uncut.length < out.length - 0.1 * RATE, 'without the cut the join gets the modelled 30 ms pause instead');
@@ -95,7 +99,11 @@ test('onLayout tells where each audible piece landed', () => {
     crossfadeMs: 0,
     onLayout: (p) => placed.push(p),
   });
-  assert.deepEqual(placed.map((p) => p.index), [0, 2], 'the silent piece is skipped');
+  assert.deepEqual(
+    placed.map((p) => p.index),
+    [0, 2],
+    'the silent piece is skipped',
+  );
   assert.equal(placed[0]!.start, 0);
   assert.equal(placed[1]!.end, out.length);
   assert.equal(placed[1]!.start, placed[0]!.end);

@@ -15,7 +15,10 @@ test('parses fixed text and slots, with {{ and }} as literal braces', () => {
     { kind: 'fixed', text: ' ' },
     { kind: 'slot', name: 'name' },
   ]);
-  assert.deepEqual(parseTemplate('{{literal}} and { spaced }'), [{ kind: 'fixed', text: '{literal} and ' }, { kind: 'slot', name: 'spaced' }]);
+  assert.deepEqual(parseTemplate('{{literal}} and { spaced }'), [
+    { kind: 'fixed', text: '{literal} and ' },
+    { kind: 'slot', name: 'spaced' },
+  ]);
   assert.deepEqual(parseTemplate('no slots'), [{ kind: 'fixed', text: 'no slots' }]);
 });
 
@@ -47,7 +50,10 @@ test('a missing or blank slot uses the backup phrase, or fails naming every miss
     { kind: 'fixed', text: 'Переводим' },
     { kind: 'dynamic', text: '5 получателю' },
   ]);
-  invalid(() => planTemplate(parts, { sum: '5', name: '  ' }, ''), /no value for slot "name"; give it a value or set input.template_input.backup_phrase/);
+  invalid(
+    () => planTemplate(parts, { sum: '5', name: '  ' }, ''),
+    /no value for slot "name"; give it a value or set input.template_input.backup_phrase/,
+  );
   invalid(() => planTemplate(parts, {}, ''), /no value for slots "sum", "name"; give them values/);
 });
 

@@ -7,18 +7,67 @@ import type { GatehouseError } from '../../src/errors.js';
 
 function engine(name: string, voices: Omit<EngineVoice, 'engine' | 'naturalSampleRateHz'>[]): TtsEngine {
   const full = voices.map((v) => ({ ...v, engine: name, naturalSampleRateHz: 16000 }));
-  return { name, voices: () => full, start: async () => undefined, stop: async () => undefined, synthesize: async () => { throw new Error('unused'); }, stats: () => ({ workers: 0, busy: 0, idle: 0, available: true, queued: 0, started: 0, completed: 0, cancelled: 0, failed: 0, replaced: 0, bufferedBytes: 0 }) };
+  return {
+    name,
+    voices: () => full,
+    start: async () => undefined,
+    stop: async () => undefined,
+    synthesize: async () => {
+      throw new Error('unused');
+    },
+    stats: () => ({
+      workers: 0,
+      busy: 0,
+      idle: 0,
+      available: true,
+      queued: 0,
+      started: 0,
+      completed: 0,
+      cancelled: 0,
+      failed: 0,
+      replaced: 0,
+      bufferedBytes: 0,
+    }),
+  };
 }
 
 const catalog = new VoiceCatalog([
   engine('espeak-ng', [
-    { name: 'en', languages: [{ code: 'en-GB', priority: 2 }, { code: 'en', priority: 2 }], gender: 'MALE' },
-    { name: 'en-US', languages: [{ code: 'en-US', priority: 2 }, { code: 'en', priority: 3 }], gender: 'MALE' },
-    { name: 'en-US+f3', languages: [{ code: 'en-US', priority: 2 }, { code: 'en', priority: 3 }], gender: 'FEMALE' },
+    {
+      name: 'en',
+      languages: [
+        { code: 'en-GB', priority: 2 },
+        { code: 'en', priority: 2 },
+      ],
+      gender: 'MALE',
+    },
+    {
+      name: 'en-US',
+      languages: [
+        { code: 'en-US', priority: 2 },
+        { code: 'en', priority: 3 },
+      ],
+      gender: 'MALE',
+    },
+    {
+      name: 'en-US+f3',
+      languages: [
+        { code: 'en-US', priority: 2 },
+        { code: 'en', priority: 3 },
+      ],
+      gender: 'FEMALE',
+    },
     { name: 'ru', languages: [{ code: 'ru', priority: 5 }], gender: 'MALE' },
   ]),
   engine('flite', [
-    { name: 'kal16', languages: [{ code: 'en-US', priority: 1 }, { code: 'en', priority: 4 }], gender: 'MALE' },
+    {
+      name: 'kal16',
+      languages: [
+        { code: 'en-US', priority: 1 },
+        { code: 'en', priority: 4 },
+      ],
+      gender: 'MALE',
+    },
     { name: 'ru', languages: [{ code: 'ru', priority: 1 }], gender: 'MALE' }, // a clash: gets the engine prefix
   ]),
 ]);
@@ -40,19 +89,47 @@ test('by language: exact match first, then engine order, then engine priority; g
 });
 
 test('unknown names and languages are NOT_FOUND; malformed codes INVALID_ARGUMENT', () => {
-  const code = (fn: () => unknown) => { try { fn(); } catch (e) { return (e as GatehouseError).code; } return undefined; };
-  assert.equal(code(() => catalog.select('nobody', '', undefined)), status.NOT_FOUND);
-  assert.equal(code(() => catalog.select('', 'de', undefined)), status.NOT_FOUND);
-  assert.equal(code(() => catalog.select('', 'en US', undefined)), status.INVALID_ARGUMENT);
-  assert.deepEqual(catalog.list('ru').map((v) => v.name), ['ru', 'flite:ru']);
+  const code = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (e) {
+      return (e as GatehouseError).code;
+    }
+    return undefined;
+  };
+  assert.equal(
+    code(() => catalog.select('nobody', '', undefined)),
+    status.NOT_FOUND,
+  );
+  assert.equal(
+    code(() => catalog.select('', 'de', undefined)),
+    status.NOT_FOUND,
+  );
+  assert.equal(
+    code(() => catalog.select('', 'en US', undefined)),
+    status.INVALID_ARGUMENT,
+  );
+  assert.deepEqual(
+    catalog.list('ru').map((v) => v.name),
+    ['ru', 'flite:ru'],
+  );
   assert.equal(catalog.list('').length, 6);
   assert.equal(catalog.list('de').length, 0);
 });
 
 test('listing by a regional code lists only voices that speak it; a bare language lists its regions', () => {
-  assert.deepEqual(catalog.list('en-US').map((v) => v.name), ['en-US', 'en-US+f3', 'kal16']);
-  assert.deepEqual(catalog.list('en-GB').map((v) => v.name), ['en']);
-  assert.deepEqual(catalog.list('en').map((v) => v.name), ['en', 'en-US', 'en-US+f3', 'kal16']);
+  assert.deepEqual(
+    catalog.list('en-US').map((v) => v.name),
+    ['en-US', 'en-US+f3', 'kal16'],
+  );
+  assert.deepEqual(
+    catalog.list('en-GB').map((v) => v.name),
+    ['en'],
+  );
+  assert.deepEqual(
+    catalog.list('en').map((v) => v.name),
+    ['en', 'en-US', 'en-US+f3', 'kal16'],
+  );
   assert.ok(catalog.speaks('en-AU'), 'selection still falls back to the generic language');
   assert.ok(!catalog.speaks('de'));
 });

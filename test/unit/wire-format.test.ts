@@ -54,7 +54,7 @@ function assertAgreement(messages: Uint8Array[], python: PythonDecoding[]): numb
   return passed;
 }
 
-describe('wire-format check: no message is read differently from Python\'s protobuf (issue 12, item 11)', () => {
+describe("wire-format check: no message is read differently from Python's protobuf (issue 12, item 11)", () => {
   it('the reported order (6-byte int32 varint) and an 11-byte varint are refused; canonical and 10-byte negative ones pass', () => {
     const reported = Buffer.concat([hex('08 8c8080808001 10 01 20 07'), KEY]);
     const [python] = decodeWithPython('cheesefarm/v1/cheese.proto', 'CheeseRequest', [reported]);
@@ -65,7 +65,9 @@ describe('wire-format check: no message is read differently from Python\'s proto
     const elevenBytes = hex(`08 8c${'80'.repeat(9)}01`);
     assert.equal(elevenBytes.length, 12);
     assert.throws(() => check(Buffer.concat([elevenBytes, KEY])), /longer than 10 bytes/);
-    assert.deepEqual(decodeWithPython('cheesefarm/v1/cheese.proto', 'CheeseRequest', [Buffer.concat([elevenBytes, KEY])])[0], { error: 'DecodeError' });
+    assert.deepEqual(decodeWithPython('cheesefarm/v1/cheese.proto', 'CheeseRequest', [Buffer.concat([elevenBytes, KEY])])[0], {
+      error: 'DecodeError',
+    });
     check(Buffer.concat([hex('08 0c 10 02 20 07'), KEY]));
     check(Buffer.concat([hex('08 ffffffffffffffffff01 10 02'), KEY])); // age -1: how every encoder writes a negative int32
   });
@@ -90,13 +92,22 @@ describe('wire-format check: no message is read differently from Python\'s proto
       return out.map((b, i) => (i < out.length - 1 ? b | 128 : b));
     };
     const field = fc.oneof(
-      fc.record({ number: fc.integer({ min: 1, max: 6 }), value: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }), pad: fc.integer({ min: 1, max: 11 }) })
+      fc
+        .record({
+          number: fc.integer({ min: 1, max: 6 }),
+          value: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 64n - 1n }),
+          pad: fc.integer({ min: 1, max: 11 }),
+        })
         .map(({ number, value, pad }) => [...varint(BigInt(number << 3), 1), ...varint(value, pad)]),
-      fc.record({ number: fc.integer({ min: 1, max: 6 }), body: fc.uint8Array({ maxLength: 8 }) })
+      fc
+        .record({ number: fc.integer({ min: 1, max: 6 }), body: fc.uint8Array({ maxLength: 8 }) })
         .map(({ number, body }) => [(number << 3) | 2, body.length, ...body]),
       fc.uint8Array({ minLength: 1, maxLength: 6 }).map((bytes) => [...bytes]),
     );
-    const messages = fc.sample(fc.array(field, { maxLength: 6 }).map((fields) => Uint8Array.from(fields.flat())), { numRuns: 3000, seed: 12011 });
+    const messages = fc.sample(
+      fc.array(field, { maxLength: 6 }).map((fields) => Uint8Array.from(fields.flat())),
+      { numRuns: 3000, seed: 12011 },
+    );
     messages.push(Buffer.concat([hex('08 8c8080808001 10 01 20 07'), KEY]));
     const python = decodeWithPython('cheesefarm/v1/cheese.proto', 'CheeseRequest', messages);
     const passed = assertAgreement(messages, python);

@@ -16,7 +16,9 @@ export async function startAllocationProfile(): Promise<() => Promise<void>> {
   const session = new Session();
   session.connect();
   await session.post('HeapProfiler.startSampling', {
-    samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true,
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
   });
   return async () => {
     const { profile } = await session.post('HeapProfiler.stopSampling');

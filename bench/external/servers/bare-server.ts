@@ -19,7 +19,10 @@ import { announceReady } from './ready.js';
 
 const { values } = parseArgs({
   options: {
-    dir: { type: 'string' }, 'reply-file': { type: 'string' }, 'stream-reply-file': { type: 'string' }, tls: { type: 'string', default: 'mtls' },
+    dir: { type: 'string' },
+    'reply-file': { type: 'string' },
+    'stream-reply-file': { type: 'string' },
+    tls: { type: 'string', default: 'mtls' },
   },
 });
 if (!values.dir || !values['reply-file']) throw new Error('--dir and --reply-file are required');
@@ -50,9 +53,14 @@ if (streamReply) {
   });
 }
 
-const credentials = values.tls === 'plaintext'
-  ? grpc.ServerCredentials.createInsecure()
-  : grpc.ServerCredentials.createSsl(readFileSync(certs.caCert), [{ cert_chain: readFileSync(certs.serverCert), private_key: readFileSync(certs.serverKey) }], true);
+const credentials =
+  values.tls === 'plaintext'
+    ? grpc.ServerCredentials.createInsecure()
+    : grpc.ServerCredentials.createSsl(
+        readFileSync(certs.caCert),
+        [{ cert_chain: readFileSync(certs.serverCert), private_key: readFileSync(certs.serverKey) }],
+        true,
+      );
 const stopAllocationProfile = await startAllocationProfile();
 server.bindAsync('127.0.0.1:0', credentials, (error, port) => {
   if (error) throw error;

@@ -28,7 +28,9 @@ const config = benchGatewayConfig(files, `gateway-${process.pid}`);
 const logger = createLogger({ level: config.logging.level });
 const streamReply = values['stream-reply-file'];
 const gateway = createGateway({
-  config, logger, chainSteps: chainWith(selection),
+  config,
+  logger,
+  chainSteps: chainWith(selection),
   extraServices: streamReply ? [createBenchStreamService(readFileSync(streamReply))] : [],
 });
 const addresses = await gateway.listen();
@@ -36,4 +38,10 @@ await gateway.warmedUp();
 const notServing = gateway.services.filter((service) => gateway.health.get(service.name) === 'NOT_SERVING');
 const stopAllocationProfile = await startAllocationProfile();
 announceReady({ port: addresses.grpcPort, layer: selection, notServing: notServing.map((s) => s.name) });
-process.on('SIGTERM', () => void stopAllocationProfile().then(() => gateway.shutdown()).then(() => process.exit(0)));
+process.on(
+  'SIGTERM',
+  () =>
+    void stopAllocationProfile()
+      .then(() => gateway.shutdown())
+      .then(() => process.exit(0)),
+);

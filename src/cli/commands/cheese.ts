@@ -32,8 +32,12 @@ export const cheeseCommand: CliCommand = {
   async run(argv) {
     const [sub, ...rest] = argv;
     const { values, positionals } = parseClientArgs(rest, {
-      type: { type: 'string' }, age: { type: 'string' }, quantity: { type: 'string' }, 'idempotency-key': { type: 'string' },
-      'page-size': { type: 'string' }, 'page-token': { type: 'string' },
+      type: { type: 'string' },
+      age: { type: 'string' },
+      quantity: { type: 'string' },
+      'idempotency-key': { type: 'string' },
+      'page-size': { type: 'string' },
+      'page-token': { type: 'string' },
     });
     if (values.help || !sub) throw new UsageError(sub ? '' : 'which cheese command? order, get, list or watch');
     const settings = clientSettings(values);
@@ -45,7 +49,12 @@ export const cheeseCommand: CliCommand = {
       switch (sub) {
         case 'order': {
           if (!type || values.age === undefined) throw new UsageError('cheese order needs --type and --age');
-          const request = { type, age: Number(values.age), quantity: Number(values.quantity ?? 1), idempotencyKey: values['idempotency-key'] ?? randomUUID() };
+          const request = {
+            type,
+            age: Number(values.age),
+            quantity: Number(values.quantity ?? 1),
+            idempotencyKey: values['idempotency-key'] ?? randomUUID(),
+          };
           printReply(await unaryReply<Cheese__Output>((done) => client.order(request, metadata, options(), done)), settings.json, describeOrder);
           return 0;
         }
@@ -59,7 +68,8 @@ export const cheeseCommand: CliCommand = {
           const request = { type, pageSize: Number(values['page-size'] ?? 20), pageToken: values['page-token'] ?? '' };
           const page = await unaryReply<ListOrdersResponse__Output>((done) => client.listOrders(request, metadata, options(), done));
           printReply(page, settings.json, (page: ListOrdersResponse__Output) =>
-            [...(page.orders ?? []).map(describeOrder), page.nextPageToken ? `next page: --page-token ${page.nextPageToken}` : '(end)'].join('\n'));
+            [...(page.orders ?? []).map(describeOrder), page.nextPageToken ? `next page: --page-token ${page.nextPageToken}` : '(end)'].join('\n'),
+          );
           return 0;
         }
         case 'watch': {

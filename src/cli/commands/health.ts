@@ -15,7 +15,7 @@ ${CLIENT_FLAGS_USAGE}`;
 /** `gatehouse health`. */
 export const healthCommand: CliCommand = {
   name: 'health',
-  summary: 'check the gateway\'s health (exit 0 when SERVING)',
+  summary: "check the gateway's health (exit 0 when SERVING)",
   usage: USAGE,
   async run(argv) {
     const { values } = parseClientArgs(argv, { service: { type: 'string', default: '' } });

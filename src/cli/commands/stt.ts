@@ -37,9 +37,23 @@ Stream flags:
 
 ${CLIENT_FLAGS_USAGE}`;
 
-const ENCODINGS: Record<string, AudioEncodingName> = { linear16: 'LINEAR16', mulaw: 'MULAW', ulaw: 'MULAW', alaw: 'ALAW', 'ogg-opus': 'OGG_OPUS', opus: 'OGG_OPUS' };
+const ENCODINGS: Record<string, AudioEncodingName> = {
+  linear16: 'LINEAR16',
+  mulaw: 'MULAW',
+  ulaw: 'MULAW',
+  alaw: 'ALAW',
+  'ogg-opus': 'OGG_OPUS',
+  opus: 'OGG_OPUS',
+};
 const BY_EXTENSION: Record<string, AudioEncodingName> = {
-  '.wav': 'LINEAR16', '.raw': 'LINEAR16', '.pcm': 'LINEAR16', '.ulaw': 'MULAW', '.mulaw': 'MULAW', '.alaw': 'ALAW', '.opus': 'OGG_OPUS', '.ogg': 'OGG_OPUS',
+  '.wav': 'LINEAR16',
+  '.raw': 'LINEAR16',
+  '.pcm': 'LINEAR16',
+  '.ulaw': 'MULAW',
+  '.mulaw': 'MULAW',
+  '.alaw': 'ALAW',
+  '.opus': 'OGG_OPUS',
+  '.ogg': 'OGG_OPUS',
 };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -62,9 +76,16 @@ export const sttCommand: CliCommand = {
   async run(argv) {
     const [sub, ...rest] = argv;
     const { values, positionals } = parseClientArgs(rest, {
-      encoding: { type: 'string' }, 'sample-rate': { type: 'string' }, alternatives: { type: 'string' }, words: { type: 'boolean', default: false },
-      grammar: { type: 'string' }, phrase: { type: 'string', multiple: true }, realtime: { type: 'boolean', default: false },
-      'chunk-ms': { type: 'string', default: '100' }, 'single-utterance': { type: 'boolean', default: false }, 'no-interim': { type: 'boolean', default: false },
+      encoding: { type: 'string' },
+      'sample-rate': { type: 'string' },
+      alternatives: { type: 'string' },
+      words: { type: 'boolean', default: false },
+      grammar: { type: 'string' },
+      phrase: { type: 'string', multiple: true },
+      realtime: { type: 'boolean', default: false },
+      'chunk-ms': { type: 'string', default: '100' },
+      'single-utterance': { type: 'boolean', default: false },
+      'no-interim': { type: 'boolean', default: false },
     });
     if (values.help || !sub) throw new UsageError(sub ? '' : 'which stt command? recognize or stream');
     if (sub !== 'recognize' && sub !== 'stream') throw new UsageError(`unknown stt command "${sub}"`);
@@ -94,14 +115,19 @@ async function planAudio(file: string, values: Values): Promise<AudioPlan> {
   const flag = values.encoding as string | undefined;
   const encoding = flag ? ENCODINGS[flag.toLowerCase()] : BY_EXTENSION[extname(file).toLowerCase()];
   if (!encoding) {
-    throw new UsageError(flag ? `--encoding ${flag} is not one of linear16, mulaw, alaw, ogg-opus` : `cannot tell the encoding of ${file} from its extension; pass --encoding`);
+    throw new UsageError(
+      flag
+        ? `--encoding ${flag} is not one of linear16, mulaw, alaw, ogg-opus`
+        : `cannot tell the encoding of ${file} from its extension; pass --encoding`,
+    );
   }
   const isWav = bytes.subarray(0, 4).toString('latin1') === 'RIFF';
   const rateFlag = values['sample-rate'] as string | undefined;
   const sampleRateHertz = rateFlag !== undefined ? Number(rateFlag) : isWav || encoding === 'OGG_OPUS' ? 0 : encoding === 'LINEAR16' ? 16000 : 8000;
   if (!Number.isInteger(sampleRateHertz) || sampleRateHertz < 0) throw new UsageError(`--sample-rate ${rateFlag} is not a sample rate in Hz`);
   const alternatives = values.alternatives === undefined ? 1 : Number(values.alternatives);
-  if (!Number.isInteger(alternatives) || alternatives < 1 || alternatives > 10) throw new UsageError(`--alternatives ${String(values.alternatives)} must be 1 to 10`);
+  if (!Number.isInteger(alternatives) || alternatives < 1 || alternatives > 10)
+    throw new UsageError(`--alternatives ${String(values.alternatives)} must be 1 to 10`);
   let grammarJsgf = '';
   if (values.grammar) {
     try {
@@ -141,7 +167,9 @@ function describeAlternatives(alternatives: SpeechRecognitionAlternative__Output
   alternatives.forEach((a, i) => {
     const conf = i === 0 ? ` (confidence ${a.confidence.toFixed(2)})` : '';
     lines.push(`${i === 0 ? '' : `  alt ${i}: `}${a.transcript || '(nothing recognised)'}${conf}`);
-    if (words && i === 0) for (const w of a.words) lines.push(`    ${seconds(w.startTime).padStart(7)} ${seconds(w.endTime).padStart(7)}  ${w.word}  ${w.confidence.toFixed(2)}`);
+    if (words && i === 0)
+      for (const w of a.words)
+        lines.push(`    ${seconds(w.startTime).padStart(7)} ${seconds(w.endTime).padStart(7)}  ${w.word}  ${w.confidence.toFixed(2)}`);
   });
   return lines;
 }
@@ -159,7 +187,8 @@ async function recognize(client: SpeechToTextClient, settings: ClientSettings, p
 
 async function stream(client: SpeechToTextClient, settings: ClientSettings, plan: AudioPlan, values: Values): Promise<number> {
   const chunkMs = Number(values['chunk-ms']);
-  if (!Number.isFinite(chunkMs) || chunkMs < 20 || chunkMs > 1000) throw new UsageError(`--chunk-ms ${String(values['chunk-ms'])} must be 20 to 1000`);
+  if (!Number.isFinite(chunkMs) || chunkMs < 20 || chunkMs > 1000)
+    throw new UsageError(`--chunk-ms ${String(values['chunk-ms'])} must be 20 to 1000`);
   let chunkBytes = Math.max(1, Math.round((plan.bytesPerSecond * chunkMs) / 1000));
   if (plan.evenChunks && chunkBytes % 2 === 1) chunkBytes += 1;
   const realtime = Boolean(values.realtime);
@@ -202,7 +231,9 @@ async function stream(client: SpeechToTextClient, settings: ClientSettings, plan
   })();
   const writing = (async () => {
     const t0 = performance.now();
-    call.write({ streamingConfig: { config: plan.config, interimResults: !values['no-interim'], singleUtterance: Boolean(values['single-utterance']) } });
+    call.write({
+      streamingConfig: { config: plan.config, interimResults: !values['no-interim'], singleUtterance: Boolean(values['single-utterance']) },
+    });
     for (let off = 0; off < plan.bytes.length; off += chunkBytes) {
       if (call.destroyed || call.writableEnded) return;
       if (realtime) {

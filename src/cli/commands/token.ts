@@ -71,16 +71,20 @@ export const tokenCommand: CliCommand = {
       }
     }
     subject ??= DEFAULT_SUBJECT;
-    const scopes = values.scope === undefined
-      ? scopesInPolicy(loadPolicyDocument(config.policy))
-      : values.scope.flatMap((s) => s.split(/[\s,]+/)).filter((s) => s.length > 0);
+    const scopes =
+      values.scope === undefined
+        ? scopesInPolicy(loadPolicyDocument(config.policy))
+        : values.scope.flatMap((s) => s.split(/[\s,]+/)).filter((s) => s.length > 0);
     const token = mintDevToken(config, { subject, scopes, ttlSec, bindCertificate, clientId: values['client-id'] });
     if (values.json) {
       const expiresAt = new Date(Date.now() + ttlSec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
       process.stdout.write(JSON.stringify({ token, sub: subject, scopes, expiresAt, bound: bindCertificate !== undefined }) + '\n');
     } else {
       process.stdout.write(token + '\n');
-      if (process.stderr.isTTY) process.stderr.write(`token for ${subject}, scopes: ${scopes.join(' ') || '(none)'}, valid ${values.ttl}${bindCertificate ? ', certificate-bound' : ''}\n`);
+      if (process.stderr.isTTY)
+        process.stderr.write(
+          `token for ${subject}, scopes: ${scopes.join(' ') || '(none)'}, valid ${values.ttl}${bindCertificate ? ', certificate-bound' : ''}\n`,
+        );
     }
     return 0;
   },

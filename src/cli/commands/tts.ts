@@ -45,7 +45,14 @@ ${CLIENT_FLAGS_USAGE}`;
 type Encoding = Exclude<AudioEncoding__Output, 'AUDIO_ENCODING_UNSPECIFIED'>;
 type Container = Exclude<AudioContainer__Output, 'AUDIO_CONTAINER_UNSPECIFIED'>;
 
-const ENCODINGS: Record<string, Encoding> = { linear16: 'LINEAR16', mulaw: 'MULAW', ulaw: 'MULAW', alaw: 'ALAW', 'ogg-opus': 'OGG_OPUS', opus: 'OGG_OPUS' };
+const ENCODINGS: Record<string, Encoding> = {
+  linear16: 'LINEAR16',
+  mulaw: 'MULAW',
+  ulaw: 'MULAW',
+  alaw: 'ALAW',
+  'ogg-opus': 'OGG_OPUS',
+  opus: 'OGG_OPUS',
+};
 const BY_EXTENSION: Record<string, { encoding: Encoding; container: Container }> = {
   '.wav': { encoding: 'LINEAR16', container: 'WAV' },
   '.opus': { encoding: 'OGG_OPUS', container: 'RAW' },
@@ -66,9 +73,18 @@ export const ttsCommand: CliCommand = {
   async run(argv) {
     const [sub, ...rest] = argv;
     const { values, positionals } = parseClientArgs(rest, {
-      language: { type: 'string' }, output: { type: 'string', short: 'o' }, voice: { type: 'string' }, gender: { type: 'string' },
-      encoding: { type: 'string' }, 'sample-rate': { type: 'string' }, speed: { type: 'string' }, pitch: { type: 'string' },
-      gain: { type: 'string' }, stream: { type: 'boolean', default: false }, slot: { type: 'string', multiple: true }, backup: { type: 'string' },
+      language: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      voice: { type: 'string' },
+      gender: { type: 'string' },
+      encoding: { type: 'string' },
+      'sample-rate': { type: 'string' },
+      speed: { type: 'string' },
+      pitch: { type: 'string' },
+      gain: { type: 'string' },
+      stream: { type: 'boolean', default: false },
+      slot: { type: 'string', multiple: true },
+      backup: { type: 'string' },
     });
     if (values.help || !sub) throw new UsageError(sub ? '' : 'which tts command? voices, say or template');
     const settings = clientSettings(values);
@@ -77,11 +93,20 @@ export const ttsCommand: CliCommand = {
       switch (sub) {
         case 'voices': {
           const request = { languageCode: values.language ?? '' };
-          const reply = await unaryReply<ListVoicesResponse__Output>((done) => client.listVoices(request, settings.metadata, callOptions(settings), done));
-          printReply(reply, settings.json, (r: ListVoicesResponse__Output) =>
-            (r.voices ?? []).map((v) =>
-              `${String(v.name).padEnd(28)} ${String(v.ssmlGender).padEnd(7)} ${String(v.naturalSampleRateHertz).padStart(5)} Hz  ${String(v.engine).padEnd(9)} ${(v.languageCodes ?? []).join(', ')}`,
-            ).join('\n') + `\n(${r.voices?.length ?? 0} voices)`);
+          const reply = await unaryReply<ListVoicesResponse__Output>((done) =>
+            client.listVoices(request, settings.metadata, callOptions(settings), done),
+          );
+          printReply(
+            reply,
+            settings.json,
+            (r: ListVoicesResponse__Output) =>
+              (r.voices ?? [])
+                .map(
+                  (v) =>
+                    `${String(v.name).padEnd(28)} ${String(v.ssmlGender).padEnd(7)} ${String(v.naturalSampleRateHertz).padStart(5)} Hz  ${String(v.engine).padEnd(9)} ${(v.languageCodes ?? []).join(', ')}`,
+                )
+                .join('\n') + `\n(${r.voices?.length ?? 0} voices)`,
+          );
           return 0;
         }
         case 'say':
@@ -113,7 +138,8 @@ function sayInput(positionals: string[]): SynthesisInput {
 
 function templateInput(positionals: string[], values: Values): SynthesisInput {
   const template = positionals.join(' ');
-  if (!template.trim()) throw new UsageError('tts template needs a TEMPLATE, e.g. gatehouse tts template "Hello {name}" --slot name=Alice -o out.wav');
+  if (!template.trim())
+    throw new UsageError('tts template needs a TEMPLATE, e.g. gatehouse tts template "Hello {name}" --slot name=Alice -o out.wav');
   const slots: Record<string, string> = {};
   for (const pair of (values.slot as string[] | undefined) ?? []) {
     const eq = pair.indexOf('=');
@@ -217,10 +243,14 @@ async function streamTo(client: TextToSpeechClient, settings: ClientSettings, re
   const totalMs = performance.now() - started;
   const seconds = estimateSeconds(info, bytes);
   if (settings.json) {
-    process.stderr.write(JSON.stringify({ output, bytes, chunks, firstChunkMs: Math.round(firstMs), totalMs: Math.round(totalMs), audioInfo: info }) + '\n');
+    process.stderr.write(
+      JSON.stringify({ output, bytes, chunks, firstChunkMs: Math.round(firstMs), totalMs: Math.round(totalMs), audioInfo: info }) + '\n',
+    );
   } else {
     if (progress) process.stderr.write('\n');
-    process.stderr.write(`wrote ${output === '-' ? 'stdout' : output}: ${describe(info, bytes, seconds)}; ${chunks} chunks, first after ${firstMs.toFixed(0)} ms, done in ${totalMs.toFixed(0)} ms\n`);
+    process.stderr.write(
+      `wrote ${output === '-' ? 'stdout' : output}: ${describe(info, bytes, seconds)}; ${chunks} chunks, first after ${firstMs.toFixed(0)} ms, done in ${totalMs.toFixed(0)} ms\n`,
+    );
   }
   return 0;
 }
@@ -229,7 +259,11 @@ async function streamTo(client: TextToSpeechClient, settings: ClientSettings, re
 function fixWavSizes(fd: number): void {
   const size = fstatSync(fd).size;
   if (size < 44) return;
-  const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b;
+  };
   writeSync(fd, u32(size - 8), 0, 4, 4);
   writeSync(fd, u32(size - 44), 0, 4, 40);
 }
@@ -241,10 +275,13 @@ function estimateSeconds(info: AudioInfo__Output | null | undefined, bytes: numb
   if (!rate) return undefined;
   const header = info?.container === 'WAV' ? 44 : 0;
   switch (info?.audioEncoding) {
-    case 'LINEAR16': return (bytes - header) / 2 / rate;
+    case 'LINEAR16':
+      return (bytes - header) / 2 / rate;
     case 'MULAW':
-    case 'ALAW': return (bytes - header) / rate;
-    default: return undefined;
+    case 'ALAW':
+      return (bytes - header) / rate;
+    default:
+      return undefined;
   }
 }
 

@@ -137,9 +137,7 @@ export async function createEspeakBackend(): Promise<SynthesisBackend> {
   const voices: WorkerVoice[] = [];
   for (const v of espeak.list_voices()) {
     const name = v.identifier.split('/').pop()!;
-    const languages = v.languages
-      .map((l) => ({ code: canonicalLanguageCode(l.name), priority: l.priority }))
-      .sort((a, b) => a.priority - b.priority);
+    const languages = v.languages.map((l) => ({ code: canonicalLanguageCode(l.name), priority: l.priority })).sort((a, b) => a.priority - b.priority);
     voices.push({ id: v.identifier, name, languages, gender: genders.get(v.identifier) ?? 'MALE' });
     // eSpeak's voices are all male; its variants give each one a female counterpart.
     voices.push({ id: `${v.identifier}+${ESPEAK_FEMALE_VARIANT}`, name: `${name}+${ESPEAK_FEMALE_VARIANT}`, languages, gender: 'FEMALE' });

@@ -51,7 +51,10 @@ function splitLong(sentence: string, max: number): string[] {
 /** Splits text after sentence punctuation, and overlong sentences into runs of at most {@link MAX_RUN_CHARS}; keeps every character. */
 export function splitSentences(text: string): string[] {
   const parts = text.match(/[^.!?;]+[.!?;]*\s*|[.!?;]+\s*/g) ?? [];
-  return parts.map((p) => p.trim()).filter((p) => p.length > 0).flatMap((p) => splitLong(p, MAX_RUN_CHARS));
+  return parts
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)
+    .flatMap((p) => splitLong(p, MAX_RUN_CHARS));
 }
 
 /** Compiles Flite once for this worker and returns a backend that runs one WASI instance per sentence. */
@@ -112,7 +115,10 @@ export async function createFliteBackend(): Promise<SynthesisBackend> {
 
   for (const voice of FLITE_VOICES) {
     for (let i = 0; i < 3; i++) {
-      synthesize({ voiceId: voice.id, text: 'Warming up the voice. One, two, three.', durationStretch: 1, f0MeanHz: undefined } satisfies FliteRequest, () => true);
+      synthesize(
+        { voiceId: voice.id, text: 'Warming up the voice. One, two, three.', durationStretch: 1, f0MeanHz: undefined } satisfies FliteRequest,
+        () => true,
+      );
     }
   }
   return {

@@ -11,8 +11,44 @@ export interface FliteVoiceInfo extends WorkerVoice {
  * out). `kal16` is the one the speech-recognition round trip relies on.
  */
 export const FLITE_VOICES: readonly FliteVoiceInfo[] = [
-  { id: 'kal16', name: 'kal16', languages: [{ code: 'en-US', priority: 1 }, { code: 'en', priority: 4 }], gender: 'MALE', baseF0Hz: 95 },
-  { id: 'slt', name: 'slt', languages: [{ code: 'en-US', priority: 2 }, { code: 'en', priority: 5 }], gender: 'FEMALE', baseF0Hz: 160 },
-  { id: 'rms', name: 'rms', languages: [{ code: 'en-US', priority: 3 }, { code: 'en', priority: 6 }], gender: 'MALE', baseF0Hz: 110 },
-  { id: 'awb', name: 'awb', languages: [{ code: 'en-GB', priority: 5 }, { code: 'en', priority: 7 }], gender: 'MALE', baseF0Hz: 110 },
+  {
+    id: 'kal16',
+    name: 'kal16',
+    languages: [
+      { code: 'en-US', priority: 1 },
+      { code: 'en', priority: 4 },
+    ],
+    gender: 'MALE',
+    baseF0Hz: 95,
+  },
+  {
+    id: 'slt',
+    name: 'slt',
+    languages: [
+      { code: 'en-US', priority: 2 },
+      { code: 'en', priority: 5 },
+    ],
+    gender: 'FEMALE',
+    baseF0Hz: 160,
+  },
+  {
+    id: 'rms',
+    name: 'rms',
+    languages: [
+      { code: 'en-US', priority: 3 },
+      { code: 'en', priority: 6 },
+    ],
+    gender: 'MALE',
+    baseF0Hz: 110,
+  },
+  {
+    id: 'awb',
+    name: 'awb',
+    languages: [
+      { code: 'en-GB', priority: 5 },
+      { code: 'en', priority: 7 },
+    ],
+    gender: 'MALE',
+    baseF0Hz: 110,
+  },
 ];

@@ -71,7 +71,11 @@ export function runWasiProgram(module: WebAssembly.Module, args: readonly string
   const imports = {
     args_sizes_get(argcPtr: number, bufSizePtr: number): number {
       view().setUint32(argcPtr, argBytes.length, true);
-      view().setUint32(bufSizePtr, argBytes.reduce((n, b) => n + b.length, 0), true);
+      view().setUint32(
+        bufSizePtr,
+        argBytes.reduce((n, b) => n + b.length, 0),
+        true,
+      );
       return ERRNO_SUCCESS;
     },
     args_get(argvPtr: number, bufPtr: number): number {
@@ -114,7 +118,17 @@ export function runWasiProgram(module: WebAssembly.Module, args: readonly string
     fd_fdstat_set_flags(): number {
       return ERRNO_SUCCESS;
     },
-    path_open(dirFd: number, _dirFlags: number, pathPtr: number, pathLen: number, oflags: number, _rb: bigint, _ri: bigint, _fdFlags: number, fdPtr: number): number {
+    path_open(
+      dirFd: number,
+      _dirFlags: number,
+      pathPtr: number,
+      pathLen: number,
+      oflags: number,
+      _rb: bigint,
+      _ri: bigint,
+      _fdFlags: number,
+      fdPtr: number,
+    ): number {
       if (dirFd !== PREOPEN_FD) return ERRNO_BADF;
       const name = new TextDecoder().decode(bytes().subarray(pathPtr, pathPtr + pathLen)).replace(/^\.\//, '');
       if (!files.has(name)) {

@@ -8,7 +8,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { findCmnPrior } from './cmn-prior.js';
-import { loadPocketSphinxLibrary, POCKETSPHINX_PACKAGES, type NativePointer, type PocketSphinxLibrary, type PocketSphinxLibraryPaths } from './pocketsphinx-library.js';
+import {
+  loadPocketSphinxLibrary,
+  POCKETSPHINX_PACKAGES,
+  type NativePointer,
+  type PocketSphinxLibrary,
+  type PocketSphinxLibraryPaths,
+} from './pocketsphinx-library.js';
 import type { ProcessOutcome, RecognitionAlternative, RecognizedWord, SessionConfig, UtteranceResult } from './recognition-result.js';
 import { RecognizerRequestError, RecognizerUnavailableError } from './recognizer-errors.js';
 
@@ -59,12 +65,18 @@ function modelFiles(modelDir: string): { hmm: string; lm: string; dict: string }
 /** Throws {@link RecognizerUnavailableError} naming the package when a model file is missing (ps_init may exit the process on some). */
 export function checkModel(modelDir: string): void {
   const f = modelFiles(modelDir);
-  const needed = [join(f.hmm, 'mdef'), join(f.hmm, 'means'), join(f.hmm, 'variances'), join(f.hmm, 'transition_matrices'), join(f.hmm, 'feat.params'), f.lm, f.dict];
+  const needed = [
+    join(f.hmm, 'mdef'),
+    join(f.hmm, 'means'),
+    join(f.hmm, 'variances'),
+    join(f.hmm, 'transition_matrices'),
+    join(f.hmm, 'feat.params'),
+    f.lm,
+    f.dict,
+  ];
   const missing = needed.filter((p) => !existsSync(p));
   if (missing.length > 0) {
-    throw new RecognizerUnavailableError(
-      `speech model file ${missing[0]} is missing; install the model with: apt-get install pocketsphinx-en-us`,
-    );
+    throw new RecognizerUnavailableError(`speech model file ${missing[0]} is missing; install the model with: apt-get install pocketsphinx-en-us`);
   }
 }
 
@@ -122,12 +134,27 @@ export class PocketSphinxDecoder {
     this.lib.silenceLog();
     const f = modelFiles(modelDir);
     const postSpeechFrames = Math.max(1, Math.round((options.endSilenceMs ?? 500) / MS_PER_FRAME));
-    const argv = ['-hmm', f.hmm, '-lm', f.lm, '-dict', f.dict, '-frate', String(FRAME_RATE), '-samprate', String(DECODER_SAMPLE_RATE_HZ), '-vad_postspeech', String(postSpeechFrames)];
+    const argv = [
+      '-hmm',
+      f.hmm,
+      '-lm',
+      f.lm,
+      '-dict',
+      f.dict,
+      '-frate',
+      String(FRAME_RATE),
+      '-samprate',
+      String(DECODER_SAMPLE_RATE_HZ),
+      '-vad_postspeech',
+      String(postSpeechFrames),
+    ];
     const cfg = this.lib.cmdLnParse(argv);
     if (cfg === 0n) throw new RecognizerUnavailableError('PocketSphinx rejected its configuration');
     this.ps = this.lib.psInit(cfg);
     if (this.ps === 0n) {
-      throw new RecognizerUnavailableError(`PocketSphinx could not load the model from ${modelDir}; reinstall it with: apt-get install --reinstall ${POCKETSPHINX_PACKAGES}`);
+      throw new RecognizerUnavailableError(
+        `PocketSphinx could not load the model from ${modelDir}; reinstall it with: apt-get install --reinstall ${POCKETSPHINX_PACKAGES}`,
+      );
     }
     this.logmath = this.lib.psGetLogmath(this.ps);
     this.defaultSearch = this.lib.psGetSearch(this.ps) ?? '_default';
@@ -199,7 +226,10 @@ export class PocketSphinxDecoder {
     const phraseWords = [...new Set(phrases.flatMap((p) => p.split(/\s+/)).filter((w) => w.length > 0))];
     const missing = this.missingWords(phraseWords);
     if (missing.length > 0) {
-      throw new RecognizerRequestError('config.speech_contexts', `speech_contexts has words the dictionary does not know: ${missing.slice(0, 10).join(', ')}`);
+      throw new RecognizerRequestError(
+        'config.speech_contexts',
+        `speech_contexts has words the dictionary does not know: ${missing.slice(0, 10).join(', ')}`,
+      );
     }
     if (config.grammarJsgf) {
       // The JSGF lexer echoes text it cannot match to stdout; refuse what is plainly not JSGF before it sees it.

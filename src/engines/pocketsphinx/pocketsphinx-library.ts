@@ -74,10 +74,7 @@ function loadOne(path: string, pkg: string): LibraryHandle {
   try {
     return koffi.load(path);
   } catch (err) {
-    throw new RecognizerUnavailableError(
-      `speech recognition library ${path} could not be loaded; install it with: apt-get install ${pkg}`,
-      err,
-    );
+    throw new RecognizerUnavailableError(`speech recognition library ${path} could not be loaded; install it with: apt-get install ${pkg}`, err);
   }
 }
 
@@ -205,7 +202,11 @@ export function loadPocketSphinxLibrary(paths: PocketSphinxLibraryPaths = {}): P
         if (head.veclen !== v.length) throw new Error(`cmn_t has ${head.veclen} coefficients, the prior ${v.length}`);
         const vector = koffi.array('float', v.length);
         koffi.encode(p(head.cmn_mean), vector, Array.from(v));
-        koffi.encode(p(head.sum), vector, Array.from(v, (x) => x * w));
+        koffi.encode(
+          p(head.sum),
+          vector,
+          Array.from(v, (x) => x * w),
+        );
         koffi.encode(c, cmnNframeOffset, 'int32_t', w);
       },
       silenceLog: () => void errSetLogfp(null),

@@ -62,7 +62,12 @@ interface Pending {
 
 function toError(e: WorkerError): Error {
   if (e.name === 'RecognizerRequestError') return new RecognizerRequestError(e.field ?? 'config', e.message);
-  return new WorkerPoolError('failed', POCKETSPHINX_ENGINE_NAME, 'the speech decoder could not process this audio', new Error(`${e.name}: ${e.message}`));
+  return new WorkerPoolError(
+    'failed',
+    POCKETSPHINX_ENGINE_NAME,
+    'the speech decoder could not process this audio',
+    new Error(`${e.name}: ${e.message}`),
+  );
 }
 
 class LeasedSession implements RecognizerSession {

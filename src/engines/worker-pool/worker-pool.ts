@@ -99,8 +99,10 @@ export class WorkerPool {
   constructor(private readonly options: WorkerPoolOptions) {
     this.name = options.name;
     const config: WorkerPoolConfig = { workers: 1, ...WORKER_POOL_DEFAULTS };
-    for (const [key, value] of Object.entries(options)) if (key in config && value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
-    if (!Number.isInteger(config.workers) || config.workers < 1) throw new RangeError(`${this.name}: workers must be an integer >= 1, got ${config.workers}`);
+    for (const [key, value] of Object.entries(options))
+      if (key in config && value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
+    if (!Number.isInteger(config.workers) || config.workers < 1)
+      throw new RangeError(`${this.name}: workers must be an integer >= 1, got ${config.workers}`);
     this.config = config;
     this.tickMs = Math.max(20, Math.min(500, config.hungTimeoutMs / 4, config.idleTimeoutMs / 4, config.cancelGraceMs / 2));
   }
@@ -117,7 +119,19 @@ export class WorkerPool {
       this.initial = { pending: this.config.workers, resolve, reject };
       for (let i = 0; i < this.config.workers; i++) {
         const control = new Int32Array(new SharedArrayBuffer(POOL_CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
-        this.slots.push({ index: i, state: 'new', worker: undefined, control, lastBeat: 0, lastProgressAt: 0, lease: undefined, releaseDeadline: 0, failures: 0, lastError: undefined, timer: undefined });
+        this.slots.push({
+          index: i,
+          state: 'new',
+          worker: undefined,
+          control,
+          lastBeat: 0,
+          lastProgressAt: 0,
+          lease: undefined,
+          releaseDeadline: 0,
+          failures: 0,
+          lastError: undefined,
+          timer: undefined,
+        });
       }
       this.lastTickAt = performance.now();
       this.ticker = setInterval(() => this.tick(), this.tickMs);
@@ -140,7 +154,11 @@ export class WorkerPool {
     }
     if (this.queue.length >= this.config.queueMax) {
       return Promise.reject(
-        new WorkerPoolError('queue_full', this.name, `all ${this.config.workers} ${this.name} workers are busy and ${this.queue.length} callers are already waiting; retry later`),
+        new WorkerPoolError(
+          'queue_full',
+          this.name,
+          `all ${this.config.workers} ${this.name} workers are busy and ${this.queue.length} callers are already waiting; retry later`,
+        ),
       );
     }
     return new Promise<WorkerLease>((resolve, reject) => {
@@ -152,7 +170,10 @@ export class WorkerPool {
         reject(error);
       };
       const timer = setTimeout(
-        () => leave(new WorkerPoolError('queue_timeout', this.name, `all ${this.name} workers stayed busy for ${this.config.queueTimeoutMs} ms; retry later`)),
+        () =>
+          leave(
+            new WorkerPoolError('queue_timeout', this.name, `all ${this.name} workers stayed busy for ${this.config.queueTimeoutMs} ms; retry later`),
+          ),
         this.config.queueTimeoutMs,
       );
       const onAbort = () => leave(signal!.reason);
@@ -267,7 +288,10 @@ export class WorkerPool {
       return;
     }
     slot.worker = worker;
-    slot.timer = setTimeout(() => this.startFailed(slot, worker, `a worker did not become ready within ${this.config.startTimeoutMs} ms`), this.config.startTimeoutMs);
+    slot.timer = setTimeout(
+      () => this.startFailed(slot, worker, `a worker did not become ready within ${this.config.startTimeoutMs} ms`),
+      this.config.startTimeoutMs,
+    );
     slot.timer.unref();
     worker.on('message', (message: { type?: string; message?: string }) => {
       if (slot.worker !== worker) return;
@@ -333,7 +357,15 @@ export class WorkerPool {
       this.startFailed(slot, worker, detail);
       return;
     }
-    this.replaceWorker(slot, new WorkerPoolError('crashed', this.name, `the ${this.name} worker serving this call failed and has been replaced; retry`, cause ?? new Error(detail)));
+    this.replaceWorker(
+      slot,
+      new WorkerPoolError(
+        'crashed',
+        this.name,
+        `the ${this.name} worker serving this call failed and has been replaced; retry`,
+        cause ?? new Error(detail),
+      ),
+    );
   }
 
   /** Terminates the slot's worker, fails its lease with `error` (when given) and starts a replacement at once. */
@@ -345,7 +377,10 @@ export class WorkerPool {
     slot.lease = undefined;
     this.replaced++;
     if (lease && !lease.released && error) lease.lose(error);
-    if (cause !== undefined) this.options.onBackgroundError?.(new WorkerPoolError('crashed', this.name, `${this.name}: a worker failed to clean up after a call and was replaced`, cause));
+    if (cause !== undefined)
+      this.options.onBackgroundError?.(
+        new WorkerPoolError('crashed', this.name, `${this.name}: a worker failed to clean up after a call and was replaced`, cause),
+      );
     this.spawn(slot);
   }
 

@@ -48,7 +48,10 @@ const WATCH_BATCH = 100;
  */
 export function createCheeseService(options: CheeseServiceOptions): HostedService {
   const supervisor = createStoreSupervisor({
-    open: options.openStore, describe: options.describeStore, probeIntervalMs: options.probeIntervalMs ?? 1000, logger: options.logger,
+    open: options.openStore,
+    describe: options.describeStore,
+    probeIntervalMs: options.probeIntervalMs ?? 1000,
+    logger: options.logger,
   });
   const watchPollMs = options.watchPollMs ?? 5000;
 
@@ -60,11 +63,12 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
       case 'replayed':
         return toCheese(result.order);
       case 'key-conflict':
-        throw new GatehouseError('IDEMPOTENCY_KEY_REUSED',
-          `idempotency_key "${order.idempotencyKey}" was already used for order ${result.order.id} (${result.order.quantity} x ${result.order.type}, ${result.order.ageMonths} months); use a new key for a different order`);
+        throw new GatehouseError(
+          'IDEMPOTENCY_KEY_REUSED',
+          `idempotency_key "${order.idempotencyKey}" was already used for order ${result.order.id} (${result.order.quantity} x ${result.order.type}, ${result.order.ageMonths} months); use a new key for a different order`,
+        );
       case 'out-of-stock':
-        throw failedPrecondition('CHEESE_OUT_OF_STOCK',
-          `${order.type} is out of stock: ${order.quantity} wheel(s) asked, ${result.remaining} left`);
+        throw failedPrecondition('CHEESE_OUT_OF_STOCK', `${order.type} is out of stock: ${order.quantity} wheel(s) asked, ${result.remaining} left`);
     }
   };
 
@@ -97,9 +101,14 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
       let wake: () => void = () => undefined;
       let changed = false;
       // Subscribe before reading the position, so a commit in between still wakes this watcher.
-      const unsubscribe = await supervisor.use(async (store) => store.onCommit(() => { changed = true; wake(); }));
+      const unsubscribe = await supervisor.use(async (store) =>
+        store.onCommit(() => {
+          changed = true;
+          wake();
+        }),
+      );
       try {
-        let cursor = resumeAfter ?? await supervisor.use((store) => store.lastSeq());
+        let cursor = resumeAfter ?? (await supervisor.use((store) => store.lastSeq()));
         while (!ctx.signal.aborted) {
           changed = false;
           let batch: OrderRecord[];
@@ -112,7 +121,9 @@ export function createCheeseService(options: CheeseServiceOptions): HostedServic
             }
           } while (batch.length === WATCH_BATCH && !ctx.signal.aborted);
           if (changed) continue;
-          const woken = new Promise<void>((resolve) => { wake = resolve; });
+          const woken = new Promise<void>((resolve) => {
+            wake = resolve;
+          });
           await Promise.race([woken, sleep(watchPollMs, undefined, { signal: ctx.signal }).catch(() => undefined)]);
         }
       } finally {

@@ -36,16 +36,21 @@ export function chooseOrderStore(storage: StorageConfig, stock: StockLevels, log
   let lastProblemMs = -Infinity;
   return {
     describe,
-    open: () => openPostgresOrderStore({
-      url, passwordFile: storage.passwordFile, stock, poolSize: storage.poolSize,
-      connectTimeoutMs: storage.connectTimeoutMs, statementTimeoutMs: storage.statementTimeoutMs,
-      onProblem: (message) => {
-        // A restarting server drops every pooled connection at once: one line per interval, not one per connection.
-        const nowMs = Date.now();
-        if (nowMs - lastProblemMs < PROBLEM_LOG_INTERVAL_MS) return;
-        lastProblemMs = nowMs;
-        logger?.warn('order store connection problem', { store: describe, problem: message });
-      },
-    }),
+    open: () =>
+      openPostgresOrderStore({
+        url,
+        passwordFile: storage.passwordFile,
+        stock,
+        poolSize: storage.poolSize,
+        connectTimeoutMs: storage.connectTimeoutMs,
+        statementTimeoutMs: storage.statementTimeoutMs,
+        onProblem: (message) => {
+          // A restarting server drops every pooled connection at once: one line per interval, not one per connection.
+          const nowMs = Date.now();
+          if (nowMs - lastProblemMs < PROBLEM_LOG_INTERVAL_MS) return;
+          lastProblemMs = nowMs;
+          logger?.warn('order store connection problem', { store: describe, problem: message });
+        },
+      }),
   };
 }

@@ -86,7 +86,11 @@ export type StoreFaultKind = 'unavailable' | 'busy' | 'disk-full' | 'read-only' 
 /** A store that cannot answer now. The message is for logs (never credentials); clients get a mapped status. */
 export class StoreFault extends Error {
   override readonly name = 'StoreFault';
-  constructor(readonly kind: StoreFaultKind, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly kind: StoreFaultKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }

@@ -1,10 +1,21 @@
 import { StoreFault, type StoreFaultKind } from './order-store.js';
 
 /** Node socket errors that mean the server is not there (down, restarting, unreachable). */
-const CONNECTION_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 
 /** node-postgres's own words for a lost or never-made connection (it has no codes for them). */
-const CONNECTION_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Query read timeout|the database system is (starting up|shutting down|in recovery mode)|Client was closed/i;
+const CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Query read timeout|the database system is (starting up|shutting down|in recovery mode)|Client was closed/i;
 
 /**
  * Maps a node-postgres error to a StoreFault by SQLSTATE (PostgreSQL appendix

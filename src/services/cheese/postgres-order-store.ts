@@ -30,8 +30,14 @@ export interface PostgresOrderStoreOptions {
 const CHANNEL = 'gatehouse_orders';
 
 interface OrderRow {
-  seq: string; id: string; idempotency_key: string; ordered_by: string; type: CheeseTypeName;
-  age_months: number; quantity: number; ordered_at_ms: string;
+  seq: string;
+  id: string;
+  idempotency_key: string;
+  ordered_by: string;
+  type: CheeseTypeName;
+  age_months: number;
+  quantity: number;
+  ordered_at_ms: string;
 }
 
 const SELECT_ORDER = 'SELECT seq, id, idempotency_key, ordered_by, type, age_months, quantity, ordered_at_ms FROM orders';
@@ -60,7 +66,9 @@ export async function openPostgresOrderStore(options: PostgresOrderStoreOptions)
   const now = options.nowMs ?? Date.now;
   const report = options.onProblem ?? (() => undefined);
   const connection: pg.ClientConfig = {
-    connectionString: options.passwordFile ? withPassword(options.url, readFileSync(options.passwordFile, 'utf8').replace(/\r?\n$/, '')) : options.url,
+    connectionString: options.passwordFile
+      ? withPassword(options.url, readFileSync(options.passwordFile, 'utf8').replace(/\r?\n$/, ''))
+      : options.url,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 3000,
     statement_timeout: options.statementTimeoutMs ?? 5000,
     // A server that stops answering mid-query (network partition) fails the call instead of holding it.
@@ -96,15 +104,27 @@ export async function openPostgresOrderStore(options: PostgresOrderStoreOptions)
 
   const placeOnce = async (order: Parameters<OrderStore['place']>[0]): Promise<PlaceResult> => {
     const [row] = await query<OrderRow & { outcome: string; remaining: number | null }>('place', [
-      newOrderId(), order.idempotencyKey, order.orderedBy, order.type, order.ageMonths, order.quantity, options.stock[order.type] ?? 0, now(),
+      newOrderId(),
+      order.idempotencyKey,
+      order.orderedBy,
+      order.type,
+      order.ageMonths,
+      order.quantity,
+      options.stock[order.type] ?? 0,
+      now(),
     ]);
     if (!row) throw new Error('place_order returned no row');
     switch (row.outcome) {
-      case 'created': return { kind: 'created', order: toRecord(row) };
-      case 'replayed': return { kind: 'replayed', order: toRecord(row) };
-      case 'key-conflict': return { kind: 'key-conflict', order: toRecord(row) };
-      case 'out-of-stock': return { kind: 'out-of-stock', remaining: row.remaining ?? 0 };
-      default: throw new Error(`place_order returned outcome ${row.outcome}`);
+      case 'created':
+        return { kind: 'created', order: toRecord(row) };
+      case 'replayed':
+        return { kind: 'replayed', order: toRecord(row) };
+      case 'key-conflict':
+        return { kind: 'key-conflict', order: toRecord(row) };
+      case 'out-of-stock':
+        return { kind: 'out-of-stock', remaining: row.remaining ?? 0 };
+      default:
+        throw new Error(`place_order returned outcome ${row.outcome}`);
     }
   };
 
@@ -174,7 +194,9 @@ function createChangeFeed(connection: pg.ClientConfig, report: (message: string)
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let backoffMs = 100;
-  const wake = () => { for (const listener of listeners) listener(); };
+  const wake = () => {
+    for (const listener of listeners) listener();
+  };
 
   const connect = async () => {
     if (connecting || client || closed) return;
@@ -209,7 +231,10 @@ function createChangeFeed(connection: pg.ClientConfig, report: (message: string)
   };
   const schedule = () => {
     if (retryTimer) return;
-    retryTimer = setTimeout(() => { retryTimer = undefined; void connect(); }, backoffMs).unref();
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      void connect();
+    }, backoffMs).unref();
     backoffMs = Math.min(backoffMs * 2, 2000);
   };
 
@@ -217,7 +242,9 @@ function createChangeFeed(connection: pg.ClientConfig, report: (message: string)
     subscribe(listener) {
       listeners.add(listener);
       void connect();
-      return () => { listeners.delete(listener); };
+      return () => {
+        listeners.delete(listener);
+      };
     },
     async close() {
       if (closed) return;

@@ -3,7 +3,15 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CheeseTypeName } from './cheese-types.js';
 import { newOrderId } from './order-id.js';
-import { StoreFault, type NewOrder, type OrderRecord, type OrderStore, type PlaceResult, type StockLevels, type StoreFaultKind } from './order-store.js';
+import {
+  StoreFault,
+  type NewOrder,
+  type OrderRecord,
+  type OrderStore,
+  type PlaceResult,
+  type StockLevels,
+  type StoreFaultKind,
+} from './order-store.js';
 
 /** Options for {@link openSqliteOrderStore}. */
 export interface SqliteOrderStoreOptions {
@@ -18,8 +26,14 @@ export interface SqliteOrderStoreOptions {
 }
 
 interface OrderRow {
-  seq: number; id: string; idempotency_key: string; ordered_by: string; type: CheeseTypeName;
-  age_months: number; quantity: number; ordered_at_ms: number;
+  seq: number;
+  id: string;
+  idempotency_key: string;
+  ordered_by: string;
+  type: CheeseTypeName;
+  age_months: number;
+  quantity: number;
+  ordered_at_ms: number;
 }
 
 /** One open connection with its prepared statements. */
@@ -86,9 +100,15 @@ export function openSqliteOrderStore(options: SqliteOrderStoreOptions): OrderSto
   const drop = () => {
     const h = handle;
     handle = undefined;
-    try { h?.db.close(); } catch { /* closing a broken connection may fail too; it is gone either way */ }
+    try {
+      h?.db.close();
+    } catch {
+      /* closing a broken connection may fail too; it is gone either way */
+    }
   };
-  const notify = () => { for (const listener of listeners) listener(); };
+  const notify = () => {
+    for (const listener of listeners) listener();
+  };
   // Other processes' commits: PRAGMA data_version changes when another connection commits.
   const poll = () => {
     try {
@@ -97,7 +117,9 @@ export function openSqliteOrderStore(options: SqliteOrderStoreOptions): OrderSto
         seenVersion = version;
         notify();
       }
-    } catch { /* a failing store is reported by the calls themselves */ }
+    } catch {
+      /* a failing store is reported by the calls themselves */
+    }
   };
 
   return {
@@ -171,9 +193,12 @@ function openHandle(options: SqliteOrderStoreOptions, now: () => number): Handle
     `);
     const byKey = db.prepare<[string, string], OrderRow>('SELECT * FROM orders WHERE ordered_by = ? AND idempotency_key = ?');
     const soldOf = db.prepare<[string], { quantity: number }>('SELECT quantity FROM sold WHERE type = ?');
-    const addSold = db.prepare('INSERT INTO sold (type, quantity) VALUES (?, ?) ON CONFLICT (type) DO UPDATE SET quantity = quantity + excluded.quantity');
+    const addSold = db.prepare(
+      'INSERT INTO sold (type, quantity) VALUES (?, ?) ON CONFLICT (type) DO UPDATE SET quantity = quantity + excluded.quantity',
+    );
     const insert = db.prepare<[string, string, string, string, number, number, number], OrderRow>(
-      'INSERT INTO orders (id, idempotency_key, ordered_by, type, age_months, quantity, ordered_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *');
+      'INSERT INTO orders (id, idempotency_key, ordered_by, type, age_months, quantity, ordered_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
+    );
     const remaining = (type: CheeseTypeName) => (options.stock[type] ?? 0) - (soldOf.get(type)?.quantity ?? 0);
     // IMMEDIATE takes the write lock first, so two processes cannot both pass the stock check.
     const placeTx = db.transaction((order: NewOrder): PlaceResult => {
@@ -200,7 +225,9 @@ function openHandle(options: SqliteOrderStoreOptions, now: () => number): Handle
       maxSeq: db.prepare('SELECT MAX(seq) AS seq FROM orders'),
       remaining,
       dataVersion: () => dataVersion.get()!.data_version,
-      probe: db.prepare('INSERT INTO store_probe (id, probed_at_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_at_ms = excluded.probed_at_ms'),
+      probe: db.prepare(
+        'INSERT INTO store_probe (id, probed_at_ms) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_at_ms = excluded.probed_at_ms',
+      ),
     };
   } catch (error) {
     db.close();
@@ -215,7 +242,8 @@ export function toStoreFault(error: unknown): StoreFault {
   const kind = typeof code === 'string' ? sqliteFaultKind(code) : undefined;
   if (kind === undefined) {
     // better-sqlite3 throws a TypeError on a connection closed under it: the next call reopens.
-    if (error instanceof TypeError && /database connection is not open/.test(error.message)) return new StoreFault('unavailable', error.message, { cause: error });
+    if (error instanceof TypeError && /database connection is not open/.test(error.message))
+      return new StoreFault('unavailable', error.message, { cause: error });
     throw error;
   }
   return new StoreFault(kind, `SQLite ${String(code)}: ${(error as Error).message}`.slice(0, 300), { cause: error });
@@ -226,7 +254,14 @@ function sqliteFaultKind(code: string): StoreFaultKind | undefined {
   if (code.startsWith('SQLITE_READONLY')) return 'read-only';
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'corrupt';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
-  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_PROTOCOL' || code === 'SQLITE_PERM' || code === 'SQLITE_NOLFS') return 'unavailable';
+  if (
+    code.startsWith('SQLITE_IOERR') ||
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code === 'SQLITE_PROTOCOL' ||
+    code === 'SQLITE_PERM' ||
+    code === 'SQLITE_NOLFS'
+  )
+    return 'unavailable';
   return undefined;
 }
 

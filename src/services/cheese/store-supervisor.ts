@@ -54,7 +54,10 @@ export function createStoreSupervisor(options: StoreSupervisorOptions): StoreSup
     // Once per outage and per new kind of problem: a store that is down must not flood the log with a line per call.
     if (serving || problem !== lastProblem) {
       options.logger?.error('order store is failing; CheeseService is NOT_SERVING until it recovers', {
-        store: options.describe, during, kind: error instanceof StoreFault ? error.kind : 'open', problem,
+        store: options.describe,
+        during,
+        kind: error instanceof StoreFault ? error.kind : 'open',
+        problem,
       });
     }
     lastProblem = problem;

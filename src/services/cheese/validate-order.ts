@@ -23,7 +23,10 @@ export function validateOrderRequest(request: CheeseRequest__Output, orderedBy: 
   }
   const key = request.idempotencyKey;
   if (key.length === 0) {
-    violations.push({ field: 'idempotency_key', description: 'is required: choose a unique value per order (a UUID) and reuse it only to retry that order' });
+    violations.push({
+      field: 'idempotency_key',
+      description: 'is required: choose a unique value per order (a UUID) and reuse it only to retry that order',
+    });
   } else if (key.length > ORDER_LIMITS.maxKeyChars || !/^[\x21-\x7e]+$/.test(key)) {
     violations.push({ field: 'idempotency_key', description: `must be 1 to ${ORDER_LIMITS.maxKeyChars} printable ASCII characters without spaces` });
   }

@@ -46,10 +46,17 @@ export function validateRecognitionConfig(config: RecognitionConfig__Output | nu
   const v: FieldViolation[] = [];
   const f = (name: string): string => `${path}.${name}`;
   const encoding = ENCODINGS.get(String(config.encoding));
-  if (!encoding) v.push({ field: f('encoding'), description: `${quoteValue(config.encoding)} is not a supported encoding; use LINEAR16, MULAW, ALAW or OGG_OPUS` });
+  if (!encoding)
+    v.push({
+      field: f('encoding'),
+      description: `${quoteValue(config.encoding)} is not a supported encoding; use LINEAR16, MULAW, ALAW or OGG_OPUS`,
+    });
   const rate = config.sampleRateHertz;
   if (rate !== 0 && (!Number.isInteger(rate) || rate < MIN_SAMPLE_RATE_HZ || rate > MAX_SAMPLE_RATE_HZ)) {
-    v.push({ field: f('sample_rate_hertz'), description: `must be 0 (taken from the header) or ${MIN_SAMPLE_RATE_HZ} to ${MAX_SAMPLE_RATE_HZ} Hz; got ${rate}` });
+    v.push({
+      field: f('sample_rate_hertz'),
+      description: `must be 0 (taken from the header) or ${MIN_SAMPLE_RATE_HZ} to ${MAX_SAMPLE_RATE_HZ} Hz; got ${rate}`,
+    });
   }
   if (config.audioChannelCount !== 0 && config.audioChannelCount !== 1) {
     v.push({ field: f('audio_channel_count'), description: `only mono audio is supported (0 or 1); got ${config.audioChannelCount}` });
@@ -65,7 +72,8 @@ export function validateRecognitionConfig(config: RecognitionConfig__Output | nu
   config.speechContexts.forEach((ctx, i) => {
     ctx.phrases.forEach((p, j) => {
       const t = p.trim().toLowerCase();
-      if (t.length > MAX_PHRASE_CHARS) v.push({ field: f(`speech_contexts[${i}].phrases[${j}]`), description: `is longer than ${MAX_PHRASE_CHARS} characters` });
+      if (t.length > MAX_PHRASE_CHARS)
+        v.push({ field: f(`speech_contexts[${i}].phrases[${j}]`), description: `is longer than ${MAX_PHRASE_CHARS} characters` });
       else if (t.length > 0) phrases.push(t);
     });
   });

@@ -75,14 +75,18 @@ export function createSpeechToTextService(options: SpeechToTextServiceOptions): 
     try {
       const cfg = validateRecognitionConfig(request.config, 'config');
       const bytes = request.audio?.content ?? Buffer.alloc(0);
-      if (bytes.length === 0) throw invalidArgument('audio.content is empty; send the audio inline', [{ field: 'audio.content', description: 'is empty' }]);
+      if (bytes.length === 0)
+        throw invalidArgument('audio.content is empty; send the audio inline', [{ field: 'audio.content', description: 'is empty' }]);
       if (bytes.length > config.maxAudioBytes) {
         throw tooLong(`audio.content is ${bytes.length} bytes; at most ${config.maxAudioBytes} bytes are accepted`, 'audio.content');
       }
       const { samples } = await decodeClipTo16k(bytes, cfg.encoding, cfg.sampleRateHz);
       const audioMs = (samples.length / DECODER_SAMPLE_RATE_HZ) * 1000;
       if (audioMs > maxAudioMs) {
-        throw tooLong(`audio.content holds ${(audioMs / 1000).toFixed(1)} s of audio; at most ${config.maxAudioSeconds} s are accepted`, 'audio.content');
+        throw tooLong(
+          `audio.content holds ${(audioMs / 1000).toFixed(1)} s of audio; at most ${config.maxAudioSeconds} s are accepted`,
+          'audio.content',
+        );
       }
       const session = await acquire(ctx);
       try {
@@ -114,15 +118,24 @@ export function createSpeechToTextService(options: SpeechToTextServiceOptions): 
     try {
       const first = await it.next();
       if (first.done) {
-        throw invalidArgument('the stream ended without a streaming_config; send streaming_config in the first message', [{ field: 'streaming_config', description: 'is required in the first message' }]);
+        throw invalidArgument('the stream ended without a streaming_config; send streaming_config in the first message', [
+          { field: 'streaming_config', description: 'is required in the first message' },
+        ]);
       }
       if (first.value.streamingRequest !== 'streamingConfig' || !first.value.streamingConfig) {
-        throw invalidArgument('the first message must carry streaming_config; audio_content may only follow it', [{ field: 'streaming_config', description: 'is required in the first message' }]);
+        throw invalidArgument('the first message must carry streaming_config; audio_content may only follow it', [
+          { field: 'streaming_config', description: 'is required in the first message' },
+        ]);
       }
       const sc = first.value.streamingConfig;
       const cfg: ValidRecognitionConfig = validateRecognitionConfig(sc.config, 'streaming_config.config');
       session = await acquire(ctx);
-      await session.begin({ maxAlternatives: cfg.maxAlternatives, phrases: cfg.phrases, grammarJsgf: cfg.grammarJsgf, interimResults: sc.interimResults });
+      await session.begin({
+        maxAlternatives: cfg.maxAlternatives,
+        phrases: cfg.phrases,
+        grammarJsgf: cfg.grammarJsgf,
+        interimResults: sc.interimResults,
+      });
       decoder = new StreamAudioDecoder(cfg.encoding, cfg.sampleRateHz);
       const s = session;
       let bytes = 0;
@@ -159,7 +172,9 @@ export function createSpeechToTextService(options: SpeechToTextServiceOptions): 
         if (next.done) break;
         const msg = next.value;
         if (msg.streamingRequest === 'streamingConfig') {
-          throw invalidArgument('streaming_config was sent twice; send it only in the first message, then only audio_content', [{ field: 'streaming_config', description: 'may only be in the first message' }]);
+          throw invalidArgument('streaming_config was sent twice; send it only in the first message, then only audio_content', [
+            { field: 'streaming_config', description: 'may only be in the first message' },
+          ]);
         }
         const chunk = msg.audioContent ?? Buffer.alloc(0);
         bytes += chunk.length;

@@ -29,12 +29,19 @@ type SampleCoding = 'pcm16' | 'mulaw' | 'alaw';
 
 function checkRate(rate: number, where: string): void {
   if (rate < MIN_SAMPLE_RATE_HZ || rate > MAX_SAMPLE_RATE_HZ) {
-    throw new AudioFormatError('UNSUPPORTED_RATE', `${where} sample rate ${rate} Hz is not supported; use ${MIN_SAMPLE_RATE_HZ} to ${MAX_SAMPLE_RATE_HZ} Hz`);
+    throw new AudioFormatError(
+      'UNSUPPORTED_RATE',
+      `${where} sample rate ${rate} Hz is not supported; use ${MIN_SAMPLE_RATE_HZ} to ${MAX_SAMPLE_RATE_HZ} Hz`,
+    );
   }
 }
 
 /** Decodes a whole clip (Recognize) to 16 kHz mono. Throws {@link AudioFormatError} for anything unreadable. */
-export async function decodeClipTo16k(bytes: Uint8Array, encoding: AudioEncodingName, declaredRateHz: number): Promise<{ samples: Int16Array; sourceRateHz: number }> {
+export async function decodeClipTo16k(
+  bytes: Uint8Array,
+  encoding: AudioEncodingName,
+  declaredRateHz: number,
+): Promise<{ samples: Int16Array; sourceRateHz: number }> {
   if (looksLikeWav(bytes) && encoding !== 'OGG_OPUS') {
     const channels = parseWav(bytes).channels;
     if (channels !== 1) throw new AudioFormatError('NOT_MONO', `the WAV file has ${channels} channels; only mono audio is supported`);
@@ -80,7 +87,8 @@ export class StreamAudioDecoder {
       // The first chunk fixes the format: a WAV header (which must be whole, and mono), or raw audio at the declared rate.
       if (looksLikeWav(chunk)) {
         const wav = parseWav(chunk);
-        if (wav.channels !== 1) throw new AudioFormatError('NOT_MONO', `the WAV header declares ${wav.channels} channels; only mono audio is supported`);
+        if (wav.channels !== 1)
+          throw new AudioFormatError('NOT_MONO', `the WAV header declares ${wav.channels} channels; only mono audio is supported`);
         this.coding = wav.format;
       } else {
         this.coding = this.encoding === 'LINEAR16' ? 'pcm16' : this.encoding === 'MULAW' ? 'mulaw' : 'alaw';
@@ -92,7 +100,10 @@ export class StreamAudioDecoder {
       samples = decoded.samples;
     } else if (this.coding === 'pcm16') {
       if (chunk.length % 2 !== 0) {
-        throw new AudioFormatError('ODD_PCM_LENGTH', `audio_content message ${this.chunks} has ${chunk.length} bytes; 16-bit LINEAR16 audio needs an even number of bytes in every message`);
+        throw new AudioFormatError(
+          'ODD_PCM_LENGTH',
+          `audio_content message ${this.chunks} has ${chunk.length} bytes; 16-bit LINEAR16 audio needs an even number of bytes in every message`,
+        );
       }
       samples = bufferToPcm16(chunk);
     } else {
@@ -111,7 +122,8 @@ export class StreamAudioDecoder {
     if (!this.opus) {
       // Hold bytes back until the first page is whole, so its OpusHead is checked as Recognize checks it.
       const head = Buffer.concat([this.headBytes, chunk]);
-      if (!looksLikeOgg(head.subarray(0, 4)) && head.length >= 4) throw new AudioFormatError('BAD_OGG_OPUS', `${prefix}: it does not start with an Ogg page ("OggS")`);
+      if (!looksLikeOgg(head.subarray(0, 4)) && head.length >= 4)
+        throw new AudioFormatError('BAD_OGG_OPUS', `${prefix}: it does not start with an Ogg page ("OggS")`);
       const pageBytes = firstOggPageLength(head);
       if (head.length < 4 || pageBytes === undefined || head.length < pageBytes) {
         this.headBytes = head;
@@ -148,7 +160,10 @@ export class StreamAudioDecoder {
   /** Ends the stream: returns the resampler's tail. Throws when an Opus stream decoded to nothing. */
   async end(): Promise<Int16Array> {
     if (!this.opus && this.headBytes.length > 0) {
-      throw new AudioFormatError('BAD_OGG_OPUS', `audio_content is not a valid Ogg Opus stream: ${checkFirstPage(this.headBytes) ?? 'the first Ogg page is truncated'}`);
+      throw new AudioFormatError(
+        'BAD_OGG_OPUS',
+        `audio_content is not a valid Ogg Opus stream: ${checkFirstPage(this.headBytes) ?? 'the first Ogg page is truncated'}`,
+      );
     }
     if (this.coding === 'opus' && this.opus) {
       const rest = await this.opus.flush();

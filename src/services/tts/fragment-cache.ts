@@ -31,13 +31,16 @@ export class FragmentCache<T extends CachedFragment = CachedFragment> {
 
   /** @param options see `FragmentCacheOptions` */
   constructor(options: FragmentCacheOptions) {
-    this.entries = options.maxEntries === 0 ? undefined : new LRUCache<string, T>({
-      max: options.maxEntries,
-      maxSize: options.maxBytes,
-      // lru-cache wants a positive size; an empty fragment still takes an entry. A fragment larger than maxSize
-      // is not stored at all.
-      sizeCalculation: (fragment) => Math.max(1, fragment.samples.byteLength),
-    });
+    this.entries =
+      options.maxEntries === 0
+        ? undefined
+        : new LRUCache<string, T>({
+            max: options.maxEntries,
+            maxSize: options.maxBytes,
+            // lru-cache wants a positive size; an empty fragment still takes an entry. A fragment larger than maxSize
+            // is not stored at all.
+            sizeCalculation: (fragment) => Math.max(1, fragment.samples.byteLength),
+          });
   }
 
   /** Key for a fragment; everything that changes the synthesised audio must be in it. */

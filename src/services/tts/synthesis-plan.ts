@@ -75,7 +75,11 @@ export function isSpeakable(text: string): boolean {
 
 /** Text for an engine: control characters become spaces and zero-width (format) characters go. */
 export function cleanForEngine(text: string): string {
-  return text.replace(/\p{Cc}/gu, ' ').replace(/\p{Cf}/gu, '').replace(/\s+/g, ' ').trim();
+  return text
+    .replace(/\p{Cc}/gu, ' ')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** Characters as a person counts them (code points), not UTF-16 units. */
@@ -120,12 +124,24 @@ export function planSynthesis(request: SynthesizeRequest__Output, catalog: Voice
   const name = request.voice?.name?.trim() ?? '';
   const requestedLanguage = request.voice?.languageCode?.trim() ?? '';
   // Neither voice nor language: speak the text in the language of its script (Cyrillic in Russian, not spelled in English).
-  const languageCode = requestedLanguage || (name ? limits.defaultLanguageCode : languageForText(spokenText(input), limits.defaultLanguageCode, (c) => catalog.speaks(c)));
+  const languageCode =
+    requestedLanguage ||
+    (name ? limits.defaultLanguageCode : languageForText(spokenText(input), limits.defaultLanguageCode, (c) => catalog.speaks(c)));
   const voice = catalog.select(name, languageCode, GENDERS.get(genderName));
 
   const sampleRateHz = requestedRate || (encoding === 'OGG_OPUS' ? 48000 : voice.naturalSampleRateHz);
   const spoken = name ? (voice.languages[0]?.code ?? '') : languageCode;
-  return { input: normalizeInput(input, spoken), voice, encoding, wav, sampleRateHz, speakingRate, pitchSemitones, volumeGainDb, languageCode: spoken };
+  return {
+    input: normalizeInput(input, spoken),
+    voice,
+    encoding,
+    wav,
+    sampleRateHz,
+    speakingRate,
+    pitchSemitones,
+    volumeGainDb,
+    languageCode: spoken,
+  };
 }
 
 /** Numbers, dates, units and abbreviations written out as spoken in `languageCode` (src/text-normalization/). */

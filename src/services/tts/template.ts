@@ -37,7 +37,10 @@ export function parseTemplate(template: string): TemplatePart[] {
       if (close < 0 || (nextOpen >= 0 && nextOpen < close)) {
         throw invalidField(FIELD, `has an unbalanced "{" at character ${i + 1}; close the slot with "}" or write "{{" for a literal brace`);
       }
-      const name = chars.slice(i + 1, close).join('').trim();
+      const name = chars
+        .slice(i + 1, close)
+        .join('')
+        .trim();
       if (name.length === 0) throw invalidField(FIELD, `has an empty slot "{}" at character ${i + 1}; name the slot, e.g. {name}`);
       if (!SLOT_NAME.test(name)) {
         throw invalidField(FIELD, `slot name ${quoteValue(name)} at character ${i + 1} may only contain letters, digits, "_", "-" and "."`);
@@ -76,7 +79,11 @@ export function planTemplate(parts: readonly TemplatePart[], slots: Readonly<Rec
   const missing = parts.filter((p): p is { kind: 'slot'; name: string } => p.kind === 'slot' && !slotValue(p.name));
   if (missing.length > 0 && !backupPhrase.trim()) {
     const names = [...new Set(missing.map((m) => m.name))];
-    const list = boundList(names.map((n) => quoteValue(n)), ', ', 'slots');
+    const list = boundList(
+      names.map((n) => quoteValue(n)),
+      ', ',
+      'slots',
+    );
     throw invalidField(
       'input.template_input.slots',
       `has no value for slot${names.length > 1 ? 's' : ''} ${list}; give ${names.length > 1 ? 'them values' : 'it a value'} or set input.template_input.backup_phrase`,

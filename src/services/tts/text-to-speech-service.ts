@@ -127,14 +127,17 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
     }
   };
 
-  const collect = async (
-    plan: SynthesisPlan,
-    text: string,
-    signal: AbortSignal | undefined,
-    context?: JoinContext,
-  ): Promise<Int16Array> => {
+  const collect = async (plan: SynthesisPlan, text: string, signal: AbortSignal | undefined, context?: JoinContext): Promise<Int16Array> => {
     const chunks: Int16Array[] = [];
-    await runEngine(plan, text, signal, (s) => { chunks.push(s); }, context);
+    await runEngine(
+      plan,
+      text,
+      signal,
+      (s) => {
+        chunks.push(s);
+      },
+      context,
+    );
     return concatPcm16(chunks);
   };
 
@@ -150,7 +153,12 @@ export function createTextToSpeechService(options: TextToSpeechServiceOptions): 
         const context = inContext ? joinContext(planned, index) : {};
         const join = { pauseAfterMs: joinPauseMs(piece.text, plan.speakingRate), cutAtNext: context.continuation !== undefined };
         if (piece.kind === 'dynamic') return { samples: await collect(plan, piece.text, signal, context), ...join };
-        const key = FragmentCache.key(plan.voice.name, plan.speakingRate, plan.pitchSemitones, [context.preceding, piece.text, context.continuation].join('\u2029'));
+        const key = FragmentCache.key(
+          plan.voice.name,
+          plan.speakingRate,
+          plan.pitchSemitones,
+          [context.preceding, piece.text, context.continuation].join('\u2029'),
+        );
         // Fixed fragments are shared by concurrent callers, so one caller's cancel must not fail the others:
         // they run without the caller's signal (they are short), and the caller stops waiting below.
         const { fragment, outcome } = await cache.get(key, async () => {

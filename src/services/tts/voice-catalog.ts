@@ -58,10 +58,16 @@ export class VoiceCatalog {
     if (known !== undefined) return known;
     const code = languageCode.trim();
     if (code) checkLanguageCode(code, 'language_code');
-    const voices = Object.freeze(code ? this.voices.filter((v) => v.languages.some((l) => {
-      const fit = languageFit(l.code, code);
-      return fit === 0 || fit === 1;
-    })) : [...this.voices]);
+    const voices = Object.freeze(
+      code
+        ? this.voices.filter((v) =>
+            v.languages.some((l) => {
+              const fit = languageFit(l.code, code);
+              return fit === 0 || fit === 1;
+            }),
+          )
+        : [...this.voices],
+    );
     if (this.listed.size >= 256) this.listed.clear();
     this.listed.set(languageCode, voices);
     return voices;

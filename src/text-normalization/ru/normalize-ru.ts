@@ -7,10 +7,26 @@
 import { Case, Gender, numeralize, pluralize } from 'numeralize-ru';
 
 import { ordinalRu } from './ordinal-ru.js';
-import { ABBREVIATIONS, DATE_NOMINATIVE_AFTER, MONTHS_GENITIVE, NOUN_GENDER, ORDINAL_SUFFIXES, PREFIX_UNITS, PREPOSITION_CASE, UNITS, type RuCase, type RuUnit } from './rules-ru.js';
+import {
+  ABBREVIATIONS,
+  DATE_NOMINATIVE_AFTER,
+  MONTHS_GENITIVE,
+  NOUN_GENDER,
+  ORDINAL_SUFFIXES,
+  PREFIX_UNITS,
+  PREPOSITION_CASE,
+  UNITS,
+  type RuCase,
+  type RuUnit,
+} from './rules-ru.js';
 
 const CASES: Record<RuCase, Case> = {
-  nom: Case.Nominative, gen: Case.Genitive, dat: Case.Dative, acc: Case.Accusative, ins: Case.Instrumental, prep: Case.Prepositional,
+  nom: Case.Nominative,
+  gen: Case.Genitive,
+  dat: Case.Dative,
+  acc: Case.Accusative,
+  ins: Case.Instrumental,
+  prep: Case.Prepositional,
 };
 const GENDERS = { m: Gender.Masculine, f: Gender.Feminine, n: Gender.Neuter } as const;
 /** Larger integers are left to the engine (numeralize works in doubles). */
@@ -43,7 +59,14 @@ function dateCase(text: string, index: number): RuCase {
   const kase = caseBefore(text, index);
   if (kase !== 'nom') return kase;
   const word = wordBefore(text, index);
-  return word && DATE_NOMINATIVE_AFTER.has(word) ? 'nom' : /^\s*$/.test(text.slice(0, index)) && !/\p{L}/u.test(text.slice(index).replace(/^[\d.\s]+|(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|года|г\.)/gu, '')) ? 'nom' : 'gen';
+  return word && DATE_NOMINATIVE_AFTER.has(word)
+    ? 'nom'
+    : /^\s*$/.test(text.slice(0, index)) &&
+        !/\p{L}/u.test(
+          text.slice(index).replace(/^[\d.\s]+|(января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|года|г\.)/gu, ''),
+        )
+      ? 'nom'
+      : 'gen';
 }
 
 /**
@@ -89,7 +112,10 @@ function nounGender(word: string | undefined): 'm' | 'f' | 'n' {
 
 const UNIT_BY_SPELLING = new Map(UNITS);
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/$]/g, '\\$&');
-const UNIT_PATTERN = [...UNIT_BY_SPELLING.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|');
+const UNIT_PATTERN = [...UNIT_BY_SPELLING.keys()]
+  .sort((a, b) => b.length - a.length)
+  .map(escapeRegExp)
+  .join('|');
 const MONTH_PATTERN = MONTHS_GENITIVE.join('|');
 
 /** Spoken form of a signed number with an optional unit, in `kase`, agreeing with `nextWord` when there is no unit. */
@@ -114,59 +140,82 @@ type Rule = (text: string) => string;
 
 const RULES: Rule[] = [
   // Thousands separated by spaces (also no-break and narrow no-break): "1 234 567".
-  (t) => t.replace(/(?<![\d.,])(\d{1,3})((?:[ \u00a0\u202f]\d{3})+)(?![\d])(?![.,]\d)/gu, (_, head: string, rest: string) => head + rest.replace(/[ \u00a0\u202f]/gu, '')),
+  (t) =>
+    t.replace(
+      /(?<![\d.,])(\d{1,3})((?:[ \u00a0\u202f]\d{3})+)(?![\d])(?![.,]\d)/gu,
+      (_, head: string, rest: string) => head + rest.replace(/[ \u00a0\u202f]/gu, ''),
+    ),
   // Dates: "01.02.2025" -> "первое февраля две тысячи двадцать пятого года".
-  (t) => t.replace(/(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\d]|\.\d)(\s*(?:года|г\.))?/gu, (all, d: string, mo: string, y: string, _w, offset: number, whole: string) => {
-    const day = Number(d);
-    const month = Number(mo);
-    if (day < 1 || day > 31 || month < 1 || month > 12) return all;
-    return `${ordinalRu(day, { gender: 'n', case: dateCase(whole, offset) })} ${MONTHS_GENITIVE[month - 1]} ${ordinalRu(Number(y), { gender: 'm', case: 'gen' })} года`;
-  }),
+  (t) =>
+    t.replace(
+      /(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?![\d]|\.\d)(\s*(?:года|г\.))?/gu,
+      (all, d: string, mo: string, y: string, _w, offset: number, whole: string) => {
+        const day = Number(d);
+        const month = Number(mo);
+        if (day < 1 || day > 31 || month < 1 || month > 12) return all;
+        return `${ordinalRu(day, { gender: 'n', case: dateCase(whole, offset) })} ${MONTHS_GENITIVE[month - 1]} ${ordinalRu(Number(y), { gender: 'm', case: 'gen' })} года`;
+      },
+    ),
   // Times: "10:30" -> "десять часов тридцать минут".
-  (t) => t.replace(/(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])/gu, (_, h: string, mi: string, offset: number, whole: string) => {
-    const kase = caseBefore(whole, offset);
-    const hours = Number(h);
-    const minutes = Number(mi);
-    const spoken = [cardinal(hours, 'm', kase), nounForm(['час', 'часа', 'часов'], hours, false, kase)];
-    if (minutes > 0) spoken.push(cardinal(minutes, 'f', kase), nounForm(['минута', 'минуты', 'минут'], minutes, false, kase));
-    return spoken.join(' ');
-  }),
+  (t) =>
+    t.replace(/(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?![\d:])/gu, (_, h: string, mi: string, offset: number, whole: string) => {
+      const kase = caseBefore(whole, offset);
+      const hours = Number(h);
+      const minutes = Number(mi);
+      const spoken = [cardinal(hours, 'm', kase), nounForm(['час', 'часа', 'часов'], hours, false, kase)];
+      if (minutes > 0) spoken.push(cardinal(minutes, 'f', kase), nounForm(['минута', 'минуты', 'минут'], minutes, false, kase));
+      return spoken.join(' ');
+    }),
   // A day before a month: "15 марта" -> "пятнадцатое марта" (the case from a preposition: "до пятнадцатого марта").
-  (t) => t.replace(new RegExp(`(?<![\\d.,])(\\d{1,2})(\\s+)(${MONTH_PATTERN})(?!\\p{L})`, 'gu'), (all, d: string, space: string, month: string, offset: number, whole: string) => {
-    const day = Number(d);
-    if (day < 1 || day > 31) return all;
-    return `${ordinalRu(day, { gender: 'n', case: dateCase(whole, offset) })}${space}${month}`;
-  }),
+  (t) =>
+    t.replace(
+      new RegExp(`(?<![\\d.,])(\\d{1,2})(\\s+)(${MONTH_PATTERN})(?!\\p{L})`, 'gu'),
+      (all, d: string, space: string, month: string, offset: number, whole: string) => {
+        const day = Number(d);
+        if (day < 1 || day > 31) return all;
+        return `${ordinalRu(day, { gender: 'n', case: dateCase(whole, offset) })}${space}${month}`;
+      },
+    ),
   // Years: "2024 года", "в 2024 году", "2024 г." -> ordinals.
-  (t) => t.replace(/(?<![\d.,])(\d{1,4})\s*(годом|года|году|год|гг?\.)(?!\p{L})/gu, (_, y: string, word: string, offset: number, whole: string) => {
-    const before = caseBefore(whole, offset);
-    const kase: RuCase = word === 'годом' ? 'ins' : word === 'году' ? (before === 'dat' ? 'dat' : 'prep') : word === 'год' ? 'nom' : 'gen';
-    const noun = word.endsWith('.') ? (word === 'гг.' ? 'годов' : 'года') : word;
-    return `${ordinalRu(Number(y), { gender: 'm', case: kase })} ${noun}`;
-  }),
+  (t) =>
+    t.replace(/(?<![\d.,])(\d{1,4})\s*(годом|года|году|год|гг?\.)(?!\p{L})/gu, (_, y: string, word: string, offset: number, whole: string) => {
+      const before = caseBefore(whole, offset);
+      const kase: RuCase = word === 'годом' ? 'ins' : word === 'году' ? (before === 'dat' ? 'dat' : 'prep') : word === 'год' ? 'nom' : 'gen';
+      const noun = word.endsWith('.') ? (word === 'гг.' ? 'годов' : 'года') : word;
+      return `${ordinalRu(Number(y), { gender: 'm', case: kase })} ${noun}`;
+    }),
   // Written ordinals: "5-й", "15-го", "3-я".
-  (t) => t.replace(/(?<![\d.,])(\d+)-(ого|ому|ый|ий|ой|ая|ое|ых|ую|го|му|ом|й|я|е|м|х|ю)(?!\p{L})/gu, (all, n: string, suffix: string) => {
-    const form = ORDINAL_SUFFIXES.get(suffix);
-    const value = Number(n);
-    return form && value > 0 && value <= MAX_SPOKEN ? ordinalRu(value, form) : all;
-  }),
+  (t) =>
+    t.replace(/(?<![\d.,])(\d+)-(ого|ому|ый|ий|ой|ая|ое|ых|ую|го|му|ом|й|я|е|м|х|ю)(?!\p{L})/gu, (all, n: string, suffix: string) => {
+      const form = ORDINAL_SUFFIXES.get(suffix);
+      const value = Number(n);
+      return form && value > 0 && value <= MAX_SPOKEN ? ordinalRu(value, form) : all;
+    }),
   // Abbreviations, in the case a preposition before them asks for.
-  (t) => ABBREVIATIONS.reduce((text, a) => text.replace(a.written, (_match: string, ...args: unknown[]) => {
-    const whole = args.at(-1) as string;
-    const offset = args.at(-2) as number;
-    return a.spoken[nameCaseBefore(whole, offset)] ?? a.spoken.nom;
-  }), t),
+  (t) =>
+    ABBREVIATIONS.reduce(
+      (text, a) =>
+        text.replace(a.written, (_match: string, ...args: unknown[]) => {
+          const whole = args.at(-1) as string;
+          const offset = args.at(-2) as number;
+          return a.spoken[nameCaseBefore(whole, offset)] ?? a.spoken.nom;
+        }),
+      t,
+    ),
   // Numbers, with a sign, a currency sign before or a unit after.
-  (t) => t.replace(
-    new RegExp(`(?<![\\p{L}\\d.,])([-−+]\\s?)?([$€₽]\\s?)?(\\d+(?:[.,]\\d+)?)(?![.,]?\\d)(?:\\s?(${UNIT_PATTERN})(?!\\p{L}))?`, 'gu'),
-    (_, sign: string | undefined, prefix: string | undefined, number: string, unitText: string | undefined, offset: number, whole: string) => {
-      const prefixUnit = prefix?.trim();
-      const unit = (unitText ? UNIT_BY_SPELLING.get(unitText) : undefined) ?? (prefixUnit && PREFIX_UNITS.has(prefixUnit) ? UNIT_BY_SPELLING.get(prefixUnit) : undefined);
-      const after = whole.slice(offset + _.length);
-      const nextWord = /^\s+(\p{L}+)/u.exec(after)?.[1];
-      return numberWithUnit(sign ?? '', number, unit, numeralCase(whole, offset), nextWord);
-    },
-  ),
+  (t) =>
+    t.replace(
+      new RegExp(`(?<![\\p{L}\\d.,])([-−+]\\s?)?([$€₽]\\s?)?(\\d+(?:[.,]\\d+)?)(?![.,]?\\d)(?:\\s?(${UNIT_PATTERN})(?!\\p{L}))?`, 'gu'),
+      (_, sign: string | undefined, prefix: string | undefined, number: string, unitText: string | undefined, offset: number, whole: string) => {
+        const prefixUnit = prefix?.trim();
+        const unit =
+          (unitText ? UNIT_BY_SPELLING.get(unitText) : undefined) ??
+          (prefixUnit && PREFIX_UNITS.has(prefixUnit) ? UNIT_BY_SPELLING.get(prefixUnit) : undefined);
+        const after = whole.slice(offset + _.length);
+        const nextWord = /^\s+(\p{L}+)/u.exec(after)?.[1];
+        return numberWithUnit(sign ?? '', number, unit, numeralCase(whole, offset), nextWord);
+      },
+    ),
   (t) => t.replace(/[ \t]{2,}/g, ' '),
 ];
 
