@@ -1,10 +1,12 @@
 import type { Registry } from 'prom-client';
 import { checkAccess, methodNotInPolicy, type AccessPolicy } from './access-policy.js';
 import type { AuthFailure } from './auth-failure.js';
+import type { TokenPrincipal } from './call-state.js';
 import { authFailureCounter } from './auth-metrics.js';
 import type { RefusalListener } from './authentication.js';
 import type { Step } from './gateway-call.js';
 import type { PartialStatus } from './grpc-compat.js';
+import type { PeerIdentity } from './peer-identity.js';
 import { plainRejection, type RejectionToStatus } from './rejection.js';
 
 /** Options for {@link createAuthorizationStep}. */
@@ -36,9 +38,25 @@ export function createAuthorizationStep(options: AuthorizationOptions): Step {
       const path = names.path;
       const rule = options.policy.ruleFor(path);
       const notInPolicy = rule === undefined ? methodNotInPolicy(path) : undefined;
+      // The decision depends only on the rule (fixed here) and on the caller's identity and token claims, which the
+      // peer and token caches hand out as the same frozen objects call after call: the last decision is kept.
+      let lastPeer: PeerIdentity | undefined;
+      let lastPrincipal: TokenPrincipal | undefined;
+      let lastFailure: AuthFailure | undefined;
+      let decided = false;
       return {
         admit(call) {
-          const failure = notInPolicy ?? checkAccess(rule!, call.peer, call.principal);
+          const peer = call.peer;
+          const principal = call.principal;
+          let failure: AuthFailure | undefined;
+          if (decided && peer === lastPeer && principal === lastPrincipal) failure = lastFailure;
+          else {
+            failure = notInPolicy ?? checkAccess(rule!, peer, principal);
+            lastPeer = peer;
+            lastPrincipal = principal;
+            lastFailure = failure;
+            decided = true;
+          }
           if (failure === undefined) return undefined;
           failures.inc(failure.reason);
           onRefused?.(failure, path, call.peer);

@@ -16,30 +16,31 @@ export interface StreamCapOptions {
   retryDelayMs?: number;
 }
 
-/** Calls in flight from one remote address, by remote port (one connection is one address and port). */
-class AddressSlots {
-  readonly byPort = new Map<number | undefined, number>();
+/** Calls in flight on one client connection. */
+class ConnectionSlots {
+  count = 0;
+  /** Only for connections known by address (see {@link createStreamCapStep}): the map to leave when the last call ends. */
   constructor(
-    private readonly owner: Map<string | undefined, AddressSlots>,
-    private readonly address: string | undefined,
+    private readonly owner?: Map<string, ConnectionSlots>,
+    private readonly key?: string,
   ) {}
 
-  /** The call is over: its place is given back; the address is forgotten when its last call ends. */
+  /** The call is over: its place is given back. */
   release(call: GatewayCall): void {
     call.capSlot = undefined;
-    const port = call.getConnectionInfo().remotePort;
-    const count = (this.byPort.get(port) ?? 1) - 1;
-    if (count > 0) this.byPort.set(port, count);
-    else this.byPort.delete(port);
-    if (this.byPort.size === 0) this.owner.delete(this.address);
+    this.count--;
+    if (this.count === 0 && this.owner !== undefined) this.owner.delete(this.key!);
   }
 }
 
 /**
  * Caps concurrent calls per client connection with a clear error, where
  * HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS would make clients queue silently.
- * One connection is one (remote address, remote port) pair: two lookups with
- * values the connection already has, rather than a key string per call.
+ * A connection is its HTTP/2 session (one WeakMap lookup per call, and the
+ * count goes with the session); should grpc-js stop showing it
+ * (interceptors/grpc-compat.ts), the remote address and port stand in.
+ * In-memory connections from the web front end have no address, so the
+ * session is the only thing that tells them apart.
  */
 export function createStreamCapStep(options: StreamCapOptions): Step {
   const max = options.maxConcurrentStreamsPerConnection;
@@ -47,7 +48,22 @@ export function createStreamCapStep(options: StreamCapOptions): Step {
   const reject = options.reject ?? plainRejection;
   const retryDelayMs = options.retryDelayMs ?? 100;
   const countRefusal = rateLimitedCounter(options.registry);
-  const open = new Map<string | undefined, AddressSlots>();
+  const byConnection = new WeakMap<object, ConnectionSlots>();
+  const byAddress = new Map<string, ConnectionSlots>();
+  const slotsOf = (call: GatewayCall): ConnectionSlots => {
+    const connection = call.connection;
+    let slots: ConnectionSlots | undefined;
+    if (connection !== undefined) {
+      slots = byConnection.get(connection);
+      if (slots === undefined) byConnection.set(connection, (slots = new ConnectionSlots()));
+      return slots;
+    }
+    const info = call.getConnectionInfo();
+    const key = `${info.remoteAddress} ${info.remotePort}`;
+    slots = byAddress.get(key);
+    if (slots === undefined) byAddress.set(key, (slots = new ConnectionSlots(byAddress, key)));
+    return slots;
+  };
   let refusal: ReturnType<RejectionToStatus> | undefined;
   return {
     name: 'streamCap',
@@ -55,16 +71,9 @@ export function createStreamCapStep(options: StreamCapOptions): Step {
       const refused = countRefusal(names.path);
       return {
         admit(call) {
-          const info = call.getConnectionInfo();
-          let slots = open.get(info.remoteAddress);
-          if (slots === undefined) {
-            slots = new AddressSlots(open, info.remoteAddress);
-            open.set(info.remoteAddress, slots);
-          }
-          const count = slots.byPort.get(info.remotePort) ?? 0;
-          if (count >= max) {
+          const slots = slotsOf(call);
+          if (slots.count >= max) {
             refused();
-            if (slots.byPort.size === 0) open.delete(info.remoteAddress);
             return (refusal ??= reject({
               code: Status.RESOURCE_EXHAUSTED,
               reason: 'TOO_MANY_STREAMS',
@@ -75,7 +84,7 @@ export function createStreamCapStep(options: StreamCapOptions): Step {
               metadata: { maxConcurrentStreamsPerConnection: String(max) },
             }));
           }
-          slots.byPort.set(info.remotePort, count + 1);
+          slots.count++;
           call.capSlot = slots;
           return undefined;
         },
