@@ -68,7 +68,7 @@ export const GO_CODE_NAMES: readonly string[] = Object.freeze([
 ]);
 
 /** Canonical UPPER_SNAKE status names, indexed by code (logs, span attributes). */
-export const CODE_NAMES: readonly string[] = Object.freeze([
+export const CODE_NAMES = Object.freeze([
   'OK',
   'CANCELLED',
   'UNKNOWN',
@@ -86,4 +86,4 @@ export const CODE_NAMES: readonly string[] = Object.freeze([
   'UNAVAILABLE',
   'DATA_LOSS',
   'UNAUTHENTICATED',
-]);
+] as const);

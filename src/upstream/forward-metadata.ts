@@ -7,6 +7,9 @@ export const IDENTITY_HEADER = 'x-gatehouse-identity';
 /** Header carrying the verified token's `sub` to upstreams. Only the gateway sets it. */
 export const SUBJECT_HEADER = 'x-gatehouse-subject';
 
+/** HTTP/1.1 hop-by-hop headers (RFC 9110 section 7.6.1) and HTTP/2's `te`: never passed on in either direction. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
 /**
  * Request headers never forwarded: the caller's credential, HTTP/2 hop-by-hop
  * headers, and what grpc-js writes itself for the upstream call (deadline,
@@ -15,13 +18,7 @@ export const SUBJECT_HEADER = 'x-gatehouse-subject';
 const REQUEST_DROPPED = new Set([
   'authorization',
   'proxy-authorization',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
+  ...HOP_BY_HOP,
   'host',
   'content-type',
   'content-length',
@@ -34,13 +31,7 @@ const REQUEST_DROPPED = new Set([
 
 /** Response headers and trailers never passed back: hop-by-hop, and what the gateway's own listener writes. */
 const RESPONSE_DROPPED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
+  ...HOP_BY_HOP,
   'content-type',
   'content-length',
   'date',

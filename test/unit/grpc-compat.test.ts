@@ -104,6 +104,31 @@ class Probe implements grpc.ServerInterceptingCallInterface, InterceptingServerL
   }
 }
 
+/** One unary call over raw HTTP/2 to 127.0.0.1:`port`, with whatever headers and body; the status as a client reads it. */
+function rawUnary(port: number, path: string, headers: Record<string, string | string[]>, body: Buffer): Promise<{ code: number; message: string }> {
+  return new Promise((resolve, reject) => {
+    const session = connect(`http://127.0.0.1:${port}`);
+    session.on('error', reject);
+    const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+    let status: Record<string, unknown> = {};
+    stream.on('response', (h) => {
+      if (h['grpc-status'] !== undefined) status = h;
+    });
+    stream.on('trailers', (t) => {
+      status = t;
+    });
+    stream.on('close', () => {
+      session.close();
+      resolve({ code: Number(status['grpc-status']), message: decodeURIComponent(String(status['grpc-message'] ?? '')) });
+    });
+    stream.resume();
+    const frame = Buffer.alloc(5 + body.length);
+    frame.writeUInt32BE(body.length, 1);
+    body.copy(frame, 5);
+    stream.end(frame);
+  });
+}
+
 describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
   let server: grpc.Server;
   let port = 0;
@@ -151,30 +176,7 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
   });
   after(() => server?.forceShutdown());
 
-  /** One unary call over raw HTTP/2, with whatever headers and body; the status as a client reads it. */
-  function raw(path: string, headers: Record<string, string | string[]>, body: Buffer): Promise<{ code: number; message: string }> {
-    return new Promise((resolve, reject) => {
-      const session = connect(`http://127.0.0.1:${port}`);
-      session.on('error', reject);
-      const stream = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
-      let status: Record<string, unknown> = {};
-      stream.on('response', (h) => {
-        if (h['grpc-status'] !== undefined) status = h;
-      });
-      stream.on('trailers', (t) => {
-        status = t;
-      });
-      stream.on('close', () => {
-        session.close();
-        resolve({ code: Number(status['grpc-status']), message: decodeURIComponent(String(status['grpc-message'] ?? '')) });
-      });
-      stream.resume();
-      const frame = Buffer.alloc(5 + body.length);
-      frame.writeUInt32BE(body.length, 1);
-      body.copy(frame, 5);
-      stream.end(frame);
-    });
-  }
+  const raw = (path: string, headers: Record<string, string | string[]>, body: Buffer) => rawUnary(port, path, headers, body);
 
   it(`is the pinned grpc-js (${GRPC_JS_VERSION}), exactly, in package.json and node_modules`, async () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { dependencies: Record<string, string> };
@@ -360,28 +362,7 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
         served++;
       },
     );
-    const call = (body: Buffer) =>
-      new Promise<{ code: number; message: string }>((resolve, reject) => {
-        const session = connect(`http://127.0.0.1:${checkingPort}`);
-        session.on('error', reject);
-        const stream = session.request({ ':method': 'POST', ':path': `/${SERVICE}/Echo`, 'content-type': 'application/grpc', te: 'trailers' });
-        let status: Record<string, unknown> = {};
-        stream.on('response', (h) => {
-          if (h['grpc-status'] !== undefined) status = h;
-        });
-        stream.on('trailers', (t) => {
-          status = t;
-        });
-        stream.on('close', () => {
-          session.close();
-          resolve({ code: Number(status['grpc-status']), message: decodeURIComponent(String(status['grpc-message'] ?? '')) });
-        });
-        stream.resume();
-        const frame = Buffer.alloc(5 + body.length);
-        frame.writeUInt32BE(body.length, 1);
-        body.copy(frame, 5);
-        stream.end(frame);
-      });
+    const call = (body: Buffer) => rawUnary(checkingPort, `/${SERVICE}/Echo`, {}, body);
     try {
       assert.deepEqual(paths.sort(), [`/${SERVICE}/Big`, `/${SERVICE}/Echo`], 'checkFor was not asked once per method at addService');
       assert.equal((await call(encode('fine'))).code, grpc.status.OK);
@@ -398,7 +379,7 @@ describe('grpc-js compatibility contract (interceptors/grpc-compat.ts)', () => {
     }
   });
 
-  it('assumption 9: secure server credentials give their TLS options (certificate, key, CA, client-certificate policy)', async () => {
+  it('assumption 10: secure server credentials give their TLS options (certificate, key, CA, client-certificate policy)', async () => {
     const certs = makeTemporaryDevCertificates();
     try {
       const credentials = grpc.ServerCredentials.createSsl(
