@@ -9,7 +9,7 @@ import type { ForwardCounters, ForwardTarget } from './forward-call.js';
 import { createRetryBudget, type RetryBudget } from './retry-budget.js';
 import { createRoutedService } from './routed-service.js';
 import { createUpstreamCluster, type UpstreamCluster } from './upstream-cluster.js';
-import { upstreamChannelSettings } from './upstream-credentials.js';
+import { upstreamTls } from './upstream-credentials.js';
 import { upstreamMetrics } from './upstream-metrics.js';
 
 /** What routed services are built with. */
@@ -20,7 +20,7 @@ export interface RoutedServiceDependencies {
 
 /**
  * The routed services discovery found, ready for the main listener: one
- * upstream cluster (channels, health checks) per upstream they use, one
+ * upstream cluster (connections, health checks) per upstream they use, one
  * retry budget per route, per-upstream series. Nothing connects until the
  * services start.
  */
@@ -29,12 +29,11 @@ export function buildRoutedServices(config: Config, routes: DiscoveredRoutes, de
   const clusters = new Map<string, UpstreamCluster>();
   const counters = new Map<string, ForwardCounters>();
   const budgets = new Map<object, RetryBudget>();
-  const limits = { maxReceiveMessageBytes: config.server.maxSendMessageBytes, maxSendMessageBytes: config.server.maxReceiveMessageBytes };
   const clusterFor = (name: string) => {
     let cluster = clusters.get(name);
     if (cluster === undefined) {
       const upstream = config.upstreams[name]!;
-      cluster = createUpstreamCluster({ name, config: upstream, channel: upstreamChannelSettings(upstream, limits), metrics, logger: deps.logger });
+      cluster = createUpstreamCluster({ name, config: upstream, tls: upstreamTls(upstream), metrics, logger: deps.logger });
       clusters.set(name, cluster);
       counters.set(name, {
         calls: GO_CODE_NAMES.map((code) => metrics.calls.labels(name, code)),
@@ -66,6 +65,8 @@ export function buildRoutedServices(config: Config, routes: DiscoveredRoutes, de
         responseStream: method.serverStreaming,
         upstream,
         counters: counters.get(route.upstream)!,
+        // Replies pass on to the gateway's own client: they may be as large as its listener sends.
+        maxReplyBytes: config.server.maxSendMessageBytes,
         retry: {
           // A request stream cannot be sent twice without buffering it: only single-request methods are retried.
           maxAttempts: !method.clientStreaming && (idempotent.has('*') || idempotent.has(method.name)) ? route.retry.maxAttempts : 1,

@@ -1,11 +1,15 @@
 import * as grpc from '@grpc/grpc-js';
+import type { OutgoingHttpHeaders } from 'node:http2';
 import { performance } from 'node:perf_hooks';
+import type { Writable } from 'node:stream';
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { peekCallState } from '../../interceptors/call-state.js';
 import { deadlineMs } from '../../interceptors/grpc-compat.js';
 import { GatehouseError } from '../errors.js';
+import { startExchange, type GrpcExchange, type GrpcOutcome } from '../grpc-wire/exchange.js';
+import { encodeFrame, FrameReader, type GrpcFrame } from '../grpc-wire/frames.js';
 import { markPassedThrough } from '../status/passed-through.js';
-import { clientResponseMetadata, traceparentOf, upstreamRequestMetadata } from './forward-metadata.js';
-import { passThrough } from './pass-through.js';
+import { clientResponseMetadata, traceparentOf, upstreamRequestHeaders } from './forward-metadata.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { UpstreamCluster } from './upstream-cluster.js';
 import { errorStatus, localStatus } from './upstream-status.js';
@@ -40,6 +44,8 @@ export interface ForwardTarget {
   /** Retries for idempotent methods taking one request; `maxAttempts: 1` for the rest. */
   readonly retry: RetryPolicy;
   readonly counters: ForwardCounters;
+  /** Largest reply message passed to the client (the gateway's own send limit), in bytes. */
+  readonly maxReplyBytes: number;
 }
 
 /** The client's side of a routed call, whatever its kind: what the forwarder reads from and writes to. */
@@ -62,23 +68,26 @@ export interface Downstream {
 }
 
 /**
- * Forwards one call to the route's upstream without decoding a byte of it:
- * round robin over healthy endpoints, the caller's metadata without its
- * credential plus the verified identity, the remaining deadline, the
- * gateway span's `traceparent`. Replies, headers, trailers and status come
- * back as the upstream sent them; both directions respect backpressure (a
- * slow reader pauses the other side instead of filling memory); a client
- * cancel cancels the upstream call. Idempotent single-request methods are
- * retried on UNAVAILABLE before any reply, within the route's budget.
+ * Forwards one call to the route's upstream without decoding a byte of it, on
+ * the endpoint's raw HTTP/2 connection (frames in, frames out: no grpc-js
+ * client, whose resolving, balancing and filter stack cost more per call than
+ * the hosted call itself): round robin over healthy endpoints, the caller's
+ * metadata without its credential plus the verified identity, the remaining
+ * deadline as `grpc-timeout`, the gateway span's `traceparent`. Replies,
+ * headers, trailers and status come back as the upstream sent them; both
+ * directions respect HTTP/2 flow control (a slow reader pauses the other side
+ * instead of filling memory); a client cancel resets the upstream stream.
+ * Idempotent single-request methods are retried on UNAVAILABLE before any
+ * reply, within the route's budget.
  */
 export function forward(target: ForwardTarget, down: Downstream): void {
   const state = peekCallState(down.metadata);
   const upstream = target.upstream;
   if (state !== undefined) state.upstream = upstream.name;
   const deadline = state?.deadline?.getTime() ?? deadlineMs(down.deadline);
-  const outgoing = upstreamRequestMetadata(down.metadata, state, traceparentOf(state));
+  const outgoing = upstreamRequestHeaders(down.metadata, state, traceparentOf(state));
   const retry = target.retry;
-  let current: { cancel(): void } | undefined;
+  let current: GrpcExchange | undefined;
   let over = false;
   let retryTimer: NodeJS.Timeout | undefined;
   down.onCancelled(() => {
@@ -109,21 +118,19 @@ export function forward(target: ForwardTarget, down: Downstream): void {
     }
     const startedAt = performance.now();
     let answered = false;
-    // Unary and client-streaming calls end with their status; streamed replies also wait for the last one to be read.
-    let ended = !target.responseStream;
-    let status: grpc.StatusObject | undefined;
+    // Set when the gateway itself ends the attempt over a reply: RESOURCE_EXHAUSTED (too large) or INTERNAL (unreadable).
+    let refused: grpc.status | undefined;
+    let encoding: string | undefined;
 
-    const settle = () => {
-      if (status === undefined || !ended) return;
-      const code = status.code;
+    const settle = (outcome: GrpcOutcome) => {
+      current = undefined;
+      const code = outcome.code;
       target.counters.latency.observe((performance.now() - startedAt) / 1000);
       target.counters.calls[code]?.inc();
-      // Trailers-only replies carry at least content-type: a status with no metadata and no headers before it is grpc-js's own.
-      const fromUpstream = answered || Object.keys(status.metadata.getMap()).length > 0;
       if (code === grpc.status.UNAVAILABLE) {
         target.counters.failures.inc();
         upstream.report(endpoint, true);
-      } else if (fromUpstream) {
+      } else if (outcome.fromServer) {
         upstream.report(endpoint, false);
       }
       if (code === grpc.status.UNAVAILABLE && !answered && n < retry.maxAttempts && !over) {
@@ -137,76 +144,105 @@ export function forward(target: ForwardTarget, down: Downstream): void {
           target.counters.retriesRefused.inc();
         }
       }
-      if (fromUpstream) finish({ code, details: status.details, metadata: markPassedThrough(clientResponseMetadata(status.metadata)) });
-      else finish(localStatus(code, upstream.name));
-    };
-    const onReply = (message: Buffer) => {
-      answered = true;
-      const stream = readable;
-      if (!over && !down.send(message) && stream !== undefined) {
-        stream.pause();
-        down.onDrain(() => stream.resume());
+      if (outcome.fromServer) {
+        finish({ code, details: outcome.message, metadata: markPassedThrough(clientResponseMetadata(outcome.trailers)) });
+      } else {
+        finish(localStatus(refused ?? code, upstream.name));
       }
-    };
-    const onSingleReply = (_error: unknown, message?: Buffer) => {
-      if (message !== undefined) onReply(message);
     };
 
-    // The grpc-js call of the method's own kind: the lighter unary and one-way stream calls where they fit.
-    const client = endpoint.client;
-    const options = Number.isFinite(deadline) ? { deadline } : {};
-    let call: grpc.ClientUnaryCall | grpc.ClientReadableStream<Buffer> | grpc.ClientWritableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer>;
-    let readable: grpc.ClientReadableStream<Buffer> | grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
-    // grpc-js captures the caller's stack for every call it starts (a `new Error()`, for its error messages), which
-    // the gateway never reads; at a handler's stack depth that is several microseconds and garbage per call.
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      if (!target.requestStream) {
-        if (!target.responseStream)
-          call = client.makeUnaryRequest(target.path, passThrough, passThrough, down.request!, outgoing, options, onSingleReply);
-        else call = readable = client.makeServerStreamRequest(target.path, passThrough, passThrough, down.request!, outgoing, options);
-      } else {
-        const writable = target.responseStream
-          ? (readable = client.makeBidiStreamRequest<Buffer, Buffer>(target.path, passThrough, passThrough, outgoing, options))
-          : client.makeClientStreamRequest<Buffer, Buffer>(target.path, passThrough, passThrough, outgoing, options, onSingleReply);
-        call = writable;
-        pipeRequests(down.requests!, writable, () => over);
-      }
-    } finally {
-      Error.stackTraceLimit = stackTraceLimit;
+    const remainingMs = deadline - Date.now();
+    const session = remainingMs > 0 ? endpoint.connection.session() : undefined;
+    if (session === undefined) {
+      const code = remainingMs > 0 ? grpc.status.UNAVAILABLE : grpc.status.DEADLINE_EXCEEDED;
+      return settle({ code, message: '', trailers: {}, fromServer: false });
     }
-    current = call;
-    call.on('metadata', (metadata: grpc.Metadata) => {
-      answered = true;
-      if (!over) down.sendHeaders(clientResponseMetadata(metadata));
-    });
-    if (readable !== undefined) {
-      readable.on('data', onReply);
-      readable.on('end', () => {
-        ended = true;
-        settle();
-      });
-      readable.on('error', () => undefined); // the status event carries it
-    }
-    call.on('status', (received: grpc.StatusObject) => {
-      status = received;
-      settle();
-    });
+    const headers: OutgoingHttpHeaders = {
+      ...outgoing,
+      ':path': target.path,
+      ':authority': endpoint.connection.authority,
+      ':scheme': endpoint.connection.scheme,
+    };
+    if (Number.isFinite(remainingMs)) headers['grpc-timeout'] = grpcTimeout(remainingMs);
+    const frames = new FrameReader(target.maxReplyBytes);
+    const exchange = startExchange(
+      session,
+      headers,
+      {
+        onHeaders(received) {
+          answered = true;
+          const sent = received['grpc-encoding'];
+          if (sent !== undefined && sent !== 'identity') encoding = String(sent);
+          if (!over) down.sendHeaders(clientResponseMetadata(received));
+        },
+        onData(chunk) {
+          answered = true;
+          let replies: GrpcFrame[];
+          try {
+            replies = frames.push(chunk);
+          } catch {
+            refused = grpc.status.RESOURCE_EXHAUSTED;
+            exchange.cancel();
+            return;
+          }
+          for (const reply of replies) {
+            if (over) return;
+            const message = reply.flags & 1 ? decompress(reply.payload, encoding, target.maxReplyBytes) : reply.payload;
+            if (message === undefined) {
+              refused = grpc.status.INTERNAL;
+              exchange.cancel();
+              return;
+            }
+            if (!down.send(message)) {
+              exchange.request.pause();
+              down.onDrain(() => exchange.request.resume());
+            }
+          }
+        },
+        onEnd: settle,
+      },
+      LOST,
+    );
+    current = exchange;
+    if (!target.requestStream) exchange.request.end(encodeFrame(down.request!));
+    else pipeRequests(down.requests!, exchange.request, () => over || current !== exchange);
   };
   attempt(1);
 }
 
-/** Client messages to the upstream, pausing the client while the upstream's window is full. */
-function pipeRequests(source: NonNullable<Downstream['requests']>, call: grpc.ClientWritableStream<Buffer>, over: () => boolean): void {
+/** Streams that end without a status: the connection went away or the upstream reset them. */
+const LOST = { lostMessage: '' } as const;
+
+/** The remaining time as `grpc-timeout` (at most 8 digits: milliseconds, or seconds beyond ~27 hours). */
+function grpcTimeout(remainingMs: number): string {
+  const ms = Math.max(1, Math.ceil(remainingMs));
+  return ms < 1e8 ? `${ms}m` : `${Math.min(99_999_999, Math.ceil(ms / 1000))}S`;
+}
+
+/**
+ * A compressed reply, though the gateway asked for `identity`: gzip and deflate are read (bounded by the reply
+ * limit); anything else cannot be passed on and is undefined.
+ */
+function decompress(payload: Buffer, encoding: string | undefined, maxBytes: number): Buffer | undefined {
+  try {
+    if (encoding === 'gzip') return gunzipSync(payload, { maxOutputLength: maxBytes });
+    if (encoding === 'deflate') return inflateSync(payload, { maxOutputLength: maxBytes });
+  } catch {
+    // too large or corrupt
+  }
+  return undefined;
+}
+
+/** Client messages to the upstream, framed, pausing the client while the upstream's window is full. */
+function pipeRequests(source: NonNullable<Downstream['requests']>, request: Writable, over: () => boolean): void {
   source.on('data', (message: Buffer) => {
-    if (over()) return;
-    if (!call.write(message)) {
+    if (over() || !request.writable) return;
+    if (!request.write(encodeFrame(message))) {
       source.pause();
-      call.once('drain', () => source.resume());
+      request.once('drain', () => source.resume());
     }
   });
   source.on('end', () => {
-    if (!over()) call.end();
+    if (!over() && request.writable) request.end();
   });
 }

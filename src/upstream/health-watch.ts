@@ -1,5 +1,9 @@
-import * as grpc from '@grpc/grpc-js';
+import { status as Status } from '@grpc/grpc-js';
+import type { OutgoingHttpHeaders } from 'node:http2';
 import protobuf from 'protobufjs';
+import { startExchange, type GrpcExchange, type GrpcOutcome } from '../grpc-wire/exchange.js';
+import { encodeFrame, FrameReader } from '../grpc-wire/frames.js';
+import type { UpstreamConnection } from './upstream-connection.js';
 
 /** Options for {@link watchEndpointHealth}. */
 export interface HealthWatchOptions {
@@ -20,6 +24,8 @@ export interface HealthWatch {
 const SERVING = 1;
 const WATCH = '/grpc.health.v1.Health/Watch';
 const CHECK = '/grpc.health.v1.Health/Check';
+/** A HealthCheckResponse is a few bytes; anything near this is not one. */
+const MAX_HEALTH_REPLY_BYTES = 4096;
 
 /**
  * Follows one endpoint's grpc.health.v1 status and reports each verdict
@@ -27,63 +33,93 @@ const CHECK = '/grpc.health.v1.Health/Check';
  * known at once. An upstream without Watch is polled with Check; one without
  * any health service counts as healthy (failed calls still eject it).
  */
-export function watchEndpointHealth(client: grpc.Client, options: HealthWatchOptions, verdict: (healthy: boolean, why: string) => void): HealthWatch {
-  const request = encodeRequest(options.service);
+export function watchEndpointHealth(
+  connection: UpstreamConnection,
+  options: HealthWatchOptions,
+  verdict: (healthy: boolean, why: string) => void,
+): HealthWatch {
+  const request = encodeFrame(encodeRequest(options.service));
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let current: grpc.ClientReadableStream<Buffer> | grpc.ClientUnaryCall | undefined;
+  let current: GrpcExchange | undefined;
   const later = (run: () => void) => {
     if (stopped) return;
     timer = setTimeout(run, options.intervalMs);
     timer.unref();
   };
+  /** Starts one health call on the endpoint's connection; undefined while that connection backs off after a failed attempt. */
+  const call = (path: string, timeoutMs: number | undefined, onReply: (status: number) => void, onEnd: (outcome: GrpcOutcome) => void) => {
+    const session = connection.session();
+    if (session === undefined) return undefined;
+    const frames = new FrameReader(MAX_HEALTH_REPLY_BYTES);
+    const headers: OutgoingHttpHeaders = { ':path': path, ':authority': connection.authority, ':scheme': connection.scheme };
+    if (timeoutMs !== undefined) headers['grpc-timeout'] = `${timeoutMs}m`;
+    const exchange = startExchange(
+      session,
+      headers,
+      {
+        onData(chunk) {
+          try {
+            for (const frame of frames.push(chunk)) onReply(decodeStatus(frame.payload));
+          } catch {
+            exchange.cancel(); // a health reply larger than any real one: not a health service
+          }
+        },
+        onEnd,
+      },
+      { lostMessage: 'the connection was lost' },
+    );
+    exchange.request.end(request);
+    return exchange;
+  };
 
   const watch = () => {
-    let settled = false;
-    const stream = client.makeServerStreamRequest<Buffer, Buffer>(
+    current = call(
       WATCH,
-      (b) => b,
-      (b) => b,
-      request,
-      new grpc.Metadata(),
-      {},
+      undefined,
+      (status) => verdict(status === SERVING, status === SERVING ? 'SERVING' : `health status ${status}`),
+      (outcome) => {
+        if (stopped) return;
+        if (outcome.code === Status.UNIMPLEMENTED) return check();
+        verdict(false, `health watch ended: ${Status[outcome.code]}`);
+        later(watch);
+      },
     );
-    current = stream;
-    stream.on('data', (reply: Buffer) => {
-      const status = decodeStatus(reply);
-      verdict(status === SERVING, status === SERVING ? 'SERVING' : `health status ${status}`);
-    });
-    stream.on('error', () => undefined); // the status event says it all
-    stream.on('status', (status: grpc.StatusObject) => {
-      if (settled || stopped) return;
-      settled = true;
-      if (status.code === grpc.status.UNIMPLEMENTED) return check();
-      verdict(false, `health watch ended: ${grpc.status[status.code]}`);
+    if (current === undefined) {
+      verdict(false, 'cannot connect');
       later(watch);
-    });
+    }
   };
 
   const check = () => {
-    current = client.makeUnaryRequest<Buffer, Buffer>(
+    let status: number | undefined;
+    // A Check that never ends would stop the polling: it gets a deadline of its own besides grpc-timeout.
+    const deadline = setTimeout(() => current?.cancel(), options.timeoutMs);
+    deadline.unref();
+    current = call(
       CHECK,
-      (b) => b,
-      (b) => b,
-      request,
-      new grpc.Metadata(),
-      { deadline: Date.now() + options.timeoutMs },
-      (error, reply) => {
+      options.timeoutMs,
+      (reply) => {
+        status = reply;
+      },
+      (outcome) => {
+        clearTimeout(deadline);
         if (stopped) return;
-        if (error === null) {
-          const status = decodeStatus(reply ?? Buffer.alloc(0));
+        if (outcome.code === Status.OK && status !== undefined) {
           verdict(status === SERVING, status === SERVING ? 'SERVING' : `health status ${status}`);
-        } else if (error.code === grpc.status.UNIMPLEMENTED) {
+        } else if (outcome.code === Status.UNIMPLEMENTED) {
           verdict(true, 'no health service; counted healthy');
         } else {
-          verdict(false, `health check failed: ${grpc.status[error.code]}`);
+          verdict(false, `health check failed: ${Status[outcome.code]}`);
         }
         later(check);
       },
     );
+    if (current === undefined) {
+      clearTimeout(deadline);
+      verdict(false, 'cannot connect');
+      later(check);
+    }
   };
 
   watch();

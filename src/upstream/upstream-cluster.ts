@@ -1,17 +1,16 @@
-import * as grpc from '@grpc/grpc-js';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { UpstreamConfig } from '../config/upstream-schema.js';
 import type { Logger } from '../logging/logger.js';
 import { watchEndpointHealth, type HealthWatch } from './health-watch.js';
-import type { UpstreamChannelSettings } from './upstream-credentials.js';
+import { createUpstreamConnection, type UpstreamAddress, type UpstreamConnection, type UpstreamTls } from './upstream-connection.js';
 import type { UpstreamMetrics } from './upstream-metrics.js';
 
-/** One endpoint of an upstream: its channel and what the gateway knows of its health. */
+/** One endpoint of an upstream (one address): its connection and what the gateway knows of its health. */
 export interface Endpoint {
-  /** The channel to this endpoint (one per target). */
-  readonly client: grpc.Client;
-  /** Its channel, for the connectivity state. */
-  readonly channel: grpc.ChannelInterface;
-  /** `legacy-cheese#1` (its place in `targets`), for logs; clients never see the address. */
+  /** The HTTP/2 connection routed calls and health checks share. */
+  readonly connection: UpstreamConnection;
+  /** `legacy-cheese#1` (its place in `targets`; `#1.2` for a dns:/// target's second address), for logs; clients never see the address. */
   readonly label: string;
   /** The last health verdict; undefined before the first. */
   healthy: boolean | undefined;
@@ -25,7 +24,8 @@ export interface Endpoint {
 export interface UpstreamClusterOptions {
   name: string;
   config: UpstreamConfig;
-  channel: UpstreamChannelSettings;
+  /** TLS of the connections; undefined for plaintext. */
+  tls: UpstreamTls | undefined;
   metrics: UpstreamMetrics;
   logger: Logger;
 }
@@ -43,15 +43,20 @@ export interface UpstreamCluster {
   onServingChange(listener: (serving: boolean) => void): void;
   /** Why nothing can be picked, without addresses: `2 endpoints: 1 failing health checks, 1 ejected`. */
   whyUnavailable(): string;
-  /** Starts health checks; resolves once every endpoint had a first verdict, or after the check timeout. */
+  /** Resolves targets and starts health checks; resolves once every endpoint had a first verdict, or after the check timeout. */
   start(): Promise<void>;
-  /** Stops health checks and closes the channels. */
+  /** Stops health checks and re-resolution and closes the connections. */
   stop(): void;
 }
 
+/** How often a `dns:///` target's name is resolved again (addresses that appear get endpoints, those gone are closed). */
+const RERESOLVE_MS = 30_000;
+
 /**
- * The endpoints of one upstream. Health comes from active grpc.health.v1
- * checks (health-watch.ts); an endpoint whose calls fail
+ * The endpoints of one upstream: one per `host:port` target, one per address
+ * of a `dns:///name:port` target (resolved at start and every 30 s). Health
+ * comes from active grpc.health.v1 checks (health-watch.ts) on the same
+ * connection the calls use; an endpoint whose calls fail
  * `ejection.consecutiveFailures` times in a row is ejected for
  * `ejection.durationMs` even while its health check still passes (a server
  * that answers health but fails calls). With health checks off, every
@@ -59,17 +64,18 @@ export interface UpstreamCluster {
  */
 export function createUpstreamCluster(options: UpstreamClusterOptions): UpstreamCluster {
   const { name, config, metrics, logger } = options;
-  // Channels are made by start(): building the gateway opens nothing and starts no timer.
-  const endpoints: Endpoint[] = [];
+  // Connections are made by start(): building the gateway opens nothing and starts no timer.
+  let endpoints: Endpoint[] = [];
   const listeners: ((serving: boolean) => void)[] = [];
-  const watches: HealthWatch[] = [];
+  const watches = new Map<Endpoint, HealthWatch>();
   const timers = new Set<NodeJS.Timeout>();
   const healthyGauge = metrics.healthyEndpoints.labels(name);
   const ejectionsCounter = metrics.ejections.labels(name);
   let next = 0;
   let lastServing = false;
+  let stopped = false;
 
-  const usable = (endpoint: Endpoint, now: number) => endpoint.healthy === true && endpoint.ejectedUntilMs <= now;
+  const usable = (endpoint: Endpoint, now: number) => endpoint.healthy === true && endpoint.ejectedUntilMs <= now && !endpoint.connection.failing;
   const refresh = () => {
     const now = performance.now();
     let count = 0;
@@ -82,16 +88,101 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
       for (const listener of listeners) listener(serving);
     }
   };
+  const later = (run: () => void, ms: number) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      run();
+    }, ms);
+    timer.unref();
+    timers.add(timer);
+  };
+
+  /** Opens an endpoint's connection and starts its health checks; resolves at its first verdict. */
+  const open = (address: UpstreamAddress, label: string, tls = options.tls): { endpoint: Endpoint; firstVerdict: Promise<void> } => {
+    const endpoint: Endpoint = {
+      connection: createUpstreamConnection({
+        address,
+        tls,
+        connectTimeoutMs: config.connectTimeoutMs,
+        initialBackoffMs: 200,
+        maxBackoffMs: Math.max(1000, config.healthCheck.intervalMs),
+      }),
+      label,
+      healthy: config.healthCheck.enabled ? undefined : true,
+      ejectedUntilMs: 0,
+      consecutiveFailures: 0,
+    };
+    if (!config.healthCheck.enabled) return { endpoint, firstVerdict: Promise.resolve() };
+    const firstVerdict = new Promise<void>((resolve) => {
+      watches.set(
+        endpoint,
+        watchEndpointHealth(endpoint.connection, config.healthCheck, (healthy, why) => {
+          resolve();
+          if (endpoint.healthy === healthy) return;
+          endpoint.healthy = healthy;
+          logger.info('upstream endpoint health', { upstream: name, endpoint: endpoint.label, healthy, why });
+          refresh();
+        }),
+      );
+    });
+    return { endpoint, firstVerdict };
+  };
+  const close = (endpoint: Endpoint) => {
+    watches.get(endpoint)?.stop();
+    watches.delete(endpoint);
+    endpoint.connection.close();
+  };
+
+  /** A dns:/// target: its addresses now, and again every RERESOLVE_MS; a failed lookup keeps the last ones. */
+  const followDns = async (target: DnsTarget, index: number): Promise<Promise<void>[]> => {
+    const byAddress = new Map<string, Endpoint>();
+    let serial = 0;
+    // The connections go to addresses; the certificate must still name the target's host.
+    const tls = options.tls === undefined || options.tls.servername !== undefined ? options.tls : { ...options.tls, servername: target.host };
+    const resolve = async (): Promise<Promise<void>[]> => {
+      let addresses: string[];
+      try {
+        addresses = [...new Set((await lookup(target.host, { all: true })).map((entry) => entry.address))];
+      } catch (error) {
+        logger.warn('upstream name did not resolve', { upstream: name, target: index + 1, error: (error as Error).message });
+        return [];
+      }
+      if (stopped) return [];
+      const verdicts: Promise<void>[] = [];
+      for (const address of addresses) {
+        if (byAddress.has(address)) continue;
+        const made = open({ host: address, port: target.port, authority: target.authority }, `${name}#${index + 1}.${++serial}`, tls);
+        byAddress.set(address, made.endpoint);
+        endpoints.push(made.endpoint);
+        verdicts.push(made.firstVerdict);
+      }
+      for (const [address, endpoint] of byAddress) {
+        if (addresses.includes(address)) continue;
+        byAddress.delete(address);
+        endpoints = endpoints.filter((e) => e !== endpoint);
+        close(endpoint);
+      }
+      refresh();
+      return verdicts;
+    };
+    const again = () => {
+      if (stopped) return;
+      void resolve().then(() => later(again, RERESOLVE_MS));
+    };
+    const verdicts = await resolve();
+    later(again, RERESOLVE_MS);
+    return verdicts;
+  };
 
   return {
     name,
     pick() {
       const now = performance.now();
-      for (let i = 0; i < endpoints.length; i++) {
-        const endpoint = endpoints[(next + i) % endpoints.length]!;
-        // A channel that just lost its connection is skipped even before its health check has said so.
-        if (usable(endpoint, now) && endpoint.channel.getConnectivityState(false) !== grpc.connectivityState.TRANSIENT_FAILURE) {
-          next = (next + i + 1) % endpoints.length;
+      const count = endpoints.length;
+      for (let i = 0; i < count; i++) {
+        const endpoint = endpoints[(next + i) % count]!;
+        if (usable(endpoint, now)) {
+          next = (next + i + 1) % count;
           return endpoint;
         }
       }
@@ -102,6 +193,8 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
         endpoint.consecutiveFailures = 0;
         return;
       }
+      // A connection that just failed is skipped by pick() at once; the gauge and serving state follow here.
+      if (endpoint.connection.failing) refresh();
       if (++endpoint.consecutiveFailures < config.ejection.consecutiveFailures || endpoint.ejectedUntilMs > performance.now()) return;
       endpoint.ejectedUntilMs = performance.now() + config.ejection.durationMs;
       endpoint.consecutiveFailures = 0;
@@ -111,12 +204,7 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
         endpoint: endpoint.label,
         forMs: config.ejection.durationMs,
       });
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        refresh();
-      }, config.ejection.durationMs + 1);
-      timer.unref();
-      timers.add(timer);
+      later(refresh, config.ejection.durationMs + 1);
       refresh();
     },
     serving: () => lastServing,
@@ -128,55 +216,57 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
       const ejected = endpoints.filter((e) => e.ejectedUntilMs > now).length;
       const unhealthy = endpoints.filter((e) => e.ejectedUntilMs <= now && e.healthy === false).length;
       const unknown = endpoints.filter((e) => e.ejectedUntilMs <= now && e.healthy === undefined).length;
+      const unreachable = endpoints.filter((e) => e.ejectedUntilMs <= now && e.healthy === true && e.connection.failing).length;
       const parts = [
         ...(unhealthy > 0 ? [`${unhealthy} failing health checks`] : []),
         ...(ejected > 0 ? [`${ejected} ejected after failed calls`] : []),
+        ...(unreachable > 0 ? [`${unreachable} not connecting`] : []),
         ...(unknown > 0 ? [`${unknown} not checked yet`] : []),
       ];
-      const count = config.targets.length;
-      return `${count} endpoint${count === 1 ? '' : 's'}: ${parts.join(', ') || 'not started'}`;
+      const count = endpoints.length;
+      return `${count} endpoint${count === 1 ? '' : 's'}: ${parts.join(', ') || (count === 0 ? 'none resolved' : 'not started')}`;
     },
-    start() {
-      endpoints.push(
-        ...config.targets.map((target, i) => {
-          const client = new grpc.Client(target, options.channel.credentials, options.channel.options);
-          return {
-            client,
-            channel: client.getChannel(),
-            label: `${name}#${i + 1}`,
-            healthy: config.healthCheck.enabled ? undefined : true,
-            ejectedUntilMs: 0,
-            consecutiveFailures: 0,
-          };
-        }),
-      );
+    async start() {
+      const verdicts: Promise<void>[] = [];
+      for (const [i, text] of config.targets.entries()) {
+        const target = parseTarget(text, options.tls?.servername);
+        if (target.dns) {
+          verdicts.push(...(await followDns(target, i)));
+        } else {
+          const made = open(target, `${name}#${i + 1}`);
+          endpoints.push(made.endpoint);
+          verdicts.push(made.firstVerdict);
+        }
+      }
       refresh();
-      if (!config.healthCheck.enabled) return Promise.resolve();
-      const firstVerdicts = endpoints.map(
-        (endpoint) =>
-          new Promise<void>((resolve) => {
-            watches.push(
-              watchEndpointHealth(endpoint.client, config.healthCheck, (healthy, why) => {
-                resolve();
-                if (endpoint.healthy === healthy) return;
-                endpoint.healthy = healthy;
-                logger.info('upstream endpoint health', { upstream: name, endpoint: endpoint.label, healthy, why });
-                refresh();
-              }),
-            );
-          }),
-      );
       // A first verdict can take a connection attempt; do not hold the start longer than one check.
-      return Promise.race([
-        Promise.all(firstVerdicts),
-        new Promise<void>((resolve) => setTimeout(resolve, config.healthCheck.timeoutMs).unref()),
-      ]).then(() => undefined);
+      await Promise.race([Promise.all(verdicts), new Promise<void>((resolve) => later(resolve, config.healthCheck.timeoutMs))]);
     },
     stop() {
-      for (const watch of watches.splice(0)) watch.stop();
+      stopped = true;
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      for (const endpoint of endpoints.splice(0)) endpoint.client.close();
+      for (const endpoint of endpoints) close(endpoint);
+      endpoints = [];
     },
   };
+}
+
+interface DnsTarget extends UpstreamAddress {
+  readonly dns: true;
+}
+
+/**
+ * A configured target (`host:port`, `[v6]:port`, `dns:///name:port`) as the address to connect to; `:authority`
+ * is the TLS server name when one is configured (as grpc-js's default_authority did), else the target itself.
+ */
+function parseTarget(target: string, serverName: string | undefined): (UpstreamAddress & { readonly dns: false }) | DnsTarget {
+  const dns = target.startsWith('dns:///');
+  const hostPort = dns ? target.slice('dns:///'.length) : target;
+  const colon = hostPort.lastIndexOf(':');
+  const host = hostPort.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(hostPort.slice(colon + 1));
+  const authority = serverName ?? hostPort;
+  // An IP literal in a dns:/// target needs no lookup.
+  return dns && isIP(host) === 0 ? { host, port, authority, dns: true } : { host, port, authority, dns: false };
 }

@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import type { UpstreamConfig } from '../config/upstream-schema.js';
+import type { UpstreamTls } from './upstream-connection.js';
 
-/** How to open channels to one upstream: credentials and channel options, read once at start. */
+/** How grpc-js channels to one upstream are opened (server reflection at start): credentials and channel options, read once. */
 export interface UpstreamChannelSettings {
   readonly credentials: grpc.ChannelCredentials;
   readonly options: grpc.ChannelOptions;
@@ -45,4 +46,18 @@ export function upstreamChannelSettings(upstream: UpstreamConfig, limits: Channe
     ...(tls.serverName !== undefined ? { 'grpc.ssl_target_name_override': tls.serverName, 'grpc.default_authority': tls.serverName } : {}),
   };
   return { credentials, options };
+}
+
+/**
+ * The TLS of routed calls' raw HTTP/2 connections, from the same `tls` section (files read now, so a missing file
+ * stops the start); undefined for plaintext. The certificate must name `serverName`, else the target's host name.
+ */
+export function upstreamTls(upstream: UpstreamConfig): UpstreamTls | undefined {
+  const tls = upstream.tls;
+  if (tls.mode === 'insecure') return undefined;
+  return {
+    ...(tls.caFile !== undefined ? { ca: readFileSync(tls.caFile) } : {}),
+    ...(tls.mode === 'mtls' ? { cert: readFileSync(tls.certFile!), key: readFileSync(tls.keyFile!) } : {}),
+    ...(tls.serverName !== undefined ? { servername: tls.serverName } : {}),
+  };
 }

@@ -4,8 +4,9 @@ import { GatehouseError } from '../errors.js';
 import { grpcWebCallHeaders } from './call-headers.js';
 import type { WebResponse } from './cors.js';
 import { TimeoutHeaderError } from './deadline-header.js';
-import { encodeFrame } from './grpc-frames.js';
-import { startExchange, type GrpcOutcome } from './grpc-exchange.js';
+import { encodeFrame } from '../grpc-wire/frames.js';
+import { INTERNAL_EXCHANGE } from './internal-channel.js';
+import { startExchange, type GrpcOutcome } from '../grpc-wire/exchange.js';
 import type { InternalConnection } from './internal-channel.js';
 import type { WebRequest } from './read-body.js';
 
@@ -52,21 +53,26 @@ export function createGrpcWebGateway(options: { maxBodyBytes: number }) {
       headersSent = true;
       res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store', ...extra });
     };
-    const exchange = startExchange(connection.session, headers, {
-      onHeaders: () => sendHeaders(),
-      onData(chunk) {
-        sendHeaders();
-        output.write(chunk);
+    const exchange = startExchange(
+      connection.session,
+      headers,
+      {
+        onHeaders: () => sendHeaders(),
+        onData(chunk) {
+          sendHeaders();
+          output.write(chunk);
+        },
+        onEnd(outcome) {
+          if (res.writableEnded || res.destroyed) return;
+          // A trailers-only reply: clients that read headers find the status there too.
+          sendHeaders({ 'grpc-status': String(outcome.code), 'grpc-message': encodeURIComponent(outcome.message) });
+          output.write(encodeFrame(trailerBlock(outcome), 0x80));
+          output.flush();
+          res.end();
+        },
       },
-      onEnd(outcome) {
-        if (res.writableEnded || res.destroyed) return;
-        // A trailers-only reply: clients that read headers find the status there too.
-        sendHeaders({ 'grpc-status': String(outcome.code), 'grpc-message': encodeURIComponent(outcome.message) });
-        output.write(encodeFrame(trailerBlock(outcome), 0x80));
-        output.flush();
-        res.end();
-      },
-    });
+      INTERNAL_EXCHANGE,
+    );
     res.once('close', () => {
       if (!res.writableFinished) exchange.cancel();
     });

@@ -98,3 +98,6 @@ export function createInternalChannel(serverOf: () => grpc.Server): InternalChan
     },
   };
 }
+
+/** An internal call's stream ends without a status only when the gRPC server cut it: it is draining or stopping. */
+export const INTERNAL_EXCHANGE = { lostMessage: 'the gateway is shutting down; retry' } as const;

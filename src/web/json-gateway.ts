@@ -5,8 +5,9 @@ import { jsonCallHeaders } from './call-headers.js';
 import type { WebResponse } from './cors.js';
 import { TimeoutHeaderError } from './deadline-header.js';
 import type { ErrorBodies, HttpError } from './error-body.js';
-import { encodeFrame, FrameReader } from './grpc-frames.js';
-import { startExchange } from './grpc-exchange.js';
+import { encodeFrame, FrameReader } from '../grpc-wire/frames.js';
+import { INTERNAL_EXCHANGE } from './internal-channel.js';
+import { startExchange } from '../grpc-wire/exchange.js';
 import type { RouteMatch } from './http-routes.js';
 import type { InternalConnection } from './internal-channel.js';
 import { JsonMappingError, messageFromJson, messageToJson } from './json-mapping.js';
@@ -57,47 +58,52 @@ export function createJsonGateway(options: JsonGatewayOptions) {
       streaming = true;
       res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8', 'cache-control': 'no-store' });
     };
-    const exchange = startExchange(connection.session, headers, {
-      // A stream's headers go out as soon as the service accepted the call, so a watcher knows it is connected.
-      onHeaders: method.responseStream ? startStream : undefined,
-      onData(chunk) {
-        for (const frame of frames.push(chunk)) {
-          if (!method.responseStream) {
-            replies.push(frame.payload);
-            continue;
+    const exchange = startExchange(
+      connection.session,
+      headers,
+      {
+        // A stream's headers go out as soon as the service accepted the call, so a watcher knows it is connected.
+        onHeaders: method.responseStream ? startStream : undefined,
+        onData(chunk) {
+          for (const frame of frames.push(chunk)) {
+            if (!method.responseStream) {
+              replies.push(frame.payload);
+              continue;
+            }
+            startStream();
+            res.write(`${JSON.stringify(messageToJson(method.responseType, method.responseType.decode(frame.payload)))}\n`);
           }
-          startStream();
-          res.write(`${JSON.stringify(messageToJson(method.responseType, method.responseType.decode(frame.payload)))}\n`);
-        }
+        },
+        onEnd(outcome) {
+          if (res.writableEnded || res.destroyed) return;
+          if (streaming) {
+            // The 200 is already out: a stream that ends in error says so on its last line.
+            if (outcome.code !== Status.OK)
+              res.write(`${JSON.stringify({ error: errors.fromStatus(outcome.code, outcome.message, outcome.details).body })}\n`);
+            res.end();
+            return;
+          }
+          if (outcome.code !== Status.OK) {
+            sendError(res, errors.fromStatus(outcome.code, outcome.message, outcome.details));
+            return;
+          }
+          if (method.responseStream) {
+            res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+            res.end();
+            return;
+          }
+          const reply = method.responseType.decode(replies[0] ?? Buffer.alloc(0));
+          if (rawAudio) {
+            sendAudio(res, reply as unknown as AudioReply);
+            return;
+          }
+          const body = JSON.stringify(messageToJson(method.responseType, reply));
+          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+        },
       },
-      onEnd(outcome) {
-        if (res.writableEnded || res.destroyed) return;
-        if (streaming) {
-          // The 200 is already out: a stream that ends in error says so on its last line.
-          if (outcome.code !== Status.OK)
-            res.write(`${JSON.stringify({ error: errors.fromStatus(outcome.code, outcome.message, outcome.details).body })}\n`);
-          res.end();
-          return;
-        }
-        if (outcome.code !== Status.OK) {
-          sendError(res, errors.fromStatus(outcome.code, outcome.message, outcome.details));
-          return;
-        }
-        if (method.responseStream) {
-          res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
-          res.end();
-          return;
-        }
-        const reply = method.responseType.decode(replies[0] ?? Buffer.alloc(0));
-        if (rawAudio) {
-          sendAudio(res, reply as unknown as AudioReply);
-          return;
-        }
-        const body = JSON.stringify(messageToJson(method.responseType, reply));
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-      },
-    });
+      INTERNAL_EXCHANGE,
+    );
     // The caller went away before the reply ended: the call is cancelled, as a gRPC client's would be.
     res.once('close', () => {
       if (!res.writableFinished) exchange.cancel();

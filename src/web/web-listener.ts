@@ -14,7 +14,7 @@ import { createStatusDetailsCodec, type StatusDetailsCodec } from '../status/sta
 import type { ApiDescriptors } from './api-descriptors.js';
 import { createCors, type WebResponse } from './cors.js';
 import { createErrorBodies } from './error-body.js';
-import { encodeFrame } from './grpc-frames.js';
+import { encodeFrame } from '../grpc-wire/frames.js';
 import { createGrpcWebGateway, isGrpcWeb } from './grpc-web-gateway.js';
 import { buildHttpRouter } from './http-routes.js';
 import type { InternalChannel, InternalConnection } from './internal-channel.js';

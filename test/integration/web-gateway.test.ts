@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ACCESS_LOG_MESSAGE } from '../../interceptors/access-log.js';
 import { loadApiDescriptors } from '../../src/web/api-descriptors.js';
-import { FrameReader, encodeFrame } from '../../src/web/grpc-frames.js';
+import { FrameReader, encodeFrame } from '../../src/grpc-wire/frames.js';
 import { curlWeb, json, type CurlWebTarget, type LooseJson } from '../helpers/curl-web.js';
 import { devTokenFor } from '../helpers/dev-token.js';
 import { startGateway, type TestGateway } from '../helpers/start-gateway.js';

@@ -1,0 +1,125 @@
+import http2, { type ClientHttp2Session, type SecureClientSessionOptions } from 'node:http2';
+import type { Socket } from 'node:net';
+
+/** Where and how one upstream endpoint is reached. */
+export interface UpstreamAddress {
+  /** Host (name or IP) and port the socket connects to. */
+  readonly host: string;
+  readonly port: number;
+  /** The `:authority` of calls: the target as configured (`name:port`), whatever address it resolved to. */
+  readonly authority: string;
+}
+
+/** TLS of the connection; absent for plaintext (`tls.mode: insecure`). */
+export type UpstreamTls = Pick<SecureClientSessionOptions, 'ca' | 'cert' | 'key' | 'servername'>;
+
+/** Options for {@link createUpstreamConnection}. */
+export interface UpstreamConnectionOptions {
+  address: UpstreamAddress;
+  tls: UpstreamTls | undefined;
+  /** A connection not made within this time fails its calls, in ms. */
+  connectTimeoutMs: number;
+  /** After a failed connection attempt, calls fail at once for this long before the next attempt; doubled per failure up to max. */
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+/** The one HTTP/2 connection of an upstream endpoint, made when first needed and again after it is lost. */
+export interface UpstreamConnection {
+  /**
+   * The session to open a call's stream on: the live one, or a new attempt. Undefined while backing off after a
+   * failed attempt (a call then fails at once instead of waiting for a connection that just failed).
+   */
+  session(): ClientHttp2Session | undefined;
+  /** The last attempt failed and no session works: pick another endpoint. */
+  readonly failing: boolean;
+  /** `:authority` of calls on it. */
+  readonly authority: string;
+  /** `http` or `https`. */
+  readonly scheme: string;
+  /** Closes the session; calls in flight end UNAVAILABLE. No new session is made afterwards. */
+  close(): void;
+}
+
+/** Stream ids are 31 bits and odd for a client: a session is replaced well before it runs out. */
+const STREAMS_PER_SESSION = 1 << 29;
+
+/**
+ * A raw HTTP/2 connection to one upstream address, the transport of routed
+ * calls and health checks. One session carries every call (HTTP/2
+ * multiplexes; the upstream's SETTINGS_MAX_CONCURRENT_STREAMS queues the
+ * excess in nghttp2). A GOAWAY, a lost socket or a failed attempt drops the
+ * session: the next call connects again, after a backoff when the attempt
+ * failed. Streams in flight on a session that received GOAWAY finish there.
+ */
+export function createUpstreamConnection(options: UpstreamConnectionOptions): UpstreamConnection {
+  const { address, tls } = options;
+  const scheme = tls === undefined ? 'http' : 'https';
+  const url = `${scheme}://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+  let current: ClientHttp2Session | undefined;
+  let streamsOpened = 0;
+  let failing = false;
+  let retryAt = 0;
+  let backoffMs = options.initialBackoffMs;
+  let closed = false;
+
+  const connect = (): ClientHttp2Session => {
+    const session = http2.connect(url, {
+      ...tls,
+      // Replies arrive as the upstream sends them; a push promise would be a protocol error for gRPC.
+      settings: { enablePush: false },
+    });
+    let connected = false;
+    const timer = setTimeout(() => session.destroy(new Error('connect timeout')), options.connectTimeoutMs);
+    timer.unref();
+    // The listener gets the real socket ('session.socket' is a proxy that refuses socket calls).
+    session.once('connect', (_session: ClientHttp2Session, socket: Socket) => {
+      connected = true;
+      clearTimeout(timer);
+      failing = false;
+      backoffMs = options.initialBackoffMs;
+      // Small requests go out at once: the gateway is latency-bound, and Nagle's algorithm would hold them back.
+      socket.setNoDelay(true);
+    });
+    session.on('error', () => {}); // 'close' follows; each stream reports its own end
+    session.on('goaway', () => {
+      if (current === session) current = undefined;
+    });
+    session.once('close', () => {
+      clearTimeout(timer);
+      if (current === session) current = undefined;
+      if (!connected) {
+        failing = true;
+        retryAt = performance.now() + backoffMs;
+        backoffMs = Math.min(options.maxBackoffMs, backoffMs * 2);
+      }
+    });
+    // The gateway's listener keeps the process alive; an idle upstream connection must not stop it from exiting.
+    session.unref();
+    streamsOpened = 0;
+    return session;
+  };
+
+  return {
+    authority: address.authority,
+    scheme,
+    get failing() {
+      return failing;
+    },
+    session() {
+      if (closed) return undefined;
+      if (current !== undefined && !current.destroyed && !current.closed) {
+        if (++streamsOpened < STREAMS_PER_SESSION) return current;
+        current.close(); // its streams finish; new ones go to a fresh session
+      }
+      if (failing && performance.now() < retryAt) return undefined;
+      current = connect();
+      return current;
+    },
+    close() {
+      closed = true;
+      current?.destroy();
+      current = undefined;
+    },
+  };
+}
