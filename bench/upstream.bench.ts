@@ -1,8 +1,14 @@
 /**
  * `npx tsx bench/upstream.bench.ts [flags]`: what routing a service through Gatehouse costs, measured from outside.
  *
- * One Go upstream (bench/upstream/echo-upstream/: any method answered from canned bytes, so the service costs next
- * to nothing) and one Gatehouse process routing helloworld.Greeter to it (bench/upstream/gateway-server.ts:
+ * One upstream serving helloworld.Greeter (bench/upstream/bench-upstreams.ts), chosen with --upstream:
+ * - `go` (default): bench/upstream/echo-upstream/, any method answered from canned bytes, so the service costs
+ *   next to nothing and the figures isolate the gateway;
+ * - `python`: bench/upstream/greeter_upstream.py, the tutorial's Greeter on Python grpcio (Debian python3-grpcio,
+ *   sync server, protobuf per call): the kind of upstream issue 16 puts behind the gateway, so "keeps half the
+ *   direct throughput" compares the gateway with a service that does real per-call work;
+ * - `go,python`: both, one after the other, each with its own gateway process, table and summary lines.
+ * For each, one Gatehouse process routes helloworld.Greeter to it (bench/upstream/gateway-server.ts:
  * config/default.yaml's chain, access log on, speech off). The Go load client of the external benchmark
  * (bench/external/load-client/, raw bytes, a fresh traceparent per call) calls, in the same run and interleaved:
  * the upstream directly (plaintext, as a service inside the cluster is called), and the same upstream through the
@@ -14,24 +20,23 @@
  * --client-cpu (1), in the direct runs too, so both runs give the client and the upstream the same core.
  *
  * Issue 16's aim: the gateway adds at most 0.3 ms to the unloaded p50 and keeps at least half the direct
- * throughput. Flags: --seconds 2 (each window), --warmup-seconds 0.3, --connections 4, --inflight 8,
- * --rounds 1, --kinds unary,server-stream, --gateway-cpu 0, --client-cpu 1, --no-pin. The default run takes about 25 s.
+ * throughput. Flags: --upstream go (go, python, or go,python), --seconds 2 (each window), --warmup-seconds 0.3,
+ * --connections 4, --inflight 8, --rounds 1, --kinds unary,server-stream, --gateway-cpu 0, --client-cpu 1,
+ * --no-pin. The default run takes about 25 s per upstream.
  */
-import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchToken, makeBenchFiles } from './external/bench-files.js';
-import { buildGoProgram } from './external/go-build.js';
 import { buildLoadClient, runLoad, type LoadOptions, type LoadResult } from './external/load-client.js';
 import { clockTicksPerSecond, startServerProcess, type ServerProcess } from './external/server-process.js';
+import { makeContractFiles, selectUpstreams, STREAM_MESSAGES, type BenchUpstream, type ContractFiles } from './upstream/bench-upstreams.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** HelloRequest{name: "bench"}. */
 const HELLO_REQUEST = Buffer.from([0x0a, 5, ...Buffer.from('bench')]);
-const STREAM_MESSAGES = 10;
 const KINDS = [
   { kind: 'unary', method: '/helloworld.Greeter/SayHello', expectMessages: 1 },
   { kind: 'server-stream', method: '/helloworld.Greeter/SayHelloStreamReply', expectMessages: STREAM_MESSAGES },
@@ -39,6 +44,7 @@ const KINDS = [
 
 const { values: flags } = parseArgs({
   options: {
+    upstream: { type: 'string', default: 'go' },
     seconds: { type: 'string', default: '2' },
     'warmup-seconds': { type: 'string', default: '0.3' },
     connections: { type: 'string', default: '4' },
@@ -50,35 +56,36 @@ const { values: flags } = parseArgs({
     'no-pin': { type: 'boolean', default: false },
   },
 });
+const upstreams = selectUpstreams(flags.upstream);
 const pin = !flags['no-pin'];
 if (pin && availableParallelism() < 2) throw new Error('the gateway and the client need a core each; on one core run with --no-pin');
 const gatewayCpu = pin ? Number(flags['gateway-cpu']) : undefined;
 const clientCpu = pin ? Number(flags['client-cpu']) : undefined;
 const windowMs = Math.round(Number(flags.seconds) * 1000);
 const warmupMs = Math.round(Number(flags['warmup-seconds']) * 1000);
+const kinds = KINDS.filter((k) => flags.kinds.split(',').includes(k.kind));
 
 const files = makeBenchFiles();
 const running: ServerProcess[] = [];
+const stopAll = () => Promise.allSettled(running.splice(0).map((server) => server.stop()));
 const cleanUp = async () => {
-  await Promise.allSettled(running.splice(0).map((server) => server.stop()));
+  await stopAll();
   rmSync(files.dir, { recursive: true, force: true });
 };
 process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 
-try {
-  const descriptorSet = join(files.dir, 'helloworld.binpb');
-  execFileSync('protoc', [
-    `-I${join(ROOT, 'test/fixtures/upstream')}`,
-    '--include_imports',
-    `--descriptor_set_out=${descriptorSet}`,
-    'helloworld.proto',
-  ]);
-  const client = buildLoadClient();
-  const upstream = await startServerProcess(
-    { command: buildGoProgram(join(ROOT, 'bench/upstream/echo-upstream')), args: [] },
-    { cpu: clientCpu, logFile: join(files.dir, 'upstream.log') },
-  );
-  running.push(upstream);
+type Via = 'direct' | 'gateway';
+interface Measured {
+  kind: string;
+  via: Via;
+  unloaded: LoadResult;
+  loaded: LoadResult;
+}
+
+/** Starts `upstream` and a gateway routing to it (both on their cores), measures every kind both ways, stops both. */
+async function measure(upstream: BenchUpstream, contracts: ContractFiles, client: string, token: string): Promise<Measured[]> {
+  const server = await startServerProcess(upstream.command(contracts), { cpu: clientCpu, logFile: join(files.dir, `upstream-${upstream.name}.log`) });
+  running.push(server);
   const gateway = await startServerProcess(
     {
       command: process.execPath,
@@ -89,26 +96,24 @@ try {
         '--dir',
         files.dir,
         '--upstream',
-        `127.0.0.1:${upstream.port}`,
+        `127.0.0.1:${server.port}`,
         '--descriptor-set',
-        descriptorSet,
+        contracts.descriptorSet,
       ],
       cwd: ROOT,
     },
-    { cpu: gatewayCpu, logFile: join(files.dir, 'gateway.log') },
+    { cpu: gatewayCpu, logFile: join(files.dir, `gateway-${upstream.name}.log`) },
   );
   running.push(gateway);
   if (gateway.ready.routed !== 'SERVING') throw new Error(`the routed service is ${String(gateway.ready.routed)}; see ${gateway.logFile}`);
-  const token = benchToken(files);
-  const ticks = clockTicksPerSecond();
 
   const targets = {
-    direct: { target: `127.0.0.1:${upstream.port}`, tls: 'plaintext' as const },
+    direct: { target: `127.0.0.1:${server.port}`, tls: 'plaintext' as const },
     gateway: { target: `127.0.0.1:${gateway.port}`, tls: 'mtls' as const, token, serverPid: gateway.pid },
   };
-  const results: { kind: string; via: keyof typeof targets; unloaded: LoadResult; loaded: LoadResult }[] = [];
+  const results: Measured[] = [];
   for (let round = 0; round < Number(flags.rounds); round++) {
-    for (const { kind, method, expectMessages } of KINDS.filter((k) => flags.kinds!.split(',').includes(k.kind))) {
+    for (const { kind, method, expectMessages } of kinds) {
       for (const via of ['direct', 'gateway'] as const) {
         const base: LoadOptions = {
           ...targets[via],
@@ -124,13 +129,21 @@ try {
         const unloaded = await runLoad(client, { ...base, connections: 1, inflight: 1 });
         const loaded = await runLoad(client, { ...base, connections: Number(flags.connections), inflight: Number(flags.inflight) });
         for (const result of [unloaded, loaded]) {
-          if (result.ok !== result.calls) throw new Error(`${via} ${kind}: ${result.calls - result.ok} calls failed: ${result.firstError}`);
+          if (result.ok !== result.calls)
+            throw new Error(`${upstream.name} upstream, ${via} ${kind}: ${result.calls - result.ok} calls failed: ${result.firstError}`);
         }
         results.push({ kind, via, unloaded, loaded });
       }
     }
   }
+  await stopAll();
+  return results;
+}
 
+/** The table of one upstream's runs and its summary lines (one per kind: what the gateway adds and keeps). */
+function report(upstream: BenchUpstream, results: Measured[]): void {
+  const ticks = clockTicksPerSecond();
+  console.log(`upstream ${upstream.name}: ${upstream.label}`);
   const rows = [['kind', 'via', 'unloaded p50 ms', 'unloaded p99 ms', 'loaded calls/s', 'loaded p50 ms', 'loaded p99 ms', 'gateway CPU/call us']];
   for (const r of results) {
     const cpuPerCall = r.loaded.serverCpuTicks === undefined ? '' : ((r.loaded.serverCpuTicks / ticks / r.loaded.ok) * 1e6).toFixed(0);
@@ -148,15 +161,23 @@ try {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) console.log(row.map((cell, i) => cell.padStart(widths[i]!)).join('  '));
   console.log('');
-  for (const { kind } of KINDS.filter((k) => results.some((r) => r.kind === k.kind))) {
-    const pick = (via: 'direct' | 'gateway') => results.filter((r) => r.kind === kind && r.via === via);
+  for (const { kind } of kinds) {
+    const pick = (via: Via) => results.filter((r) => r.kind === kind && r.via === via);
     const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const added = median(pick('gateway').map((r) => r.unloaded.p50Ms)) - median(pick('direct').map((r) => r.unloaded.p50Ms));
     const kept = median(pick('gateway').map((r) => r.loaded.callsPerSec)) / median(pick('direct').map((r) => r.loaded.callsPerSec));
     console.log(
-      `${kind}: the gateway adds ${added.toFixed(3)} ms to the unloaded p50 (aim <= 0.3) and keeps ${(kept * 100).toFixed(0)}% of the direct throughput (aim >= 50%)`,
+      `${upstream.name} upstream, ${kind}: the gateway adds ${added.toFixed(3)} ms to the unloaded p50 (aim <= 0.3) and keeps ${(kept * 100).toFixed(0)}% of the direct throughput (aim >= 50%)`,
     );
   }
+  console.log('');
+}
+
+try {
+  const contracts = makeContractFiles(files.dir);
+  const client = buildLoadClient();
+  const token = benchToken(files);
+  for (const upstream of upstreams) report(upstream, await measure(upstream, contracts, client, token));
   console.log(
     `pinning: ${pin ? `gateway on CPU ${gatewayCpu}, load client and upstream on CPU ${clientCpu}` : 'none'}; windows ${windowMs} ms after ${warmupMs} ms warm-up`,
   );
