@@ -22,7 +22,7 @@
  * Issue 16's aim: the gateway adds at most 0.3 ms to the unloaded p50 and keeps at least half the direct
  * throughput. Flags: --upstream go (go, python, or go,python), --seconds 2 (each window), --warmup-seconds 0.3,
  * --connections 4, --inflight 8, --rounds 1, --kinds unary,server-stream, --gateway-cpu 0, --client-cpu 1,
- * --no-pin. The default run takes about 25 s per upstream.
+ * --no-pin, --profile DIR (a CPU profile of each gateway process). The default run takes about 25 s per upstream.
  */
 import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -45,6 +45,7 @@ const KINDS = [
 const { values: flags } = parseArgs({
   options: {
     upstream: { type: 'string', default: 'go' },
+    profile: { type: 'string' },
     seconds: { type: 'string', default: '2' },
     'warmup-seconds': { type: 'string', default: '0.3' },
     connections: { type: 'string', default: '4' },
@@ -74,7 +75,10 @@ const cleanUp = async () => {
 };
 process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 
-type Via = 'direct' | 'gateway';
+/** `hosted`: the gateway's own grpc.health.v1.Health/Check on the same gateway, the cost of a call before any forwarding. */
+type Via = 'direct' | 'gateway' | 'hosted';
+/** The hosted floor: a unary call the gateway answers itself, through the same TLS, token and chain. */
+const HOSTED = { kind: 'unary', method: '/grpc.health.v1.Health/Check', request: Buffer.alloc(0), expectMessages: 1 } as const;
 interface Measured {
   kind: string;
   via: Via;
@@ -90,6 +94,8 @@ async function measure(upstream: BenchUpstream, contracts: ContractFiles, client
     {
       command: process.execPath,
       args: [
+        // A CPU profile of the gateway per run (`--profile DIR`), to find where a routed call's time goes.
+        ...(flags.profile !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${flags.profile}`] : []),
         '--import',
         'tsx',
         join(ROOT, 'bench/upstream/gateway-server.ts'),
@@ -112,29 +118,31 @@ async function measure(upstream: BenchUpstream, contracts: ContractFiles, client
     gateway: { target: `127.0.0.1:${gateway.port}`, tls: 'mtls' as const, token, serverPid: gateway.pid },
   };
   const results: Measured[] = [];
+  const run = async (kind: NonNullable<LoadOptions['kind']>, via: Via, method: string, request: Buffer, expectMessages: number) => {
+    const base: LoadOptions = {
+      ...targets[via === 'direct' ? 'direct' : 'gateway'],
+      method,
+      request,
+      kind,
+      certs: files.certs,
+      cpu: clientCpu,
+      warmupMs,
+      durationMs: windowMs,
+      expectMessages,
+    };
+    const unloaded = await runLoad(client, { ...base, connections: 1, inflight: 1 });
+    const loaded = await runLoad(client, { ...base, connections: Number(flags.connections), inflight: Number(flags.inflight) });
+    for (const result of [unloaded, loaded]) {
+      if (result.ok !== result.calls)
+        throw new Error(`${upstream.name} upstream, ${via} ${kind}: ${result.calls - result.ok} calls failed: ${result.firstError}`);
+    }
+    results.push({ kind, via, unloaded, loaded });
+  };
   for (let round = 0; round < Number(flags.rounds); round++) {
     for (const { kind, method, expectMessages } of kinds) {
-      for (const via of ['direct', 'gateway'] as const) {
-        const base: LoadOptions = {
-          ...targets[via],
-          method,
-          request: HELLO_REQUEST,
-          kind,
-          certs: files.certs,
-          cpu: clientCpu,
-          warmupMs,
-          durationMs: windowMs,
-          expectMessages,
-        };
-        const unloaded = await runLoad(client, { ...base, connections: 1, inflight: 1 });
-        const loaded = await runLoad(client, { ...base, connections: Number(flags.connections), inflight: Number(flags.inflight) });
-        for (const result of [unloaded, loaded]) {
-          if (result.ok !== result.calls)
-            throw new Error(`${upstream.name} upstream, ${via} ${kind}: ${result.calls - result.ok} calls failed: ${result.firstError}`);
-        }
-        results.push({ kind, via, unloaded, loaded });
-      }
+      for (const via of ['direct', 'gateway'] as const) await run(kind, via, method, HELLO_REQUEST, expectMessages);
     }
+    await run(HOSTED.kind, 'hosted', HOSTED.method, HOSTED.request, HOSTED.expectMessages);
   }
   await stopAll();
   return results;
@@ -168,6 +176,18 @@ function report(upstream: BenchUpstream, results: Measured[]): void {
     const kept = median(pick('gateway').map((r) => r.loaded.callsPerSec)) / median(pick('direct').map((r) => r.loaded.callsPerSec));
     console.log(
       `${upstream.name} upstream, ${kind}: the gateway adds ${added.toFixed(3)} ms to the unloaded p50 (aim <= 0.3) and keeps ${(kept * 100).toFixed(0)}% of the direct throughput (aim >= 50%)`,
+    );
+  }
+  // What forwarding itself costs: the routed unary call against a call the same gateway answers itself.
+  const hosted = results.filter((r) => r.via === 'hosted');
+  const routed = results.filter((r) => r.via === 'gateway' && r.kind === 'unary');
+  if (hosted.length > 0 && routed.length > 0) {
+    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const cpu = (r: Measured) => (r.loaded.serverCpuTicks ?? 0) / ticks / r.loaded.ok;
+    const p50 = median(routed.map((r) => r.unloaded.p50Ms)) - median(hosted.map((r) => r.unloaded.p50Ms));
+    const cpuUs = (median(routed.map(cpu)) - median(hosted.map(cpu))) * 1e6;
+    console.log(
+      `${upstream.name} upstream, unary: forwarding itself (routed against the gateway's own Health/Check) adds ${p50.toFixed(3)} ms to the unloaded p50 and ${cpuUs.toFixed(0)} us of gateway CPU per call`,
     );
   }
   console.log('');

@@ -173,7 +173,10 @@ export function forward(target: ForwardTarget, down: Downstream): void {
           answered = true;
           const sent = received['grpc-encoding'];
           if (sent !== undefined && sent !== 'identity') encoding = String(sent);
-          if (!over) down.sendHeaders(clientResponseMetadata(received));
+          if (over) return;
+          const metadata = clientResponseMetadata(received);
+          // A single reply carries headers with it anyway: sent early only when the upstream set some of its own.
+          if (target.responseStream || hasEntries(metadata)) down.sendHeaders(metadata);
         },
         onData(chunk) {
           answered = true;
@@ -208,6 +211,11 @@ export function forward(target: ForwardTarget, down: Downstream): void {
     else pipeRequests(down.requests!, exchange.request, () => over || current !== exchange);
   };
   attempt(1);
+}
+
+function hasEntries(metadata: grpc.Metadata): boolean {
+  for (const _ in metadata.getMap()) return true;
+  return false;
 }
 
 /** Streams that end without a status: the connection went away or the upstream reset them. */
