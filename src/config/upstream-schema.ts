@@ -85,8 +85,13 @@ export const UpstreamSchema = z
 /** Retries of one route's idempotent methods. */
 const RetrySchema = z
   .strictObject({
-    /** Methods safe to send twice (by name, `Order`; `*` for every method). Only unary and server-streaming methods are retried. Default none. */
+    /** Methods safe to send twice (by name, `Order`; `*` for every method), of any kind: a request stream is replayed from what the gateway kept. Default none. */
     idempotentMethods: z.array(z.string().regex(/^(\*|[A-Za-z_][A-Za-z0-9_]*)$/, 'a method name, e.g. Order, or *')).default([]),
+    /**
+     * Request-stream bytes the gateway keeps per call so a retry can replay them (client-streaming and bidi
+     * methods); a call that sends more is not retried once past it. Default 262144 (gRPC's own retry buffer).
+     */
+    maxReplayBytes: z.number().int().min(0).default(262_144),
     /** Most attempts per call, the first included. Default 3. */
     maxAttempts: z.number().int().min(1).max(10).default(3),
     /** Wait before the first retry, in ms; doubled per retry, with jitter. Default 25. */

@@ -68,8 +68,8 @@ export function buildRoutedServices(config: Config, routes: DiscoveredRoutes, de
         // Replies pass on to the gateway's own client: they may be as large as its listener sends.
         maxReplyBytes: config.server.maxSendMessageBytes,
         retry: {
-          // A request stream cannot be sent twice without buffering it: only single-request methods are retried.
-          maxAttempts: !method.clientStreaming && (idempotent.has('*') || idempotent.has(method.name)) ? route.retry.maxAttempts : 1,
+          maxAttempts: idempotent.has('*') || idempotent.has(method.name) ? route.retry.maxAttempts : 1,
+          maxReplayBytes: route.retry.maxReplayBytes,
           initialBackoffMs: route.retry.initialBackoffMs,
           maxBackoffMs: route.retry.maxBackoffMs,
           budget,

@@ -1,7 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import type { OutgoingHttpHeaders } from 'node:http2';
 import { performance } from 'node:perf_hooks';
-import type { Writable } from 'node:stream';
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { peekCallState } from '../../interceptors/call-state.js';
 import { deadlineMs } from '../../interceptors/grpc-compat.js';
@@ -10,6 +9,7 @@ import { startExchange, type GrpcExchange, type GrpcOutcome } from '../grpc-wire
 import { encodeFrame, FrameReader, type GrpcFrame } from '../grpc-wire/frames.js';
 import { markPassedThrough } from '../status/passed-through.js';
 import { clientResponseMetadata, traceparentOf, upstreamRequestHeaders } from './forward-metadata.js';
+import { RequestRelay } from './request-relay.js';
 import type { RetryBudget } from './retry-budget.js';
 import type { UpstreamCluster } from './upstream-cluster.js';
 import { errorStatus, localStatus } from './upstream-status.js';
@@ -27,6 +27,8 @@ export interface ForwardCounters {
 /** Retries of one method; `maxAttempts` 1 means none. */
 export interface RetryPolicy {
   readonly maxAttempts: number;
+  /** Request-stream bytes kept for a retry before the call commits to its attempt (request-streaming methods). */
+  readonly maxReplayBytes: number;
   readonly initialBackoffMs: number;
   readonly maxBackoffMs: number;
   readonly budget: RetryBudget;
@@ -41,7 +43,7 @@ export interface ForwardTarget {
   /** The upstream replies with a stream of messages (server-streaming, bidi). */
   readonly responseStream: boolean;
   readonly upstream: UpstreamCluster;
-  /** Retries for idempotent methods taking one request; `maxAttempts: 1` for the rest. */
+  /** Retries for idempotent methods; `maxAttempts: 1` for the rest. */
   readonly retry: RetryPolicy;
   readonly counters: ForwardCounters;
   /** Largest reply message passed to the client (the gateway's own send limit), in bytes. */
@@ -77,8 +79,8 @@ export interface Downstream {
  * headers, trailers and status come back as the upstream sent them; both
  * directions respect HTTP/2 flow control (a slow reader pauses the other side
  * instead of filling memory); a client cancel resets the upstream stream.
- * Idempotent single-request methods are retried on UNAVAILABLE before any
- * reply, within the route's budget.
+ * Idempotent methods are retried on UNAVAILABLE before any reply, within
+ * the route's budget (a request stream is replayed: request-relay.ts).
  */
 export function forward(target: ForwardTarget, down: Downstream): void {
   const state = peekCallState(down.metadata);
@@ -87,6 +89,7 @@ export function forward(target: ForwardTarget, down: Downstream): void {
   const deadline = state?.deadline?.getTime() ?? deadlineMs(down.deadline);
   const outgoing = upstreamRequestHeaders(down.metadata, state, traceparentOf(state));
   const retry = target.retry;
+  const relay = target.requestStream ? new RequestRelay(down.requests!, retry.maxAttempts > 1, retry.maxReplayBytes) : undefined;
   let current: GrpcExchange | undefined;
   let over = false;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -100,6 +103,7 @@ export function forward(target: ForwardTarget, down: Downstream): void {
   const finish = (status: grpc.StatusObject) => {
     if (over) return;
     over = true;
+    relay?.commit();
     down.finish(status);
   };
 
@@ -124,6 +128,7 @@ export function forward(target: ForwardTarget, down: Downstream): void {
 
     const settle = (outcome: GrpcOutcome) => {
       current = undefined;
+      relay?.detach();
       const code = outcome.code;
       target.counters.latency.observe((performance.now() - startedAt) / 1000);
       target.counters.calls[code]?.inc();
@@ -133,7 +138,7 @@ export function forward(target: ForwardTarget, down: Downstream): void {
       } else if (outcome.fromServer) {
         upstream.report(endpoint, false);
       }
-      if (code === grpc.status.UNAVAILABLE && !answered && n < retry.maxAttempts && !over) {
+      if (code === grpc.status.UNAVAILABLE && !answered && n < retry.maxAttempts && !over && (relay === undefined || relay.replayable)) {
         const backoffMs = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (n - 1)) * (0.5 + Math.random());
         if (Date.now() + backoffMs < deadline) {
           if (retry.budget.tryRetry()) {
@@ -171,6 +176,7 @@ export function forward(target: ForwardTarget, down: Downstream): void {
       {
         onHeaders(received) {
           answered = true;
+          relay?.commit();
           const sent = received['grpc-encoding'];
           if (sent !== undefined && sent !== 'identity') encoding = String(sent);
           if (over) return;
@@ -180,6 +186,7 @@ export function forward(target: ForwardTarget, down: Downstream): void {
         },
         onData(chunk) {
           answered = true;
+          relay?.commit();
           let replies: GrpcFrame[];
           try {
             replies = frames.push(chunk);
@@ -207,8 +214,8 @@ export function forward(target: ForwardTarget, down: Downstream): void {
       LOST,
     );
     current = exchange;
-    if (!target.requestStream) exchange.request.end(encodeFrame(down.request!));
-    else pipeRequests(down.requests!, exchange.request, () => over || current !== exchange);
+    if (relay === undefined) exchange.request.end(encodeFrame(down.request!));
+    else relay.attach(exchange.request);
   };
   attempt(1);
 }
@@ -239,18 +246,4 @@ function decompress(payload: Buffer, encoding: string | undefined, maxBytes: num
     // too large or corrupt
   }
   return undefined;
-}
-
-/** Client messages to the upstream, framed, pausing the client while the upstream's window is full. */
-function pipeRequests(source: NonNullable<Downstream['requests']>, request: Writable, over: () => boolean): void {
-  source.on('data', (message: Buffer) => {
-    if (over() || !request.writable) return;
-    if (!request.write(encodeFrame(message))) {
-      source.pause();
-      request.once('drain', () => source.resume());
-    }
-  });
-  source.on('end', () => {
-    if (!over() && request.writable) request.end();
-  });
 }

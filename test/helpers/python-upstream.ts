@@ -71,6 +71,8 @@ export interface SeenCall {
   cancelledAt?: number;
   /** Replies a `many:` stream had sent when last seen. */
   sent?: number;
+  /** Messages a client stream read (SayHelloClientStream). */
+  received?: number;
 }
 
 /** A running Python upstream. */

@@ -170,3 +170,83 @@ describe('an endpoint that passes health checks but fails every call', () => {
     assert.equal((await broken.calls()).filter((c) => c.method === '/helloworld.Greeter/SayHello').length, 2);
   });
 });
+
+describe('a request stream retried on another endpoint', () => {
+  let contracts: UpstreamContracts;
+  let broken: PythonUpstream;
+  let healthy: PythonUpstream;
+  let gw: TestGateway;
+
+  before(async () => {
+    contracts = generateUpstreamContracts();
+    [broken, healthy] = await Promise.all([startPythonUpstream(contracts, { unavailable: true }), startPythonUpstream(contracts)]);
+    gw = await startGateway({
+      overrides: {
+        upstreams: { mixed: { targets: [broken.target, healthy.target], ejection: { consecutiveFailures: 100 } } },
+        routes: [
+          {
+            service: 'helloworld.Greeter',
+            upstream: 'mixed',
+            descriptorSetFile: contracts.descriptorSetFile,
+            // Every retry is allowed here (the budget is what the retry tests above cover); 64 bytes kept per call.
+            retry: { idempotentMethods: ['SayHelloClientStream'], maxAttempts: 2, budgetRatio: 1, maxReplayBytes: 64 },
+          },
+        ],
+        'policy.services': { 'helloworld.Greeter': {} },
+      },
+    });
+    await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
+  });
+
+  after(async () => {
+    await gw?.close();
+    await Promise.all([broken?.kill(), healthy?.kill()]);
+    contracts?.remove();
+  });
+
+  type ClientStream = (
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: (error: grpc.ServiceError | null, reply?: { message: string }) => void,
+  ) => grpc.ClientWritableStream<{ name: string }>;
+  const send = (greeter: Record<string, ClientStream>, names: string[]) =>
+    new Promise<{ code: number; message: string }>((resolve) => {
+      const call = greeter.SayHelloClientStream!(new grpc.Metadata(), {}, (error, reply) =>
+        resolve({ code: error?.code ?? 0, message: error?.details ?? reply?.message ?? '' }),
+      );
+      for (const name of names) call.write({ name });
+      call.end();
+    });
+
+  test('is replayed whole from what the gateway kept, and not retried once it outgrew maxReplayBytes', async () => {
+    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<
+      string,
+      ClientStream
+    >;
+    // Round robin puts every call after the first on the broken endpoint first.
+    const small = [];
+    for (let i = 0; i < 4; i++) small.push(await send(greeter, [`a${i}`, `b${i}`, `c${i}`]));
+    assert.deepEqual(
+      small.map((r) => r.code),
+      [0, 0, 0, 0],
+    );
+    assert.deepEqual(
+      small.map((r) => r.message),
+      [0, 1, 2, 3].map((i) => `Hello, a${i} and b${i} and c${i}`),
+    );
+    const brokenSaw = (await broken.calls()).filter((c) => c.method === '/helloworld.Greeter/SayHelloClientStream');
+    assert.ok(brokenSaw.length >= 3, `the broken endpoint saw ${brokenSaw.length} of the streams first`);
+    for (const call of brokenSaw) assert.equal(call.received, 3, 'the broken endpoint read the whole stream before failing');
+
+    // Two 40-byte messages: more than the 64 bytes kept, so a call failing on the broken endpoint is not retried.
+    const large = [];
+    for (let i = 0; i < 2; i++) large.push(await send(greeter, ['x'.repeat(40), 'y'.repeat(40)]));
+    (greeter as unknown as grpc.Client).close();
+    assert.ok(
+      large.some((r) => r.code === grpc.status.UNAVAILABLE && r.message === 'this endpoint is broken'),
+      `a stream over maxReplayBytes must fail as the upstream failed it: ${JSON.stringify(large)}`,
+    );
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    assert.match(metrics, /gatehouse_upstream_retries_total\{upstream="mixed"\} [3-9]\b/);
+  });
+});
