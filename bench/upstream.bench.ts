@@ -14,7 +14,10 @@
  * the upstream directly (plaintext, as a service inside the cluster is called), and the same upstream through the
  * gateway (mTLS with alice's certificate and a bearer token: what the gateway is for). Unary (SayHello) and a
  * 10-message server stream (SayHelloStreamReply), each unloaded (one call in flight: the latency the gateway adds)
- * and loaded (connections x in-flight calls: throughput and the gateway's CPU per call).
+ * and loaded (connections x in-flight calls: throughput and the gateway's CPU per call). Two floors in the same
+ * run put the gateway's figures in proportion: `bare`, a grpc-js server with no chain that forwards with the same
+ * transport (bench/upstream/bare-forwarder.ts: what forwarding costs on grpc-js and node:http2 before any gateway
+ * feature), and `hosted`, the gateway answering its own Health/Check (its chain without forwarding).
  *
  * Pinning on 2 cores: the gateway alone on --gateway-cpu (0); the load client and the upstream share
  * --client-cpu (1), in the direct runs too, so both runs give the client and the upstream the same core.
@@ -22,7 +25,7 @@
  * Issue 16's aim: the gateway adds at most 0.3 ms to the unloaded p50 and keeps at least half the direct
  * throughput. Flags: --upstream go (go, python, or go,python), --seconds 2 (each window), --warmup-seconds 0.3,
  * --connections 4, --inflight 8, --rounds 1, --kinds unary,server-stream, --gateway-cpu 0, --client-cpu 1,
- * --no-pin, --profile DIR (a CPU profile of each gateway process). The default run takes about 25 s per upstream.
+ * --no-pin, --profile DIR (a CPU profile of each gateway process). The default run takes about 35 s per upstream.
  */
 import { rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -75,8 +78,10 @@ const cleanUp = async () => {
 };
 process.once('SIGINT', () => void cleanUp().then(() => process.exit(130)));
 
-/** `hosted`: the gateway's own grpc.health.v1.Health/Check on the same gateway, the cost of a call before any forwarding. */
-type Via = 'direct' | 'gateway' | 'hosted';
+/**
+ * `bare`: bench/upstream/bare-forwarder.ts, a grpc-js server with no chain forwarding with the gateway's exchange,
+ * the floor of forwarding on Node.js. `hosted`: the gateway's own grpc.health.v1.Health/Check on the same gateway, the cost of a call before any forwarding. */
+type Via = 'direct' | 'gateway' | 'bare' | 'hosted';
 /** The hosted floor: a unary call the gateway answers itself, through the same TLS, token and chain. */
 const HOSTED = { kind: 'unary', method: '/grpc.health.v1.Health/Check', request: Buffer.alloc(0), expectMessages: 1 } as const;
 interface Measured {
@@ -111,16 +116,27 @@ async function measure(upstream: BenchUpstream, contracts: ContractFiles, client
     { cpu: gatewayCpu, logFile: join(files.dir, `gateway-${upstream.name}.log`) },
   );
   running.push(gateway);
+  const bare = await startServerProcess(
+    {
+      command: process.execPath,
+      args: ['--import', 'tsx', join(ROOT, 'bench/upstream/bare-forwarder.ts'), '--dir', files.dir, '--upstream', `127.0.0.1:${server.port}`],
+      cwd: ROOT,
+    },
+    { cpu: gatewayCpu, logFile: join(files.dir, `bare-forwarder-${upstream.name}.log`) },
+  );
+  running.push(bare);
   if (gateway.ready.routed !== 'SERVING') throw new Error(`the routed service is ${String(gateway.ready.routed)}; see ${gateway.logFile}`);
 
   const targets = {
     direct: { target: `127.0.0.1:${server.port}`, tls: 'plaintext' as const },
     gateway: { target: `127.0.0.1:${gateway.port}`, tls: 'mtls' as const, token, serverPid: gateway.pid },
+    hosted: { target: `127.0.0.1:${gateway.port}`, tls: 'mtls' as const, token, serverPid: gateway.pid },
+    bare: { target: `127.0.0.1:${bare.port}`, tls: 'mtls' as const, serverPid: bare.pid },
   };
   const results: Measured[] = [];
   const run = async (kind: NonNullable<LoadOptions['kind']>, via: Via, method: string, request: Buffer, expectMessages: number) => {
     const base: LoadOptions = {
-      ...targets[via === 'direct' ? 'direct' : 'gateway'],
+      ...targets[via],
       method,
       request,
       kind,
@@ -140,7 +156,7 @@ async function measure(upstream: BenchUpstream, contracts: ContractFiles, client
   };
   for (let round = 0; round < Number(flags.rounds); round++) {
     for (const { kind, method, expectMessages } of kinds) {
-      for (const via of ['direct', 'gateway'] as const) await run(kind, via, method, HELLO_REQUEST, expectMessages);
+      for (const via of ['direct', 'gateway', 'bare'] as const) await run(kind, via, method, HELLO_REQUEST, expectMessages);
     }
     await run(HOSTED.kind, 'hosted', HOSTED.method, HOSTED.request, HOSTED.expectMessages);
   }
@@ -172,10 +188,13 @@ function report(upstream: BenchUpstream, results: Measured[]): void {
   for (const { kind } of kinds) {
     const pick = (via: Via) => results.filter((r) => r.kind === kind && r.via === via);
     const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    const added = median(pick('gateway').map((r) => r.unloaded.p50Ms)) - median(pick('direct').map((r) => r.unloaded.p50Ms));
-    const kept = median(pick('gateway').map((r) => r.loaded.callsPerSec)) / median(pick('direct').map((r) => r.loaded.callsPerSec));
+    const addedBy = (via: Via) => median(pick(via).map((r) => r.unloaded.p50Ms)) - median(pick('direct').map((r) => r.unloaded.p50Ms));
+    const keptBy = (via: Via) => median(pick(via).map((r) => r.loaded.callsPerSec)) / median(pick('direct').map((r) => r.loaded.callsPerSec));
     console.log(
-      `${upstream.name} upstream, ${kind}: the gateway adds ${added.toFixed(3)} ms to the unloaded p50 (aim <= 0.3) and keeps ${(kept * 100).toFixed(0)}% of the direct throughput (aim >= 50%)`,
+      `${upstream.name} upstream, ${kind}: the gateway adds ${addedBy('gateway').toFixed(3)} ms to the unloaded p50 (aim <= 0.3) and keeps ${(keptBy('gateway') * 100).toFixed(0)}% of the direct throughput (aim >= 50%)`,
+    );
+    console.log(
+      `${upstream.name} upstream, ${kind}: a bare grpc-js forwarder (no chain, same transport) adds ${addedBy('bare').toFixed(3)} ms and keeps ${(keptBy('bare') * 100).toFixed(0)}%`,
     );
   }
   // What forwarding itself costs: the routed unary call against a call the same gateway answers itself.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** `host:port`, `[v6]:port`, or one `dns:///name:port` target that grpc-js re-resolves. */
+/** `host:port`, `[v6]:port`, or one `dns:///name:port` target, resolved to one endpoint per address. */
 const target = z
   .string()
   .regex(/^(dns:\/\/\/[^\s/]+:\d{1,5}|\[[0-9A-Fa-f:.]+\]:\d{1,5}|[A-Za-z0-9.-]+:\d{1,5})$/, 'a target is host:port, [ipv6]:port or dns:///name:port');
@@ -63,7 +63,7 @@ const DiscoverySchema = z
 /** One upstream cluster. */
 export const UpstreamSchema = z
   .strictObject({
-    /** Endpoints, balanced round robin: `host:port` entries, or one `dns:///name:port` (grpc-js re-resolves it and balances its addresses). */
+    /** Endpoints, balanced round robin: `host:port` entries, or one `dns:///name:port` (resolved at start and every 30 s, one endpoint per address). */
     targets: z.array(target).min(1),
     tls: UpstreamTlsSchema,
     healthCheck: HealthCheckSchema,
@@ -77,7 +77,7 @@ export const UpstreamSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['targets'],
-        message: 'a dns:/// target must be the only target (grpc-js balances the addresses it resolves to)',
+        message: 'a dns:/// target must be the only target (its addresses are the endpoints)',
       });
     }
   });

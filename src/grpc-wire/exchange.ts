@@ -76,10 +76,12 @@ export function startExchange(
       return;
     }
     httpStatus = Number(responseHeaders[':status']);
-    listener.onHeaders?.(responseHeaders);
+    // Not a gRPC reply (an HTTP error page, a proxy's answer): its body is not frames and is not passed on.
+    if (httpStatus === 200 && !String(responseHeaders['content-type']).startsWith('application/grpc')) httpStatus = NOT_GRPC;
+    if (httpStatus === 200) listener.onHeaders?.(responseHeaders);
   });
   request.on('data', (chunk: Buffer) => {
-    if (!ended) listener.onData(chunk);
+    if (!ended && httpStatus === 200) listener.onData(chunk);
   });
   request.on('trailers', (trailers) => {
     status = outcomeFrom(trailers);
@@ -94,6 +96,7 @@ export function startExchange(
     if (status !== undefined && !cancelled) return end(status);
     // No status: the caller cancelled, the server reset the stream or lost its connection, or it was no gRPC server.
     if (cancelled) end({ code: Status.CANCELLED, message: 'the call was cancelled', trailers: {}, fromServer: false });
+    else if (httpStatus === NOT_GRPC) end({ code: Status.UNKNOWN, message: 'not a gRPC reply', trailers: {}, fromServer: false });
     else if (httpStatus !== 200) end({ code: codeOfHttpStatus(httpStatus), message: `HTTP status ${httpStatus}`, trailers: {}, fromServer: false });
     else end({ code: Status.UNAVAILABLE, message: options.lostMessage, trailers: {}, fromServer: false });
   });
@@ -105,6 +108,9 @@ export function startExchange(
     },
   };
 }
+
+/** Stands for a 200 reply whose content type is not gRPC's. */
+const NOT_GRPC = -1;
 
 /** The gRPC spec's mapping of an HTTP status that came without grpc-status (doc/http-grpc-status-mapping.md). */
 function codeOfHttpStatus(httpStatus: number): Status {
