@@ -122,32 +122,40 @@ describe('two upstream endpoints, one killed under load', () => {
   });
 });
 
-describe('an endpoint that passes health checks but fails every call', () => {
-  let contracts: UpstreamContracts;
-  let broken: PythonUpstream;
-  let healthy: PythonUpstream;
-  let gw: TestGateway;
-
+/**
+ * A broken endpoint (SayHello and SayHelloClientStream fail UNAVAILABLE while its health says SERVING) and a
+ * healthy one behind one gateway, for the duration of the enclosing describe.
+ */
+function brokenAndHealthy(ejection: Record<string, number>, route: Record<string, unknown> = {}) {
+  const setup = {} as { contracts: UpstreamContracts; broken: PythonUpstream; healthy: PythonUpstream; gw: TestGateway };
   before(async () => {
-    contracts = generateUpstreamContracts();
-    [broken, healthy] = await Promise.all([startPythonUpstream(contracts, { unavailable: true }), startPythonUpstream(contracts)]);
-    gw = await startGateway({
+    setup.contracts = generateUpstreamContracts();
+    [setup.broken, setup.healthy] = await Promise.all([
+      startPythonUpstream(setup.contracts, { unavailable: true }),
+      startPythonUpstream(setup.contracts),
+    ]);
+    setup.gw = await startGateway({
       overrides: {
-        upstreams: { mixed: { targets: [broken.target, healthy.target], ejection: { consecutiveFailures: 2, durationMs: 60_000 } } },
-        routes: [{ service: 'helloworld.Greeter', upstream: 'mixed', descriptorSetFile: contracts.descriptorSetFile }],
+        upstreams: { mixed: { targets: [setup.broken.target, setup.healthy.target], ejection } },
+        routes: [{ service: 'helloworld.Greeter', upstream: 'mixed', descriptorSetFile: setup.contracts.descriptorSetFile, ...route }],
         'policy.services': { 'helloworld.Greeter': {} },
       },
     });
-    await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
+    await waitForHealth(setup.gw.target, setup.gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
   });
-
   after(async () => {
-    await gw?.close();
-    await Promise.all([broken?.kill(), healthy?.kill()]);
-    contracts?.remove();
+    await setup.gw?.close();
+    await Promise.all([setup.broken?.kill(), setup.healthy?.kill()]);
+    setup.contracts?.remove();
   });
+  return setup;
+}
+
+describe('an endpoint that passes health checks but fails every call', () => {
+  const setup = brokenAndHealthy({ consecutiveFailures: 2, durationMs: 60_000 });
 
   test('is ejected after its consecutive failures; its UNAVAILABLE reaches the caller as the upstream sent it until then', async () => {
+    const { contracts, gw, broken } = setup;
     const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
     const codes: number[] = [];
     const details: string[] = [];
@@ -172,37 +180,11 @@ describe('an endpoint that passes health checks but fails every call', () => {
 });
 
 describe('a request stream retried on another endpoint', () => {
-  let contracts: UpstreamContracts;
-  let broken: PythonUpstream;
-  let healthy: PythonUpstream;
-  let gw: TestGateway;
-
-  before(async () => {
-    contracts = generateUpstreamContracts();
-    [broken, healthy] = await Promise.all([startPythonUpstream(contracts, { unavailable: true }), startPythonUpstream(contracts)]);
-    gw = await startGateway({
-      overrides: {
-        upstreams: { mixed: { targets: [broken.target, healthy.target], ejection: { consecutiveFailures: 100 } } },
-        routes: [
-          {
-            service: 'helloworld.Greeter',
-            upstream: 'mixed',
-            descriptorSetFile: contracts.descriptorSetFile,
-            // Every retry is allowed here (the budget is what the retry tests above cover); 64 bytes kept per call.
-            retry: { idempotentMethods: ['SayHelloClientStream'], maxAttempts: 2, budgetRatio: 1, maxReplayBytes: 64 },
-          },
-        ],
-        'policy.services': { 'helloworld.Greeter': {} },
-      },
-    });
-    await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
-  });
-
-  after(async () => {
-    await gw?.close();
-    await Promise.all([broken?.kill(), healthy?.kill()]);
-    contracts?.remove();
-  });
+  // Every retry is allowed here (the budget is what the retry tests above cover); 64 bytes kept per call.
+  const setup = brokenAndHealthy(
+    { consecutiveFailures: 100 },
+    { retry: { idempotentMethods: ['SayHelloClientStream'], maxAttempts: 2, budgetRatio: 1, maxReplayBytes: 64 } },
+  );
 
   type ClientStream = (
     metadata: grpc.Metadata,
@@ -219,6 +201,7 @@ describe('a request stream retried on another endpoint', () => {
     });
 
   test('is replayed whole from what the gateway kept, and not retried once it outgrew maxReplayBytes', async () => {
+    const { contracts, gw, broken } = setup;
     const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<
       string,
       ClientStream
