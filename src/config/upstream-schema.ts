@@ -50,6 +50,21 @@ const EjectionSchema = z
   })
   .prefault({});
 
+/** HTTP/2 PINGs that find an endpoint gone silent without closing its connection (a frozen process, a dropped route). */
+const KeepaliveSchema = z
+  .strictObject({
+    /**
+     * Ping each endpoint connection this often, in ms, and drop the connection when the ack is late: its calls
+     * then fail UNAVAILABLE (idempotent ones are retried elsewhere) instead of waiting for their deadlines. The
+     * upstream must permit pings this often: grpc-go and grpc-core servers by default close a connection pinged
+     * more than once per 5 minutes. 0 = off. Default 0.
+     */
+    intervalMs: z.number().int().min(0).default(0),
+    /** How long the ack of a ping may take before the connection is dropped, in ms. Default 20000. */
+    timeoutMs: z.number().int().min(10).default(20_000),
+  })
+  .prefault({});
+
 /** How method descriptions are found, when the route does not name a descriptor set. */
 const DiscoverySchema = z
   .strictObject({
@@ -69,6 +84,7 @@ export const UpstreamSchema = z
     healthCheck: HealthCheckSchema,
     ejection: EjectionSchema,
     discovery: DiscoverySchema,
+    keepalive: KeepaliveSchema,
     /** How long a connection attempt to an endpoint may take before a call to it fails, in ms. Default 2000. */
     connectTimeoutMs: z.number().int().min(10).default(2000),
   })

@@ -106,6 +106,8 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
         connectTimeoutMs: config.connectTimeoutMs,
         initialBackoffMs: 200,
         maxBackoffMs: Math.max(1000, config.healthCheck.intervalMs),
+        keepaliveIntervalMs: config.keepalive.intervalMs,
+        keepaliveTimeoutMs: config.keepalive.timeoutMs,
       }),
       label,
       healthy: config.healthCheck.enabled ? undefined : true,

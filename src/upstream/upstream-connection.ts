@@ -22,6 +22,9 @@ export interface UpstreamConnectionOptions {
   /** After a failed connection attempt, calls fail at once for this long before the next attempt; doubled per failure up to max. */
   initialBackoffMs: number;
   maxBackoffMs: number;
+  /** PING the connection this often (0: never) and drop it when the ack takes longer than keepaliveTimeoutMs. */
+  keepaliveIntervalMs: number;
+  keepaliveTimeoutMs: number;
 }
 
 /** The one HTTP/2 connection of an upstream endpoint, made when first needed and again after it is lost. */
@@ -80,6 +83,7 @@ export function createUpstreamConnection(options: UpstreamConnectionOptions): Up
       backoffMs = options.initialBackoffMs;
       // Small requests go out at once: the gateway is latency-bound, and Nagle's algorithm would hold them back.
       socket.setNoDelay(true);
+      if (options.keepaliveIntervalMs > 0) keepAlive(session, options.keepaliveIntervalMs, options.keepaliveTimeoutMs);
     });
     session.on('error', () => {}); // 'close' follows; each stream reports its own end
     session.on('goaway', () => {
@@ -122,4 +126,30 @@ export function createUpstreamConnection(options: UpstreamConnectionOptions): Up
       current = undefined;
     },
   };
+}
+
+/**
+ * Pings `session` every `intervalMs` until it closes, and destroys it when an ack takes longer than `timeoutMs`:
+ * a peer that stopped answering without closing the socket would otherwise hold every call until its deadline.
+ */
+function keepAlive(session: ClientHttp2Session, intervalMs: number, timeoutMs: number): void {
+  let waiting: NodeJS.Timeout | undefined;
+  const pinger = setInterval(() => {
+    if (waiting !== undefined || session.destroyed) return;
+    waiting = setTimeout(() => session.destroy(new Error('keepalive ping timed out')), timeoutMs);
+    waiting.unref();
+    try {
+      session.ping(() => {
+        clearTimeout(waiting);
+        waiting = undefined;
+      });
+    } catch {
+      // The session is closing already; its 'close' stops the pings.
+    }
+  }, intervalMs);
+  pinger.unref();
+  session.once('close', () => {
+    clearInterval(pinger);
+    clearTimeout(waiting);
+  });
 }
