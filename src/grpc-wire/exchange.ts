@@ -15,6 +15,11 @@ export interface GrpcOutcome {
    * gRPC spec's HTTP status mapping). The message is then the exchange's own.
    */
   fromServer: boolean;
+  /**
+   * The server refused the stream before processing it (RST_STREAM REFUSED_STREAM, or a stream above the last
+   * one a GOAWAY let through): sending the call again elsewhere is safe whatever the method.
+   */
+  refused?: boolean;
 }
 
 /** What an exchange reports as it goes. */
@@ -98,7 +103,10 @@ export function startExchange(
     if (cancelled) end({ code: Status.CANCELLED, message: 'the call was cancelled', trailers: {}, fromServer: false });
     else if (httpStatus === NOT_GRPC) end({ code: Status.UNKNOWN, message: 'not a gRPC reply', trailers: {}, fromServer: false });
     else if (httpStatus !== 200) end({ code: codeOfHttpStatus(httpStatus), message: `HTTP status ${httpStatus}`, trailers: {}, fromServer: false });
-    else end({ code: Status.UNAVAILABLE, message: options.lostMessage, trailers: {}, fromServer: false });
+    else {
+      const refused = request.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM;
+      end({ code: Status.UNAVAILABLE, message: options.lostMessage, trailers: {}, fromServer: false, refused });
+    }
   });
   return {
     request,

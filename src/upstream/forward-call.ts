@@ -92,6 +92,8 @@ export function forward(target: ForwardTarget, down: Downstream): void {
   const relay = target.requestStream ? new RequestRelay(down.requests!, retry.maxAttempts > 1, retry.maxReplayBytes) : undefined;
   let current: GrpcExchange | undefined;
   let over = false;
+  // One resend of a stream the upstream refused unprocessed (GOAWAY, REFUSED_STREAM), as gRPC clients do, for any method.
+  let refusedResent = false;
   let retryTimer: NodeJS.Timeout | undefined;
   down.onCancelled(() => {
     over = true;
@@ -107,11 +109,11 @@ export function forward(target: ForwardTarget, down: Downstream): void {
     down.finish(status);
   };
 
-  const attempt = (n: number) => {
+  const attempt = (n: number): void => {
     if (over) return;
     const endpoint = upstream.pick();
     if (endpoint === undefined) {
-      return finish(
+      finish(
         errorStatus(
           new GatehouseError('UPSTREAM_UNAVAILABLE', `upstream ${upstream.name} has no healthy endpoint (${upstream.whyUnavailable()})`, {
             retryDelayMs: 1000,
@@ -119,14 +121,15 @@ export function forward(target: ForwardTarget, down: Downstream): void {
           }),
         ),
       );
+      return;
     }
     const startedAt = performance.now();
     let answered = false;
     // Set when the gateway itself ends the attempt over a reply: RESOURCE_EXHAUSTED (too large) or INTERNAL (unreadable).
-    let refused: grpc.status | undefined;
+    let rejectedReply: grpc.status | undefined;
     let encoding: string | undefined;
 
-    const settle = (outcome: GrpcOutcome) => {
+    const settle = (outcome: GrpcOutcome): void => {
       current = undefined;
       relay?.detach();
       const code = outcome.code;
@@ -138,7 +141,14 @@ export function forward(target: ForwardTarget, down: Downstream): void {
       } else if (outcome.fromServer) {
         upstream.report(endpoint, false);
       }
-      if (code === grpc.status.UNAVAILABLE && !answered && n < retry.maxAttempts && !over && (relay === undefined || relay.replayable)) {
+      const replayable = relay === undefined || relay.replayable;
+      if (outcome.refused === true && !refusedResent && !answered && !over && replayable) {
+        refusedResent = true;
+        target.counters.retries.inc();
+        attempt(n);
+        return;
+      }
+      if (code === grpc.status.UNAVAILABLE && !answered && n < retry.maxAttempts && !over && replayable) {
         const backoffMs = Math.min(retry.maxBackoffMs, retry.initialBackoffMs * 2 ** (n - 1)) * (0.5 + Math.random());
         if (Date.now() + backoffMs < deadline) {
           if (retry.budget.tryRetry()) {
@@ -152,7 +162,7 @@ export function forward(target: ForwardTarget, down: Downstream): void {
       if (outcome.fromServer) {
         finish({ code, details: outcome.message, metadata: markPassedThrough(clientResponseMetadata(outcome.trailers)) });
       } else {
-        finish(localStatus(refused ?? code, upstream.name));
+        finish(localStatus(rejectedReply ?? code, upstream.name));
       }
     };
 
@@ -160,7 +170,8 @@ export function forward(target: ForwardTarget, down: Downstream): void {
     const session = remainingMs > 0 ? endpoint.connection.session() : undefined;
     if (session === undefined) {
       const code = remainingMs > 0 ? grpc.status.UNAVAILABLE : grpc.status.DEADLINE_EXCEEDED;
-      return settle({ code, message: '', trailers: {}, fromServer: false });
+      settle({ code, message: '', trailers: {}, fromServer: false });
+      return;
     }
     const headers: OutgoingHttpHeaders = {
       ...outgoing,
@@ -170,49 +181,56 @@ export function forward(target: ForwardTarget, down: Downstream): void {
     };
     if (Number.isFinite(remainingMs)) headers['grpc-timeout'] = grpcTimeout(remainingMs);
     const frames = new FrameReader(target.maxReplyBytes);
-    const exchange = startExchange(
-      session,
-      headers,
-      {
-        onHeaders(received) {
-          answered = true;
-          relay?.commit();
-          const sent = received['grpc-encoding'];
-          if (sent !== undefined && sent !== 'identity') encoding = String(sent);
-          if (over) return;
-          const metadata = clientResponseMetadata(received);
-          // A single reply carries headers with it anyway: sent early only when the upstream set some of its own.
-          if (target.responseStream || hasEntries(metadata)) down.sendHeaders(metadata);
-        },
-        onData(chunk) {
-          answered = true;
-          relay?.commit();
-          let replies: GrpcFrame[];
-          try {
-            replies = frames.push(chunk);
-          } catch {
-            refused = grpc.status.RESOURCE_EXHAUSTED;
-            exchange.cancel();
-            return;
-          }
-          for (const reply of replies) {
+    let exchange: GrpcExchange;
+    try {
+      exchange = startExchange(
+        session,
+        headers,
+        {
+          onHeaders(received) {
+            answered = true;
+            relay?.commit();
+            const sent = received['grpc-encoding'];
+            if (sent !== undefined && sent !== 'identity') encoding = String(sent);
             if (over) return;
-            const message = reply.flags & 1 ? decompress(reply.payload, encoding, target.maxReplyBytes) : reply.payload;
-            if (message === undefined) {
-              refused = grpc.status.INTERNAL;
+            const metadata = clientResponseMetadata(received);
+            // A single reply carries headers with it anyway: sent early only when the upstream set some of its own.
+            if (target.responseStream || hasEntries(metadata)) down.sendHeaders(metadata);
+          },
+          onData(chunk) {
+            answered = true;
+            relay?.commit();
+            let replies: GrpcFrame[];
+            try {
+              replies = frames.push(chunk);
+            } catch {
+              rejectedReply = grpc.status.RESOURCE_EXHAUSTED;
               exchange.cancel();
               return;
             }
-            if (!down.send(message)) {
-              exchange.request.pause();
-              down.onDrain(() => exchange.request.resume());
+            for (const reply of replies) {
+              if (over) return;
+              const message = reply.flags & 1 ? decompress(reply.payload, encoding, target.maxReplyBytes) : reply.payload;
+              if (message === undefined) {
+                rejectedReply = grpc.status.INTERNAL;
+                exchange.cancel();
+                return;
+              }
+              if (!down.send(message)) {
+                exchange.request.pause();
+                down.onDrain(() => exchange.request.resume());
+              }
             }
-          }
+          },
+          onEnd: settle,
         },
-        onEnd: settle,
-      },
-      LOST,
-    );
+        LOST,
+      );
+    } catch {
+      // The session closed between picking and sending (node:http2 throws then): nothing reached the upstream.
+      settle({ code: grpc.status.UNAVAILABLE, message: '', trailers: {}, fromServer: false, refused: true });
+      return;
+    }
     current = exchange;
     if (relay === undefined) exchange.request.end(encodeFrame(down.request!));
     else relay.attach(exchange.request);

@@ -42,6 +42,8 @@ export function watchEndpointHealth(
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: GrpcExchange | undefined;
+  // The last health call ended because its connection received GOAWAY: the next one starts at once, on a new one.
+  let movedAway = false;
   const later = (run: () => void) => {
     if (stopped) return;
     timer = setTimeout(run, options.intervalMs);
@@ -70,6 +72,14 @@ export function watchEndpointHealth(
       { lostMessage: 'the connection was lost' },
     );
     exchange.request.end(request);
+    // A GOAWAY asks for calls to move to a new connection, and a server stopping gracefully waits for its open
+    // streams: the watch ends here (the endpoint counts as unhealthy) and starts again on the next connection.
+    const onGoaway = () => {
+      movedAway = true;
+      exchange.cancel();
+    };
+    session.once('goaway', onGoaway);
+    exchange.request.once('close', () => session.off('goaway', onGoaway));
     return exchange;
   };
 
@@ -82,6 +92,10 @@ export function watchEndpointHealth(
         if (stopped) return;
         if (outcome.code === Status.UNIMPLEMENTED) return check();
         verdict(false, `health watch ended: ${Status[outcome.code]}`);
+        if (movedAway) {
+          movedAway = false;
+          return watch();
+        }
         later(watch);
       },
     );

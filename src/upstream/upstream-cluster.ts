@@ -75,7 +75,7 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
   let lastServing = false;
   let stopped = false;
 
-  const usable = (endpoint: Endpoint, now: number) => endpoint.healthy === true && endpoint.ejectedUntilMs <= now && !endpoint.connection.failing;
+  const usable = (endpoint: Endpoint, now: number) => endpoint.healthy === true && endpoint.ejectedUntilMs <= now && endpoint.connection.usable;
   const refresh = () => {
     const now = performance.now();
     let count = 0;
@@ -196,7 +196,7 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
         return;
       }
       // A connection that just failed is skipped by pick() at once; the gauge and serving state follow here.
-      if (endpoint.connection.failing) refresh();
+      if (!endpoint.connection.usable) refresh();
       if (++endpoint.consecutiveFailures < config.ejection.consecutiveFailures || endpoint.ejectedUntilMs > performance.now()) return;
       endpoint.ejectedUntilMs = performance.now() + config.ejection.durationMs;
       endpoint.consecutiveFailures = 0;
@@ -218,11 +218,11 @@ export function createUpstreamCluster(options: UpstreamClusterOptions): Upstream
       const ejected = endpoints.filter((e) => e.ejectedUntilMs > now).length;
       const unhealthy = endpoints.filter((e) => e.ejectedUntilMs <= now && e.healthy === false).length;
       const unknown = endpoints.filter((e) => e.ejectedUntilMs <= now && e.healthy === undefined).length;
-      const unreachable = endpoints.filter((e) => e.ejectedUntilMs <= now && e.healthy === true && e.connection.failing).length;
+      const unreachable = endpoints.filter((e) => e.ejectedUntilMs <= now && e.healthy === true && !e.connection.usable).length;
       const parts = [
         ...(unhealthy > 0 ? [`${unhealthy} failing health checks`] : []),
         ...(ejected > 0 ? [`${ejected} ejected after failed calls`] : []),
-        ...(unreachable > 0 ? [`${unreachable} not connecting`] : []),
+        ...(unreachable > 0 ? [`${unreachable} not connected`] : []),
         ...(unknown > 0 ? [`${unknown} not checked yet`] : []),
       ];
       const count = endpoints.length;

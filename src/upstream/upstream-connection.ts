@@ -34,8 +34,10 @@ export interface UpstreamConnection {
    * failed attempt (a call then fails at once instead of waiting for a connection that just failed).
    */
   session(): ClientHttp2Session | undefined;
-  /** The last attempt failed and no session works: pick another endpoint. */
+  /** The last attempt failed and no session works. */
   readonly failing: boolean;
+  /** Calls may be sent here: not failing, and not replacing a session it lost (GOAWAY, socket gone). */
+  readonly usable: boolean;
   /** `:authority` of calls on it. */
   readonly authority: string;
   /** `http` or `https`. */
@@ -51,9 +53,12 @@ const STREAMS_PER_SESSION = 1 << 29;
  * A raw HTTP/2 connection to one upstream address, the transport of routed
  * calls and health checks. One session carries every call (HTTP/2
  * multiplexes; the upstream's SETTINGS_MAX_CONCURRENT_STREAMS queues the
- * excess in nghttp2). A GOAWAY, a lost socket or a failed attempt drops the
- * session: the next call connects again, after a backoff when the attempt
- * failed. Streams in flight on a session that received GOAWAY finish there.
+ * excess in nghttp2). Streams in flight on a session that received GOAWAY
+ * finish there. A session that received GOAWAY or lost its socket is
+ * replaced at once, and the endpoint is not {@link UpstreamConnection.usable}
+ * until the new one connects: an upstream restarting (a rolling update)
+ * gets no calls meanwhile. A failed attempt is retried after a backoff
+ * (doubling up to `maxBackoffMs`) whether or not calls or health checks ask.
  */
 export function createUpstreamConnection(options: UpstreamConnectionOptions): UpstreamConnection {
   const { address, tls } = options;
@@ -62,9 +67,21 @@ export function createUpstreamConnection(options: UpstreamConnectionOptions): Up
   let current: ClientHttp2Session | undefined;
   let streamsOpened = 0;
   let failing = false;
+  let replacing = false;
   let retryAt = 0;
   let backoffMs = options.initialBackoffMs;
+  let retryTimer: NodeJS.Timeout | undefined;
   let closed = false;
+
+  /** The next attempt, after `delayMs`; calls meanwhile go elsewhere. */
+  const retryLater = (delayMs: number) => {
+    retryAt = performance.now() + delayMs;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => {
+      if (!closed && current === undefined) current = connect();
+    }, delayMs);
+    retryTimer.unref();
+  };
 
   const connect = (): ClientHttp2Session => {
     const session = http2.connect(url, {
@@ -72,31 +89,44 @@ export function createUpstreamConnection(options: UpstreamConnectionOptions): Up
       // Replies arrive as the upstream sends them; a push promise would be a protocol error for gRPC.
       settings: { enablePush: false },
     });
-    let connected = false;
+    let connectedAt: number | undefined;
     const timer = setTimeout(() => session.destroy(new Error('connect timeout')), options.connectTimeoutMs);
     timer.unref();
     // The listener gets the real socket ('session.socket' is a proxy that refuses socket calls).
     session.once('connect', (_session: ClientHttp2Session, socket: Socket) => {
-      connected = true;
+      connectedAt = performance.now();
       clearTimeout(timer);
       failing = false;
-      backoffMs = options.initialBackoffMs;
+      replacing = false;
       // Small requests go out at once: the gateway is latency-bound, and Nagle's algorithm would hold them back.
       socket.setNoDelay(true);
       if (options.keepaliveIntervalMs > 0) keepAlive(session, options.keepaliveIntervalMs, options.keepaliveTimeoutMs);
     });
+    /** The session stops taking calls: replace it, at once unless sessions keep dying young. */
+    const lost = () => {
+      if (current !== session) return;
+      current = undefined;
+      if (closed) return;
+      if (connectedAt === undefined) {
+        failing = true;
+        retryLater(backoffMs);
+        backoffMs = Math.min(options.maxBackoffMs, backoffMs * 2);
+        return;
+      }
+      replacing = true;
+      if (performance.now() - connectedAt < options.maxBackoffMs) {
+        retryLater(backoffMs);
+        backoffMs = Math.min(options.maxBackoffMs, backoffMs * 2);
+      } else {
+        backoffMs = options.initialBackoffMs;
+        current = connect();
+      }
+    };
     session.on('error', () => {}); // 'close' follows; each stream reports its own end
-    session.on('goaway', () => {
-      if (current === session) current = undefined;
-    });
+    session.on('goaway', lost);
     session.once('close', () => {
       clearTimeout(timer);
-      if (current === session) current = undefined;
-      if (!connected) {
-        failing = true;
-        retryAt = performance.now() + backoffMs;
-        backoffMs = Math.min(options.maxBackoffMs, backoffMs * 2);
-      }
+      lost();
     });
     // The gateway's listener keeps the process alive; an idle upstream connection must not stop it from exiting.
     session.unref();
@@ -110,6 +140,9 @@ export function createUpstreamConnection(options: UpstreamConnectionOptions): Up
     get failing() {
       return failing;
     },
+    get usable() {
+      return !failing && !replacing;
+    },
     session() {
       if (closed) return undefined;
       if (current !== undefined && !current.destroyed && !current.closed) {
@@ -122,6 +155,7 @@ export function createUpstreamConnection(options: UpstreamConnectionOptions): Up
     },
     close() {
       closed = true;
+      clearTimeout(retryTimer);
       current?.destroy();
       current = undefined;
     },

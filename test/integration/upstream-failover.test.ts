@@ -233,3 +233,66 @@ describe('a request stream retried on another endpoint', () => {
     assert.match(metrics, /gatehouse_upstream_retries_total\{upstream="mixed"\} [3-9]\b/);
   });
 });
+
+describe('a rolling restart: one of two Python endpoints stopped with server.stop(grace) under load', () => {
+  let contracts: UpstreamContracts;
+  let stopping: PythonUpstream;
+  let staying: PythonUpstream;
+  let gw: TestGateway;
+
+  before(async () => {
+    contracts = generateUpstreamContracts();
+    [stopping, staying] = await Promise.all([startPythonUpstream(contracts), startPythonUpstream(contracts)]);
+    gw = await startGateway({
+      overrides: {
+        // No retries configured and health left SERVING by grpcio's stop: only GOAWAY tells the gateway.
+        upstreams: { pair: { targets: [stopping.target, staying.target], healthCheck: { intervalMs: 200 } } },
+        routes: [{ service: 'helloworld.Greeter', upstream: 'pair', descriptorSetFile: contracts.descriptorSetFile }],
+        'policy.services': { 'helloworld.Greeter': {} },
+      },
+    });
+    await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
+  });
+
+  after(async () => {
+    await gw?.close();
+    await Promise.all([stopping?.kill(), staying?.kill()]);
+    contracts?.remove();
+  });
+
+  test('the gateway loses no call: calls in flight finish, later ones go to the other endpoint', async () => {
+    const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
+    const codes: number[] = [];
+    let stopAt = 0;
+    const worker = async (id: number) => {
+      for (let i = 0; stopAt === 0 || Date.now() < stopAt + 800; i++) {
+        // Some calls take 30 ms, so calls are in flight on the stopping endpoint when its GOAWAY comes.
+        const name = i % 2 === 0 ? 'slow:30' : `w${id}`;
+        codes.push(
+          await new Promise<number>((resolve) =>
+            greeter.SayHello!({ name }, new grpc.Metadata(), {}, (error) => {
+              if (error) errors.push(`${grpc.status[error.code]}: ${error.details}`);
+              resolve(error?.code ?? 0);
+            }),
+          ),
+        );
+      }
+    };
+    const errors: string[] = [];
+    const load = Promise.all(Array.from({ length: 8 }, (_, id) => worker(id)));
+    await sleep(400);
+    stopAt = Date.now();
+    const exited = new Promise<number | null>((resolve) => stopping.child.once('exit', resolve));
+    stopping.child.kill('SIGTERM');
+    assert.equal(await exited, 0, 'grpcio stops gracefully');
+    await load;
+    (greeter as unknown as grpc.Client).close();
+    assert.ok(codes.length > 100, `only ${codes.length} calls ran`);
+    // grpcio itself cancels the few calls that reach it between its stop and its final GOAWAY: it sends them
+    // CANCELLED ("CANCELLED"), as it would to any client. The gateway must lose none of its own: no UNAVAILABLE,
+    // no call of its making.
+    const lostByGateway = errors.filter((error) => error !== 'CANCELLED: CANCELLED');
+    assert.deepEqual(lostByGateway, [], `${lostByGateway.length} of ${codes.length} calls failed in the gateway`);
+    assert.ok(errors.length <= 8, `${errors.length} calls cancelled by grpcio's shutdown`);
+  });
+});
