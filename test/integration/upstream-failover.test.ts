@@ -1,18 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitForHealth } from '../helpers/health-client.js';
-import { generateUpstreamContracts, startPythonUpstream, type PythonUpstream, type UpstreamContracts } from '../helpers/python-upstream.js';
-import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
-
-type Unary = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null) => void,
-) => grpc.ClientUnaryCall;
-const TLS_NAME = { 'grpc.ssl_target_name_override': 'localhost' };
+import { pythonEndpointPair, TLS_NAME, type Unary } from '../helpers/python-endpoint-pair.js';
 
 /** One call of the load: when it ran and how it ended. */
 interface Outcome {
@@ -23,46 +13,15 @@ interface Outcome {
 }
 
 describe('two upstream endpoints, one killed under load', () => {
-  let contracts: UpstreamContracts;
-  let first: PythonUpstream;
-  let second: PythonUpstream;
-  let gw: TestGateway;
-
-  before(async () => {
-    contracts = generateUpstreamContracts();
-    [first, second] = await Promise.all([startPythonUpstream(contracts), startPythonUpstream(contracts)]);
-    gw = await startGateway({
-      overrides: {
-        upstreams: {
-          pair: {
-            targets: [first.target, second.target],
-            healthCheck: { intervalMs: 200 },
-            ejection: { consecutiveFailures: 2, durationMs: 5000 },
-          },
-        },
-        routes: [
-          // SayHello is idempotent (retried); Search/Query is not.
-          {
-            service: 'helloworld.Greeter',
-            upstream: 'pair',
-            descriptorSetFile: contracts.descriptorSetFile,
-            retry: { idempotentMethods: ['SayHello'], maxAttempts: 3 },
-          },
-          { service: 'Search', upstream: 'pair', descriptorSetFile: contracts.descriptorSetFile },
-        ],
-        'policy.services': { 'helloworld.Greeter': {}, Search: {} },
-      },
-    });
-    await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
-  });
-
-  after(async () => {
-    await gw?.close();
-    await Promise.all([first?.kill(), second?.kill()]);
-    contracts?.remove();
+  // SayHello is idempotent (retried); Search/Query is not.
+  const pair = pythonEndpointPair({
+    upstream: { healthCheck: { intervalMs: 200 }, ejection: { consecutiveFailures: 2, durationMs: 5000 } },
+    route: { retry: { idempotentMethods: ['SayHello'], maxAttempts: 3 } },
+    alsoRoute: ['Search'],
   });
 
   test('traffic moves to the live endpoint; only calls in flight on the dead one fail, and idempotent ones are retried', async () => {
+    const { contracts, gw, first, second } = pair;
     const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
     const search = new (contracts.clientFor('Search'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
     const outcomes: Outcome[] = [];
@@ -122,40 +81,11 @@ describe('two upstream endpoints, one killed under load', () => {
   });
 });
 
-/**
- * A broken endpoint (SayHello and SayHelloClientStream fail UNAVAILABLE while its health says SERVING) and a
- * healthy one behind one gateway, for the duration of the enclosing describe.
- */
-function brokenAndHealthy(ejection: Record<string, number>, route: Record<string, unknown> = {}) {
-  const setup = {} as { contracts: UpstreamContracts; broken: PythonUpstream; healthy: PythonUpstream; gw: TestGateway };
-  before(async () => {
-    setup.contracts = generateUpstreamContracts();
-    [setup.broken, setup.healthy] = await Promise.all([
-      startPythonUpstream(setup.contracts, { unavailable: true }),
-      startPythonUpstream(setup.contracts),
-    ]);
-    setup.gw = await startGateway({
-      overrides: {
-        upstreams: { mixed: { targets: [setup.broken.target, setup.healthy.target], ejection } },
-        routes: [{ service: 'helloworld.Greeter', upstream: 'mixed', descriptorSetFile: setup.contracts.descriptorSetFile, ...route }],
-        'policy.services': { 'helloworld.Greeter': {} },
-      },
-    });
-    await waitForHealth(setup.gw.target, setup.gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
-  });
-  after(async () => {
-    await setup.gw?.close();
-    await Promise.all([setup.broken?.kill(), setup.healthy?.kill()]);
-    setup.contracts?.remove();
-  });
-  return setup;
-}
-
 describe('an endpoint that passes health checks but fails every call', () => {
-  const setup = brokenAndHealthy({ consecutiveFailures: 2, durationMs: 60_000 });
+  const pair = pythonEndpointPair({ firstBroken: true, upstream: { ejection: { consecutiveFailures: 2, durationMs: 60_000 } } });
 
   test('is ejected after its consecutive failures; its UNAVAILABLE reaches the caller as the upstream sent it until then', async () => {
-    const { contracts, gw, broken } = setup;
+    const { contracts, gw, first: broken } = pair;
     const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
     const codes: number[] = [];
     const details: string[] = [];
@@ -173,18 +103,19 @@ describe('an endpoint that passes health checks but fails every call', () => {
     assert.deepEqual(codes, [14, 0, 14, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     assert.deepEqual(details, ['this endpoint is broken', 'this endpoint is broken']);
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-    assert.match(metrics, /gatehouse_upstream_ejections_total\{upstream="mixed"\} 1\b/);
-    assert.match(metrics, /gatehouse_upstream_healthy_endpoints\{upstream="mixed"\} 1\b/);
+    assert.match(metrics, /gatehouse_upstream_ejections_total\{upstream="pair"\} 1\b/);
+    assert.match(metrics, /gatehouse_upstream_healthy_endpoints\{upstream="pair"\} 1\b/);
     assert.equal((await broken.calls()).filter((c) => c.method === '/helloworld.Greeter/SayHello').length, 2);
   });
 });
 
 describe('a request stream retried on another endpoint', () => {
   // Every retry is allowed here (the budget is what the retry tests above cover); 64 bytes kept per call.
-  const setup = brokenAndHealthy(
-    { consecutiveFailures: 100 },
-    { retry: { idempotentMethods: ['SayHelloClientStream'], maxAttempts: 2, budgetRatio: 1, maxReplayBytes: 64 } },
-  );
+  const pair = pythonEndpointPair({
+    firstBroken: true,
+    upstream: { ejection: { consecutiveFailures: 100 } },
+    route: { retry: { idempotentMethods: ['SayHelloClientStream'], maxAttempts: 2, budgetRatio: 1, maxReplayBytes: 64 } },
+  });
 
   type ClientStream = (
     metadata: grpc.Metadata,
@@ -201,7 +132,7 @@ describe('a request stream retried on another endpoint', () => {
     });
 
   test('is replayed whole from what the gateway kept, and not retried once it outgrew maxReplayBytes', async () => {
-    const { contracts, gw, broken } = setup;
+    const { contracts, gw, first: broken } = pair;
     const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<
       string,
       ClientStream
@@ -230,37 +161,16 @@ describe('a request stream retried on another endpoint', () => {
       `a stream over maxReplayBytes must fail as the upstream failed it: ${JSON.stringify(large)}`,
     );
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
-    assert.match(metrics, /gatehouse_upstream_retries_total\{upstream="mixed"\} [3-9]\b/);
+    assert.match(metrics, /gatehouse_upstream_retries_total\{upstream="pair"\} [3-9]\b/);
   });
 });
 
 describe('a rolling restart: one of two Python endpoints stopped with server.stop(grace) under load', () => {
-  let contracts: UpstreamContracts;
-  let stopping: PythonUpstream;
-  let staying: PythonUpstream;
-  let gw: TestGateway;
-
-  before(async () => {
-    contracts = generateUpstreamContracts();
-    [stopping, staying] = await Promise.all([startPythonUpstream(contracts), startPythonUpstream(contracts)]);
-    gw = await startGateway({
-      overrides: {
-        // No retries configured and health left SERVING by grpcio's stop: only GOAWAY tells the gateway.
-        upstreams: { pair: { targets: [stopping.target, staying.target], healthCheck: { intervalMs: 200 } } },
-        routes: [{ service: 'helloworld.Greeter', upstream: 'pair', descriptorSetFile: contracts.descriptorSetFile }],
-        'policy.services': { 'helloworld.Greeter': {} },
-      },
-    });
-    await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
-  });
-
-  after(async () => {
-    await gw?.close();
-    await Promise.all([stopping?.kill(), staying?.kill()]);
-    contracts?.remove();
-  });
+  // No retries configured and health left SERVING by grpcio's stop: only GOAWAY tells the gateway.
+  const pair = pythonEndpointPair({ upstream: { healthCheck: { intervalMs: 200 } } });
 
   test('the gateway loses no call: calls in flight finish, later ones go to the other endpoint', async () => {
+    const { contracts, gw, first: stopping } = pair;
     const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
     const codes: number[] = [];
     let stopAt = 0;

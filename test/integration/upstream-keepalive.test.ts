@@ -1,18 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitForHealth } from '../helpers/health-client.js';
-import { generateUpstreamContracts, startPythonUpstream, type PythonUpstream, type UpstreamContracts } from '../helpers/python-upstream.js';
-import { startGateway, type TestGateway } from '../helpers/start-gateway.js';
-
-type Unary = (
-  request: unknown,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: (error: grpc.ServiceError | null) => void,
-) => grpc.ClientUnaryCall;
-const TLS_NAME = { 'grpc.ssl_target_name_override': 'localhost' };
+import { pythonEndpointPair, TLS_NAME, type Unary } from '../helpers/python-endpoint-pair.js';
 
 /**
  * An endpoint that stops answering without closing its connection: the Python upstream frozen with SIGSTOP
@@ -20,45 +10,13 @@ const TLS_NAME = { 'grpc.ssl_target_name_override': 'localhost' };
  * the gateway; without them each call sent there waits for its deadline.
  */
 describe('an upstream endpoint frozen with SIGSTOP', () => {
-  let contracts: UpstreamContracts;
-  let frozen: PythonUpstream;
-  let live: PythonUpstream;
-  let gw: TestGateway;
-
-  before(async () => {
-    contracts = generateUpstreamContracts();
-    [frozen, live] = await Promise.all([startPythonUpstream(contracts), startPythonUpstream(contracts)]);
-    gw = await startGateway({
-      overrides: {
-        upstreams: {
-          pair: {
-            targets: [frozen.target, live.target],
-            keepalive: { intervalMs: 100, timeoutMs: 300 },
-            healthCheck: { intervalMs: 200, timeoutMs: 300 },
-          },
-        },
-        routes: [
-          {
-            service: 'helloworld.Greeter',
-            upstream: 'pair',
-            descriptorSetFile: contracts.descriptorSetFile,
-            retry: { idempotentMethods: ['SayHello'], maxAttempts: 3, budgetRatio: 1 },
-          },
-        ],
-        'policy.services': { 'helloworld.Greeter': {} },
-      },
-    });
-    await waitForHealth(gw.target, gw.credentials('alice'), 'SERVING', 10_000, 'helloworld.Greeter');
-  });
-
-  after(async () => {
-    frozen?.child.kill('SIGCONT');
-    await gw?.close();
-    await Promise.all([frozen?.kill(), live?.kill()]);
-    contracts?.remove();
+  const pair = pythonEndpointPair({
+    upstream: { keepalive: { intervalMs: 100, timeoutMs: 300 }, healthCheck: { intervalMs: 200, timeoutMs: 300 } },
+    route: { retry: { idempotentMethods: ['SayHello'], maxAttempts: 3, budgetRatio: 1 } },
   });
 
   test('is found by the late PING ack: calls sent there are retried on the live endpoint long before their deadline', async () => {
+    const { contracts, gw, first: frozen } = pair;
     const greeter = new (contracts.clientFor('helloworld.Greeter'))(gw.target, gw.credentials('alice'), TLS_NAME) as unknown as Record<string, Unary>;
     frozen.child.kill('SIGSTOP');
     const outcomes: { code: number; ms: number }[] = [];
