@@ -169,8 +169,9 @@ export function forward(target: ForwardTarget, down: Downstream): void {
     const remainingMs = deadline - Date.now();
     const session = remainingMs > 0 ? endpoint.connection.session() : undefined;
     if (session === undefined) {
-      const code = remainingMs > 0 ? grpc.status.UNAVAILABLE : grpc.status.DEADLINE_EXCEEDED;
-      settle({ code, message: '', trailers: {}, fromServer: false });
+      // No connection to send on (it just failed): nothing reached the upstream, so another endpoint may take it.
+      if (remainingMs > 0) settle({ code: grpc.status.UNAVAILABLE, message: '', trailers: {}, fromServer: false, refused: true });
+      else settle({ code: grpc.status.DEADLINE_EXCEEDED, message: '', trailers: {}, fromServer: false });
       return;
     }
     const headers: OutgoingHttpHeaders = {
@@ -238,6 +239,7 @@ export function forward(target: ForwardTarget, down: Downstream): void {
   attempt(1);
 }
 
+/** Whether any header is left for the client once the upstream's transport headers are dropped. */
 function hasEntries(metadata: grpc.Metadata): boolean {
   for (const _ in metadata.getMap()) return true;
   return false;

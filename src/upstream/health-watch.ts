@@ -42,15 +42,20 @@ export function watchEndpointHealth(
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let current: GrpcExchange | undefined;
-  // The last health call ended because its connection received GOAWAY: the next one starts at once, on a new one.
-  let movedAway = false;
   const later = (run: () => void) => {
     if (stopped) return;
     timer = setTimeout(run, options.intervalMs);
     timer.unref();
   };
+  /** The next health call: at once when the last one ended on its connection's GOAWAY (a new connection is up next). */
+  const again = (run: () => void, movedAway: boolean) => (movedAway ? run() : later(run));
   /** Starts one health call on the endpoint's connection; undefined while that connection backs off after a failed attempt. */
-  const call = (path: string, timeoutMs: number | undefined, onReply: (status: number) => void, onEnd: (outcome: GrpcOutcome) => void) => {
+  const call = (
+    path: string,
+    timeoutMs: number | undefined,
+    onReply: (status: number) => void,
+    onEnd: (outcome: GrpcOutcome, movedAway: boolean) => void,
+  ) => {
     const session = connection.session();
     if (session === undefined) return undefined;
     const frames = new FrameReader(MAX_HEALTH_REPLY_BYTES);
@@ -67,13 +72,14 @@ export function watchEndpointHealth(
             exchange.cancel(); // a health reply larger than any real one: not a health service
           }
         },
-        onEnd,
+        onEnd: (outcome) => onEnd(outcome, movedAway),
       },
       { lostMessage: 'the connection was lost' },
     );
     exchange.request.end(request);
     // A GOAWAY asks for calls to move to a new connection, and a server stopping gracefully waits for its open
-    // streams: the watch ends here (the endpoint counts as unhealthy) and starts again on the next connection.
+    // streams: the call ends here (the endpoint counts as unhealthy) and the next starts at once on a new connection.
+    let movedAway = false;
     const onGoaway = () => {
       movedAway = true;
       exchange.cancel();
@@ -88,15 +94,11 @@ export function watchEndpointHealth(
       WATCH,
       undefined,
       (status) => verdict(status === SERVING, status === SERVING ? 'SERVING' : `health status ${status}`),
-      (outcome) => {
+      (outcome, movedAway) => {
         if (stopped) return;
         if (outcome.code === Status.UNIMPLEMENTED) return check();
         verdict(false, `health watch ended: ${Status[outcome.code]}`);
-        if (movedAway) {
-          movedAway = false;
-          return watch();
-        }
-        later(watch);
+        again(watch, movedAway);
       },
     );
     if (current === undefined) {
@@ -116,7 +118,7 @@ export function watchEndpointHealth(
       (reply) => {
         status = reply;
       },
-      (outcome) => {
+      (outcome, movedAway) => {
         clearTimeout(deadline);
         if (stopped) return;
         if (outcome.code === Status.OK && status !== undefined) {
@@ -126,7 +128,7 @@ export function watchEndpointHealth(
         } else {
           verdict(false, `health check failed: ${Status[outcome.code]}`);
         }
-        later(check);
+        again(check, movedAway);
       },
     );
     if (current === undefined) {

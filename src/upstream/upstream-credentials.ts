@@ -18,11 +18,12 @@ export interface ChannelLimits {
 }
 
 /**
- * Credentials from the upstream's `tls` section (files read now, so a
- * missing file stops the start), and channel options: message limits that
- * match the gateway's own listener, quick reconnects so a restarted
- * endpoint is back within a health-check interval, no grpc-js retries or
- * channelz, and round robin over the addresses of a `dns:///` target.
+ * The grpc-js channel that asks an upstream's server reflection (discovery at
+ * start and its refreshes; routed calls and health checks use the raw HTTP/2
+ * connections of upstream-connection.ts): credentials from the upstream's
+ * `tls` section (files read now, so a missing file stops the start), message
+ * limits, quick reconnects, no grpc-js retries or channelz, and round robin
+ * over the addresses of a `dns:///` target.
  */
 export function upstreamChannelSettings(upstream: UpstreamConfig, limits: ChannelLimits): UpstreamChannelSettings {
   const tls = upstream.tls;
